@@ -1,0 +1,48 @@
+# cnnlab: two commands for people, `make demo` and `make test`.
+# The virtual environment is built once and refreshed when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TORCH_VERSION ?= 2.13.0
+# CPU wheels of torch; a plain `pip install torch` on Linux pulls a multi-GB CUDA build.
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+DEMO_ARGS ?= --data mnist --model lenet5
+
+.PHONY: install dev demo test bench clean
+
+install: $(VENV)/.installed
+dev: $(VENV)/.installed-dev
+
+$(VENV)/.torch:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	@if $(PY) -c "import torch" 2>/dev/null; then \
+		echo "torch already present"; \
+	elif command -v nvidia-smi >/dev/null 2>&1; then \
+		$(PY) -m pip install "torch==$(TORCH_VERSION)"; \
+	else \
+		echo "no GPU found: installing the CPU build of torch $(TORCH_VERSION)"; \
+		$(PY) -m pip install --timeout 10 --retries 1 "torch==$(TORCH_VERSION)" --extra-index-url $(TORCH_CPU_INDEX); \
+	fi
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.torch pyproject.toml
+	$(PY) -m pip install -q -e ".[plot,image]"
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.torch pyproject.toml
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+demo: install
+	$(VENV)/bin/cnnlab train $(DEMO_ARGS) --out runs/demo --overwrite
+
+test: dev
+	$(PY) -m pytest
+
+bench: dev
+	$(PY) bench/train_speed.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

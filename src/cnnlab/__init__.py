@@ -1,0 +1,11 @@
+"""cnnlab: a CNN laboratory on PyTorch.
+
+    >>> import cnnlab
+    >>> model = cnnlab.create_model("lenet5", in_shape=(1, 28, 28), num_classes=10)
+"""
+
+from cnnlab.errors import CnnlabError
+from cnnlab.models import create_model, list_models
+
+__all__ = ["CnnlabError", "create_model", "list_models"]
+__version__ = "0.1.0"

@@ -1,0 +1,11 @@
+"""The one exception type a person sees: a single line that says what was wrong and what to do."""
+
+__all__ = ["CnnlabError"]
+
+
+class CnnlabError(Exception):
+    """A problem with the user's input, files or settings (not a bug in cnnlab).
+
+    The CLI prints its message as one line and exits with status 2, without a traceback.
+    Library callers can catch it like any other exception.
+    """

@@ -1,0 +1,75 @@
+"""The model registry: every model is built by `create_model(name, in_shape, num_classes, **options)`.
+
+A family file registers its entry points with `@register_model("name")`; an entry point takes
+`in_shape=(C, H, W)`, `num_classes` and its own keyword options and returns an `nn.Module`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Callable
+
+from torch import nn
+
+from cnnlab.errors import CnnlabError
+
+__all__ = ["register_model", "create_model", "list_models", "model_info", "ModelInfo"]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    family: str
+    summary: str
+    builder: Callable[..., nn.Module]
+
+    @property
+    def options(self) -> dict[str, object]:
+        """Keyword options of the builder with their defaults (beyond in_shape and num_classes)."""
+        params = inspect.signature(self.builder).parameters.values()
+        return {p.name: p.default for p in params if p.name not in ("in_shape", "num_classes")}
+
+
+_REGISTRY: dict[str, ModelInfo] = {}
+
+
+def register_model(name: str):
+    """Decorator: add a builder to the registry under `name`; its docstring's first line is the summary."""
+
+    def decorate(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+        if name in _REGISTRY:
+            raise ValueError(f"model {name!r} registered twice")
+        summary = (builder.__doc__ or "").strip().splitlines()[0] if builder.__doc__ else ""
+        family = builder.__module__.rsplit(".", 1)[-1]
+        _REGISTRY[name] = ModelInfo(name, family, summary, builder)
+        return builder
+
+    return decorate
+
+
+def _load_families() -> None:
+    # Importing the package imports every family file, which fills the registry.
+    import cnnlab.models  # noqa: F401
+
+
+def list_models() -> list[str]:
+    _load_families()
+    return sorted(_REGISTRY)
+
+
+def model_info(name: str) -> ModelInfo:
+    _load_families()
+    if name not in _REGISTRY:
+        raise CnnlabError(f"unknown model {name!r}; choose one of: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name]
+
+
+def create_model(name: str, in_shape: tuple[int, int, int] = (1, 28, 28), num_classes: int = 10, **options) -> nn.Module:
+    """Build a registered model for inputs of shape `in_shape` (C, H, W) and `num_classes` outputs."""
+    info = model_info(name)
+    unknown = set(options) - set(info.options)
+    if unknown:
+        valid = ", ".join(info.options) or "none"
+        raise CnnlabError(f"model {name!r} has no option {', '.join(sorted(unknown))}; its options are: {valid}")
+    return info.builder(in_shape=tuple(in_shape), num_classes=num_classes, **options)
