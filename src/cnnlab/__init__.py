@@ -5,7 +5,8 @@
 """
 
 from cnnlab.errors import CnnlabError
+from cnnlab.inspect import summary
 from cnnlab.models import create_model, list_models
 
-__all__ = ["CnnlabError", "create_model", "list_models"]
+__all__ = ["CnnlabError", "create_model", "list_models", "summary"]
 __version__ = "0.1.0"

@@ -13,6 +13,7 @@ from typing import Callable
 from torch import nn
 
 from cnnlab.errors import CnnlabError
+from cnnlab.inspect.summary import check_input_fits
 
 __all__ = ["register_model", "create_model", "list_models", "model_info", "ModelInfo"]
 
@@ -72,4 +73,8 @@ def create_model(name: str, in_shape: tuple[int, int, int] = (1, 28, 28), num_cl
     if unknown:
         valid = ", ".join(info.options) or "none"
         raise CnnlabError(f"model {name!r} has no option {', '.join(sorted(unknown))}; its options are: {valid}")
-    return info.builder(in_shape=tuple(in_shape), num_classes=num_classes, **options)
+    if len(in_shape) != 3 or any(int(s) <= 0 for s in in_shape):
+        raise CnnlabError(f"in_shape must be (C, H, W) with positive sizes, got {tuple(in_shape)}")
+    model = info.builder(in_shape=tuple(int(s) for s in in_shape), num_classes=num_classes, **options)
+    check_input_fits(model, in_shape, name)
+    return model

@@ -1,0 +1,35 @@
+"""Batch-wise augmentation on the training device: one tensor operation per batch, no per-image Python.
+
+`random_translate` is the "pad and random crop" of the CIFAR literature: each image is shifted by up to
+`pad` pixels in each direction, the uncovered border filled with zeros (after normalisation, so zero is
+the mean). `random_hflip` mirrors a random half of the batch.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["random_translate", "random_hflip"]
+
+
+def random_translate(x: torch.Tensor, pad: int, generator: torch.Generator) -> torch.Tensor:
+    """Shift each image of x (N, C, H, W) by its own random (dy, dx) in [-pad, pad]."""
+    if pad <= 0:
+        return x
+    n, _, h, w = x.shape
+    offsets = torch.randint(0, 2 * pad + 1, (2, n), generator=generator, device=generator.device).to(x.device)
+    padded = F.pad(x, (pad, pad, pad, pad))  # (N, C, H+2p, W+2p)
+    rows = offsets[0][:, None] + torch.arange(h, device=x.device)  # (N, H)
+    cols = offsets[1][:, None] + torch.arange(w, device=x.device)  # (N, W)
+    batch = torch.arange(n, device=x.device)[:, None]
+    # gather rows then columns: (N, H, C, W+2p) -> (N, C, H, W)
+    picked = padded.permute(0, 2, 1, 3)[batch, rows]  # (N, H, C, W+2p)
+    picked = picked.gather(3, cols[:, None, None, :].expand(n, h, picked.shape[2], w))
+    return picked.permute(0, 2, 1, 3).contiguous()
+
+
+def random_hflip(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Mirror each image left-right with probability 1/2."""
+    flip = (torch.rand(x.shape[0], generator=generator, device=generator.device) < 0.5).to(x.device)
+    return torch.where(flip[:, None, None, None], x.flip(3), x)

@@ -1,0 +1,85 @@
+"""Checkpoints: weights in safetensors, training state (optimiser, schedule, RNG) in a torch file.
+
+Every file is written atomically: into a temporary file in the same folder, flushed to disk (fsync),
+then renamed over the target, so a run killed at any moment leaves either the old or the new file.
+State files are read back with `torch.load(weights_only=True)`, which refuses to run pickled code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from cnnlab.errors import CnnlabError
+
+__all__ = ["atomic_write", "atomic_write_text", "save_weights", "load_weights", "save_state", "load_state"]
+
+
+def atomic_write(path: Path, write: Callable[[str], None]) -> None:
+    """Call write(temp_path), fsync it, then rename it to `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def save_weights(model: nn.Module, path: Path, metadata: dict | None = None) -> None:
+    """Weights (and buffers such as batch-norm statistics) as safetensors; metadata as JSON strings."""
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    meta = {k: json.dumps(v) for k, v in (metadata or {}).items()}
+    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta))
+
+
+def load_weights(model: nn.Module, path: Path, model_name: str = "") -> dict:
+    """Load safetensors weights into `model`; returns the file's metadata. Clear error on a mismatch."""
+    try:
+        tensors = load_file(str(path))
+        from safetensors import safe_open
+
+        with safe_open(str(path), "pt") as f:
+            metadata = {k: json.loads(v) for k, v in (f.metadata() or {}).items()}
+    except (OSError, SafetensorError, ValueError) as error:
+        raise CnnlabError(f"cannot read checkpoint {path}: {error}") from None
+    expected = model.state_dict()
+    written_for = metadata.get("model", "another model")
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    wrong = [k for k in expected if k in tensors and tensors[k].shape != expected[k].shape]
+    if missing or unexpected or wrong:
+        detail = (f"missing {missing[:3]}" if missing else "") or (f"unexpected {unexpected[:3]}" if unexpected else "") or (
+            f"{wrong[0]} has shape {tuple(tensors[wrong[0]].shape)}, the model needs {tuple(expected[wrong[0]].shape)}"
+        )
+        raise CnnlabError(f"checkpoint {path} was written for {written_for}, not for {model_name or 'this model'} ({detail})")
+    model.load_state_dict(tensors)
+    return metadata
+
+
+def save_state(state: dict, path: Path) -> None:
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def load_state(path: Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError) as error:
+        raise CnnlabError(f"cannot read training state {path}: {error}") from None

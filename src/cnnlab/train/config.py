@@ -1,0 +1,91 @@
+"""TrainConfig: every setting of a training run in one typed dataclass, saved as config.json.
+
+The CLI maps its flags onto these fields; the resolved config travels with the run folder and every
+checkpoint, so `cnnlab eval` and `--resume` rebuild exactly the same run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cnnlab.errors import CnnlabError
+
+__all__ = ["TrainConfig", "OPTIMIZERS", "SCHEDULES", "PRECISIONS"]
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+SCHEDULES = ("constant", "step", "cosine", "onecycle", "warmup")
+PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+@dataclass
+class TrainConfig:
+    model: str = "lenet5"
+    data: str = "mnist"
+    epochs: int = 6
+    batch_size: int = 128
+    optimizer: str = "adam"
+    lr: float = 2e-3  # peak learning rate of the schedule
+    momentum: float = 0.9  # for momentum/nesterov/rmsprop
+    schedule: str = "onecycle"
+    warmup_epochs: float = 0.0  # linear warm-up before the schedule (onecycle has its own: 25% of steps)
+    weight_decay: float = 0.0
+    label_smoothing: float = 0.0
+    translate: int = 0  # random shift of up to this many pixels, per image, each epoch
+    hflip: bool | None = None  # random horizontal flips; None = where the dataset allows (not digits)
+    val_size: int = 5000  # training images held out for validation (fixed, seeded); 0 = none
+    train_size: int = 0  # use only the first N training images (0 = all): quick experiments
+    early_stop: int = 0  # stop after this many epochs without a better validation accuracy (0 = off)
+    precision: str = "fp32"
+    device: str = "auto"
+    channels_last: bool = False
+    seed: int = 0
+    out: str = ""  # run folder; "" = runs/<data>-<model>-<time>
+    data_dir: str | None = None
+    model_options: dict = field(default_factory=dict)
+
+    def validate(self) -> "TrainConfig":
+        """Raise CnnlabError naming the first invalid setting and what would be valid."""
+        checks = [
+            (self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}"),
+            (self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}"),
+            (self.lr > 0, f"--lr must be > 0, got {self.lr}"),
+            (self.weight_decay >= 0, f"--weight-decay must be >= 0, got {self.weight_decay}"),
+            (0 <= self.label_smoothing < 1, f"--label-smoothing must be in [0, 1), got {self.label_smoothing}"),
+            (0 <= self.momentum < 1, f"--momentum must be in [0, 1), got {self.momentum}"),
+            (self.optimizer in OPTIMIZERS, f"unknown optimizer {self.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}"),
+            (self.schedule in SCHEDULES, f"unknown schedule {self.schedule!r}; choose one of: {', '.join(SCHEDULES)}"),
+            (self.precision in PRECISIONS, f"unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}"),
+            (self.translate >= 0, f"--translate must be >= 0 pixels, got {self.translate}"),
+            (self.val_size >= 0 and self.train_size >= 0, "--val-size and --train-size must be >= 0"),
+            (self.warmup_epochs >= 0 and self.early_stop >= 0, "--warmup-epochs and --early-stop must be >= 0"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise CnnlabError(message)
+        return self
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise CnnlabError(f"config has unknown settings: {', '.join(sorted(unknown))}")
+        return cls(**values)
+
+    def save(self, path: Path) -> None:
+        from cnnlab.train.checkpoint import atomic_write_text
+
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> "TrainConfig":
+        try:
+            return cls.from_dict(json.loads(Path(path).read_text()))
+        except (OSError, ValueError) as error:
+            raise CnnlabError(f"cannot read the run's config {path}: {error}") from None

@@ -1,0 +1,58 @@
+"""Run folders: `runs/<name>/` with config.json, metrics.csv, checkpoints, results.json and plots."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import time
+from pathlib import Path
+
+from cnnlab.errors import CnnlabError
+from cnnlab.train.checkpoint import atomic_write_text
+
+__all__ = ["prepare_run_dir", "default_run_dir", "write_metrics_csv", "write_json", "read_results", "METRIC_COLUMNS"]
+
+METRIC_COLUMNS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "epoch_time_s", "images_per_s"]
+
+
+def default_run_dir(data: str, model: str) -> Path:
+    return Path("runs") / f"{data}-{model}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def prepare_run_dir(path: Path, overwrite: bool) -> Path:
+    """Create the run folder; an existing non-empty one is refused unless `overwrite`."""
+    path = Path(path)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        if not overwrite:
+            raise CnnlabError(
+                f"run folder {path} already exists; pass --overwrite to replace it, --resume {path} to continue it, or --out for a new folder"
+            )
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_metrics_csv(path: Path, history: list[dict]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=METRIC_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in history:
+        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+    atomic_write_text(path, buffer.getvalue())
+
+
+def write_json(path: Path, obj: dict) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
+
+
+def read_results(run_dir: Path) -> dict:
+    path = Path(run_dir) / "results.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise CnnlabError(f"cannot read {path}: {error}") from None

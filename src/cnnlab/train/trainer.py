@@ -1,0 +1,302 @@
+"""The training loop: one path for every image dataset and model.
+
+config -> data in memory (uint8) -> batches normalised and augmented on the device -> model from the
+registry -> steps (autocast, optimiser, per-batch schedule) -> validation each epoch -> checkpoints
+(best and last, atomic) -> test evaluation with the best weights -> results.json, metrics.csv, plots.
+
+A run killed at any point resumes from its last epoch checkpoint with `resume=True`; optimiser,
+schedule, data order and all RNG states are restored, so on CPU the resumed run ends with the same
+numbers as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnlab.data import Batches, ImageDataset, Normalise, dataset_spec, load_dataset
+from cnnlab.errors import CnnlabError
+from cnnlab.models import create_model
+from cnnlab.train.checkpoint import load_state, load_weights, save_state, save_weights
+from cnnlab.train.config import TrainConfig
+from cnnlab.train.device import autocast_context, resolve_device
+from cnnlab.train.metrics import ClassificationMeter, confusion_matrix
+from cnnlab.train.optimizers import build_optimizer
+from cnnlab.train.progress import EpochBar, format_epoch_line
+from cnnlab.train.runs import default_run_dir, prepare_run_dir, write_json, write_metrics_csv
+from cnnlab.train.schedules import build_scheduler
+
+__all__ = ["train", "evaluate", "build_model_for", "load_run_model", "RunResult"]
+
+EVAL_BATCH = 1000
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    results: dict
+    history: list[dict]
+
+
+def build_model_for(config: TrainConfig) -> nn.Module:
+    spec = dataset_spec(config.data)
+    return create_model(config.model, spec.in_shape, len(spec.classes), **config.model_options)
+
+
+def load_run_model(run_dir: Path, which: str = "best", device: torch.device | None = None) -> tuple[nn.Module, TrainConfig]:
+    """The model of a run folder with its best (or last) weights, and the run's config."""
+    run_dir = Path(run_dir)
+    config_path = run_dir / "config.json"
+    if not config_path.is_file():
+        raise CnnlabError(f"{run_dir} is not a run folder (no config.json); give the folder `cnnlab train` wrote")
+    config = TrainConfig.load(config_path)
+    weights = run_dir / f"{which}.safetensors"
+    if not weights.is_file():
+        raise CnnlabError(f"{run_dir} has no {weights.name}; did its training finish an epoch?")
+    model = build_model_for(config)
+    load_weights(model, weights, config.model)
+    return model.to(device or torch.device("cpu")).eval(), config
+
+
+def evaluate(model: nn.Module, batches: Batches, precision: str, device: torch.device, num_classes: int):
+    """Mean loss, accuracy and the confusion matrix over all batches."""
+    model.eval()
+    meter = ClassificationMeter()
+    confusion = torch.zeros(num_classes, num_classes, dtype=torch.int64, device=device)
+    with torch.no_grad(), autocast_context(precision, device):
+        for x, y in batches:
+            logits = model(x).float()
+            meter.update(logits, y, F.cross_entropy(logits, y))
+            confusion += confusion_matrix(logits.argmax(1), y, num_classes)
+    return meter.result(), confusion.cpu()
+
+
+def _rng_state(generator: torch.Generator) -> dict:
+    state = {"torch": torch.get_rng_state(), "batches": generator.get_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict, generator: torch.Generator) -> None:
+    torch.set_rng_state(state["torch"])
+    generator.set_state(state["batches"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _split_data(config: TrainConfig) -> tuple[ImageDataset, ImageDataset | None, ImageDataset]:
+    train_data = load_dataset(config.data, "train", config.data_dir)
+    test_data = load_dataset(config.data, "test", config.data_dir)
+    val_data = None
+    if config.val_size:
+        if config.val_size >= len(train_data):
+            raise CnnlabError(f"--val-size {config.val_size} leaves no training images ({len(train_data)} in {config.data})")
+        train_data, val_data = train_data.split(config.val_size, seed=0)
+    if config.train_size:
+        train_data = train_data.take(config.train_size)
+    return train_data, val_data, test_data
+
+
+def train(
+    config: TrainConfig,
+    resume: bool = False,
+    overwrite: bool = False,
+    log: Callable[[str], None] = print,
+    progress: bool | None = None,
+) -> RunResult:
+    """Train `config.model` on `config.data`; returns the run folder, results and per-epoch history."""
+    config.validate()
+    started = time.perf_counter()
+    device = resolve_device(config.device)
+    spec = dataset_spec(config.data)
+    run_dir = Path(config.out) if config.out else default_run_dir(config.data, config.model)
+    if resume:
+        if not (run_dir / "last.state.pt").is_file():
+            raise CnnlabError(f"{run_dir} has no last.state.pt to resume from; start a new run instead")
+    else:
+        prepare_run_dir(run_dir, overwrite)
+    config.out = str(run_dir)
+
+    torch.manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
+    train_data, val_data, test_data = _split_data(config)
+    model = build_model_for(config).to(device)
+    memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+    model = model.to(memory_format=memory_format)
+    normalise = Normalise(spec.mean, spec.std)
+    hflip = spec.hflip if config.hflip is None else config.hflip
+    train_batches = Batches(train_data, config.batch_size, normalise, device, shuffle=True, translate=config.translate,
+                            hflip=hflip, generator=generator, drop_last=len(train_data) > config.batch_size,
+                            channels_last=config.channels_last)
+    eval_kwargs = dict(batch_size=EVAL_BATCH, normalise=normalise, device=device, channels_last=config.channels_last)
+    val_batches = Batches(val_data, **eval_kwargs) if val_data is not None else None
+    test_batches = Batches(test_data, **eval_kwargs)
+
+    steps_per_epoch = len(train_batches)
+    optimizer = build_optimizer(config.optimizer, model.parameters(), config.lr, config.weight_decay, config.momentum)
+    scheduler = build_scheduler(config.schedule, optimizer, config.epochs * steps_per_epoch, round(config.warmup_epochs * steps_per_epoch))
+    scaler = torch.amp.GradScaler("cuda") if config.precision == "fp16" else None
+    criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+
+    history: list[dict] = []
+    best = {"epoch": 0, "val_accuracy": -1.0}
+    start_epoch, elapsed_before = 1, 0.0
+    if resume:
+        load_weights(model, run_dir / "last.safetensors", config.model)
+        state = load_state(run_dir / "last.state.pt")
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        if scaler is not None and "scaler" in state:
+            scaler.load_state_dict(state["scaler"])
+        _set_rng_state(state["rng"], generator)
+        history, best = state["history"], state["best"]
+        start_epoch, elapsed_before = state["epoch"] + 1, state["elapsed_s"]
+        log(f"resuming {run_dir} after epoch {state['epoch']}")
+    else:
+        config.save(run_dir / "config.json")
+
+    params = sum(p.numel() for p in model.parameters())
+    log(f"training {config.model} ({params:,} params) on {config.data} ({len(train_data):,} train"
+        f"{f', {len(val_data):,} val' if val_data is not None else ''}, {len(test_data):,} test) on {device}, {config.precision}; run folder {run_dir}")
+    stopped_early = False
+    for epoch in range(start_epoch, config.epochs + 1):
+        row = _train_epoch(model, train_batches, optimizer, scheduler, scaler, criterion, config, device, epoch, progress)
+        if val_batches is not None:
+            val_metrics, _ = evaluate(model, val_batches, config.precision, device, len(spec.classes))
+            row.update(val_loss=val_metrics["loss"], val_accuracy=val_metrics["accuracy"])
+        else:
+            row.update(val_loss=float("nan"), val_accuracy=float("nan"))
+        history.append(row)
+        log(format_epoch_line(epoch, config.epochs, row))
+
+        meta = {"model": config.model, "data": config.data, "epoch": epoch, "config": config.to_dict()}
+        improved = val_batches is None or row["val_accuracy"] > best["val_accuracy"]
+        if improved:
+            best = {"epoch": epoch, "val_accuracy": row["val_accuracy"] if val_batches is not None else -1.0}
+            save_weights(model, run_dir / "best.safetensors", meta)
+        save_weights(model, run_dir / "last.safetensors", meta)
+        state = {
+            "epoch": epoch,
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "rng": _rng_state(generator),
+            "history": history,
+            "best": best,
+            "elapsed_s": elapsed_before + time.perf_counter() - started,
+            "config": config.to_dict(),
+        }
+        if scaler is not None:
+            state["scaler"] = scaler.state_dict()
+        save_state(state, run_dir / "last.state.pt")
+        write_metrics_csv(run_dir / "metrics.csv", history)
+        if config.early_stop and epoch - best["epoch"] >= config.early_stop:
+            log(f"early stop: no better validation accuracy for {config.early_stop} epochs (best: epoch {best['epoch']})")
+            stopped_early = True
+            break
+
+    # Test with the best weights (by validation accuracy; the last ones when there is no validation set).
+    load_weights(model, run_dir / "best.safetensors", config.model)
+    test_metrics, confusion = evaluate(model, test_batches, config.precision, device, len(spec.classes))
+    wall = elapsed_before + time.perf_counter() - started
+    trained_images = sum(r["images"] for r in history)
+    train_time = sum(r["epoch_time_s"] for r in history)
+    results = {
+        "test": {"accuracy": round(test_metrics["accuracy"], 6), "loss": round(test_metrics["loss"], 6)},
+        "epochs": len(history),
+        "best_epoch": best["epoch"],
+        "stopped_early": stopped_early,
+        "wall_time_s": round(wall, 2),
+        "images_per_s": round(trained_images / max(train_time, 1e-9)),
+        "model": config.model,
+        "data": config.data,
+        "params": params,
+        "device": str(device),
+        "precision": config.precision,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
+    write_json(run_dir / "results.json", results)
+    _write_confusion(run_dir, confusion, list(spec.classes))
+    _write_plots(run_dir, history, confusion, list(spec.classes), f"{config.model} on {config.data}", log)
+    log(f"test accuracy {100 * results['test']['accuracy']:.2f}%  loss {results['test']['loss']:.4f}  "
+        f"({results['wall_time_s']:.1f} s, {results['images_per_s']:,} img/s)  -> {run_dir}")
+    return RunResult(run_dir, results, history)
+
+
+def _train_epoch(model, batches, optimizer, scheduler, scaler, criterion, config, device, epoch, progress) -> dict:
+    model.train()
+    meter = ClassificationMeter()
+    bar = EpochBar(epoch, config.epochs, len(batches), progress)
+    # On a GPU, checking the loss forces a host sync; do it every few steps there, every step on CPU.
+    check_every = 1 if device.type == "cpu" else 25
+    shown_at, shown_time = 0, time.perf_counter()
+    start = time.perf_counter()
+    for step, (x, y) in enumerate(batches, 1):
+        with autocast_context(config.precision, device):
+            logits = model(x)
+            loss = criterion(logits.float(), y)
+        optimizer.zero_grad(set_to_none=True)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            optimizer.step()
+        scheduler.step()
+        meter.update(logits, y, loss)
+        if step % check_every == 0 and not math.isfinite(loss.item()):
+            bar.close()
+            raise CnnlabError(
+                f"the loss became {loss.item()} at epoch {epoch}, batch {step}: training diverged; lower --lr (now {config.lr}) "
+                f"or use --precision fp32; the last good checkpoint is {config.out}/last.safetensors"
+            )
+        if bar.enabled and (step % 20 == 0 or step == len(batches)):
+            now = time.perf_counter()
+            running = meter.result()
+            bar.update(step - shown_at, running["loss"], running["accuracy"], (step - shown_at) * config.batch_size / (now - shown_time))
+            shown_at, shown_time = step, now
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - start
+    bar.close()
+    metrics = meter.result()
+    if not math.isfinite(metrics["loss"]):
+        raise CnnlabError(f"the loss became {metrics['loss']} in epoch {epoch}: training diverged; lower --lr (now {config.lr})")
+    return {
+        "epoch": epoch,
+        "train_loss": metrics["loss"],
+        "train_accuracy": metrics["accuracy"],
+        "lr": optimizer.param_groups[0]["lr"],
+        "epoch_time_s": seconds,
+        "images_per_s": meter.count / seconds,
+        "images": meter.count,
+    }
+
+
+def _write_confusion(run_dir: Path, confusion: torch.Tensor, classes: list[str]) -> None:
+    from cnnlab.train.checkpoint import atomic_write_text
+
+    lines = ["true\\predicted," + ",".join(classes)]
+    lines += [classes[i] + "," + ",".join(str(int(v)) for v in row) for i, row in enumerate(confusion)]
+    atomic_write_text(run_dir / "confusion.csv", "\n".join(lines) + "\n")
+
+
+def _write_plots(run_dir: Path, history, confusion, classes, title, log) -> None:
+    from cnnlab.report import have_matplotlib, plot_confusion, plot_curves
+
+    if not have_matplotlib():
+        log("plots skipped: matplotlib is not installed (pip install 'cnnlab[plot]')")
+        return
+    plot_curves(history, run_dir / "curves.png", title)
+    plot_confusion(confusion.numpy(), classes, run_dir / "confusion.png", title)
