@@ -120,17 +120,17 @@ def train(
     device = resolve_device(config.device)
     spec = dataset_spec(config.data)
     run_dir = Path(config.out) if config.out else default_run_dir(config.data, config.model)
-    if resume:
-        if not (run_dir / "last.state.pt").is_file():
-            raise CnnlabError(f"{run_dir} has no last.state.pt to resume from; start a new run instead")
-    else:
-        prepare_run_dir(run_dir, overwrite)
-    config.out = str(run_dir)
+    if resume and not (run_dir / "last.state.pt").is_file():
+        raise CnnlabError(f"{run_dir} has no last.state.pt to resume from; start a new run instead")
 
+    # Everything that can fail on bad input (model, data) happens before the run folder is touched.
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
-    train_data, val_data, test_data = _split_data(config)
     model = build_model_for(config).to(device)
+    train_data, val_data, test_data = _split_data(config)
+    if not resume:
+        prepare_run_dir(run_dir, overwrite)
+    config.out = str(run_dir)
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     model = model.to(memory_format=memory_format)
     normalise = Normalise(spec.mean, spec.std)

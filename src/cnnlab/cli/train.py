@@ -1,0 +1,92 @@
+"""`cnnlab train`: flags -> TrainConfig -> cnnlab.train.train."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+from cnnlab.cli.common import add_command, print_json
+from cnnlab.cli.options import parse_options
+from cnnlab.errors import CnnlabError
+from cnnlab.train import OPTIMIZERS, PRECISIONS, SCHEDULES, TrainConfig, train
+
+EXAMPLES = """\
+  cnnlab train --data mnist --model lenet5
+      epoch 6/6  train loss 0.0301 acc 99.06%  val loss 0.0295 acc 99.16%  8.9 s  6,100 img/s
+      test accuracy 99.06%  loss 0.0281  (58.3 s, 6,100 img/s)  -> runs/mnist-lenet5-20261125-061500
+  cnnlab train --data mnist --model keras-cnn --epochs 5
+  cnnlab train --data fashion-mnist --model lenet5 --out runs/fashion
+  cnnlab train --data synthetic-cifar --model resnet20 --epochs 2 --lr 0.01
+  cnnlab train --data mnist --model mlp --option hidden=256,128 --option activation=relu
+  cnnlab train --resume runs/fashion          # continue a killed run where it stopped
+"""
+
+# flag name -> TrainConfig field, for flags that map one to one
+_FIELDS = [
+    "data", "model", "epochs", "batch_size", "lr", "optimizer", "schedule", "warmup_epochs", "weight_decay",
+    "momentum", "label_smoothing", "translate", "hflip", "val_size", "train_size", "early_stop", "precision",
+    "device", "channels_last", "seed", "out", "data_dir",
+]
+_RESUMABLE = {"epochs", "device", "data_dir"}
+
+
+def register(subparsers) -> None:
+    p = add_command(subparsers, "train", "Train a model on a dataset; writes a run folder.", EXAMPLES, run)
+    defaults = TrainConfig()
+    p.add_argument("--data", help=f"dataset name (default {defaults.data}); see `cnnlab datasets`")
+    p.add_argument("--model", help=f"model name (default {defaults.model}); see `cnnlab models`")
+    p.add_argument("--option", action="append", metavar="KEY=VALUE", help="model option, e.g. dropout=0.5 or hidden=256,128 (repeatable)")
+    p.add_argument("--epochs", type=int, help=f"passes over the training set (default {defaults.epochs})")
+    p.add_argument("--batch-size", type=int, help=f"images per step (default {defaults.batch_size})")
+    p.add_argument("--lr", type=float, help=f"peak learning rate (default {defaults.lr})")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"(default {defaults.optimizer})")
+    p.add_argument("--schedule", choices=SCHEDULES, help=f"learning-rate schedule, per batch (default {defaults.schedule})")
+    p.add_argument("--warmup-epochs", type=float, help="linear warm-up before the schedule, in epochs (default 0)")
+    p.add_argument("--weight-decay", type=float, help="L2 penalty on weights, not biases/BN (default 0)")
+    p.add_argument("--momentum", type=float, help=f"for momentum/nesterov/rmsprop (default {defaults.momentum})")
+    p.add_argument("--label-smoothing", type=float, help="cross-entropy label smoothing (default 0)")
+    p.add_argument("--translate", type=int, metavar="PIXELS", help="random shifts of up to this many pixels (default 0)")
+    p.add_argument("--hflip", action=argparse.BooleanOptionalAction, help="random horizontal flips (default: where the dataset allows)")
+    p.add_argument("--val-size", type=int, help=f"training images held out for validation (default {defaults.val_size})")
+    p.add_argument("--train-size", type=int, help="use only the first N training images (default: all)")
+    p.add_argument("--early-stop", type=int, metavar="EPOCHS", help="stop after this many epochs without improvement (default off)")
+    p.add_argument("--precision", choices=PRECISIONS, help="fp32, bf16 (CPU with native bf16, or GPU), fp16 (GPU) (default fp32)")
+    p.add_argument("--device", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps (default auto)")
+    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, help="NHWC memory format (default off)")
+    p.add_argument("--seed", type=int, help="seed of weights, data order and augmentation (default 0)")
+    p.add_argument("--out", help="run folder (default runs/<data>-<model>-<time>)")
+    p.add_argument("--data-dir", help="data root (default $CNNLAB_DATA, else ~/.cache/cnnlab)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    p.add_argument("--json", action="store_true", help="print results.json to stdout (progress goes to stderr)")
+
+
+def config_from_args(args) -> TrainConfig:
+    given = {name: getattr(args, name) for name in _FIELDS if getattr(args, name) is not None}
+    if args.option:
+        given["model_options"] = parse_options(args.option)
+    if args.resume:
+        run_dir = Path(args.resume)
+        if not (run_dir / "config.json").is_file():
+            raise CnnlabError(f"--resume {run_dir}: not a run folder (no config.json)")
+        config = TrainConfig.load(run_dir / "config.json")
+        changed = sorted(k for k in set(given) - _RESUMABLE if given[k] != getattr(config, k, None) and k != "out")
+        if changed:
+            raise CnnlabError(f"--resume continues a run with its saved config; only --epochs and --device may change, not --{changed[0].replace('_', '-')}")
+        for key in _RESUMABLE & set(given):
+            setattr(config, key, given[key])
+        config.out = str(run_dir)
+        return config.validate()
+    return TrainConfig(**given).validate()
+
+
+def run(args) -> int:
+    config = config_from_args(args)
+    log = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else (lambda line: print(line, flush=True))
+    result = train(config, resume=bool(args.resume), overwrite=args.overwrite, log=log)
+    if args.json:
+        print_json({**result.results, "run_dir": str(result.run_dir)})
+    return 0

@@ -1,0 +1,66 @@
+"""Single images from files (PNG, JPEG, NPY), converted to a model's channels and size, as uint8."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from cnnlab.errors import CnnlabError
+
+__all__ = ["load_image"]
+
+
+def _from_npy(path: Path) -> torch.Tensor:
+    try:
+        array = np.load(path, allow_pickle=False)  # never unpickle objects from a user's file
+    except (OSError, ValueError) as error:
+        raise CnnlabError(f"cannot read {path} as a .npy array: {error}") from None
+    if array.ndim == 2:
+        array = array[None]
+    elif array.ndim == 3 and array.shape[-1] in (1, 3, 4) and array.shape[0] not in (1, 3, 4):
+        array = array.transpose(2, 0, 1)  # (H, W, C) -> (C, H, W)
+    if array.ndim != 3:
+        raise CnnlabError(f"{path} holds an array of shape {array.shape}; expected (H, W), (C, H, W) or (H, W, C)")
+    if array.dtype != np.uint8:
+        array = array.astype(np.float64)
+        if np.nanmax(array) <= 1.0:  # floats in [0, 1] are intensities; anything else is taken as 0..255
+            array = array * 255
+        array = np.clip(np.nan_to_num(array), 0, 255).round().astype(np.uint8)
+    return torch.from_numpy(np.ascontiguousarray(array))
+
+
+def _from_picture(path: Path, channels: int) -> torch.Tensor:
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:
+        raise CnnlabError("reading PNG/JPEG needs Pillow: pip install 'cnnlab[image]'") from None
+    try:
+        with Image.open(path) as image:
+            image = image.convert("L" if channels == 1 else "RGB")
+            array = np.asarray(image, dtype=np.uint8)
+    except (OSError, UnidentifiedImageError) as error:
+        raise CnnlabError(f"cannot decode {path} as an image: {error}") from None
+    return torch.from_numpy(array.copy()).permute(2, 0, 1) if array.ndim == 3 else torch.from_numpy(array.copy())[None]
+
+
+def load_image(path: str | Path, in_shape: tuple[int, int, int]) -> torch.Tensor:
+    """Read `path` and return uint8 (C, H, W) matching `in_shape` (grey <-> RGB, bilinear resize)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CnnlabError(f"no such file: {path}")
+    c, h, w = in_shape
+    image = _from_npy(path) if path.suffix.lower() == ".npy" else _from_picture(path, c)
+    if image.shape[0] != c:
+        if c == 1:
+            image = image[:3].float().mean(0, keepdim=True).round().to(torch.uint8)
+        elif image.shape[0] == 1:
+            image = image.expand(c, -1, -1)
+        else:
+            image = image[:c]
+    if tuple(image.shape[1:]) != (h, w):
+        resized = F.interpolate(image[None].float(), size=(h, w), mode="bilinear", align_corners=False, antialias=True)
+        image = resized[0].clamp(0, 255).round().to(torch.uint8)
+    return image.contiguous()
