@@ -257,10 +257,7 @@ def _train_epoch(model, batches, optimizer, scheduler, scaler, criterion, config
         meter.update(logits, y, loss)
         if step % check_every == 0 and not math.isfinite(loss.item()):
             bar.close()
-            raise CnnlabError(
-                f"the loss became {loss.item()} at epoch {epoch}, batch {step}: training diverged; lower --lr (now {config.lr}) "
-                f"or use --precision fp32; the last good checkpoint is {config.out}/last.safetensors"
-            )
+            raise _diverged(loss.item(), f"at epoch {epoch}, batch {step}", epoch, config)
         if bar.enabled and (step % 20 == 0 or step == len(batches)):
             now = time.perf_counter()
             running = meter.result()
@@ -272,7 +269,7 @@ def _train_epoch(model, batches, optimizer, scheduler, scaler, criterion, config
     bar.close()
     metrics = meter.result()
     if not math.isfinite(metrics["loss"]):
-        raise CnnlabError(f"the loss became {metrics['loss']} in epoch {epoch}: training diverged; lower --lr (now {config.lr})")
+        raise _diverged(metrics["loss"], f"in epoch {epoch}", epoch, config)
     return {
         "epoch": epoch,
         "train_loss": metrics["loss"],
@@ -282,6 +279,13 @@ def _train_epoch(model, batches, optimizer, scheduler, scaler, criterion, config
         "images_per_s": meter.count / seconds,
         "images": meter.count,
     }
+
+
+def _diverged(loss: float, where: str, epoch: int, config: TrainConfig) -> CnnlabError:
+    advice = f"lower --lr (now {config.lr})" + (" or use --precision fp32" if config.precision != "fp32" else "")
+    kept = (f"the last good checkpoint (epoch {epoch - 1}) is kept in {config.out}" if epoch > 1
+            else "no epoch had finished, so no checkpoint was written")
+    return CnnlabError(f"the loss became {loss} {where}: training diverged; {advice}; {kept}")
 
 
 def _write_confusion(run_dir: Path, confusion: torch.Tensor, classes: list[str]) -> None:

@@ -1,0 +1,100 @@
+import csv
+import json
+
+import pytest
+import torch
+
+from cnnlab.errors import CnnlabError
+from cnnlab.train import TrainConfig, load_run_model, train
+
+QUICK = dict(data="synthetic-mnist", train_size=1024, val_size=512, batch_size=64, progress=False)
+
+
+def quick(tmp_path, **change):
+    values = {k: v for k, v in QUICK.items() if k != "progress"}
+    values.update(change)
+    values.setdefault("out", str(tmp_path / "run"))
+    return TrainConfig(**values)
+
+
+def test_training_learns_and_writes_the_run_folder(tmp_path):
+    result = train(quick(tmp_path, model="lenet5", epochs=3, lr=3e-3), log=lambda s: None, progress=False)
+    run = result.run_dir
+    assert {"config.json", "metrics.csv", "results.json", "best.safetensors", "last.safetensors", "last.state.pt",
+            "confusion.csv", "curves.png", "confusion.png"} <= {p.name for p in run.iterdir()}
+    results = json.loads((run / "results.json").read_text())
+    assert results["test"]["accuracy"] > 0.5  # 10 orientations: chance is 0.1
+    assert results["epochs"] == 3 and results["images_per_s"] > 0 and results["wall_time_s"] > 0
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
+    assert float(rows[-1]["train_loss"]) < float(rows[0]["train_loss"])
+    confusion = [line.split(",")[1:] for line in (run / "confusion.csv").read_text().splitlines()[1:]]
+    assert sum(int(v) for row in confusion for v in row) == 2000  # every test image once
+    model, config = load_run_model(run)
+    assert config.model == "lenet5" and not model.training
+
+
+def test_existing_run_folder_is_refused_and_nothing_is_written(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "keep.txt").write_text("precious")
+    with pytest.raises(CnnlabError, match="already exists; pass --overwrite"):
+        train(quick(tmp_path, model="slp", epochs=1), log=lambda s: None, progress=False)
+    assert [p.name for p in run.iterdir()] == ["keep.txt"]
+
+
+def test_bad_model_name_touches_no_folder(tmp_path):
+    with pytest.raises(CnnlabError, match="unknown model"):
+        train(quick(tmp_path, model="nope"), log=lambda s: None)
+    assert not (tmp_path / "run").exists()
+
+
+def test_diverging_loss_stops_with_a_clear_message_and_keeps_the_good_epoch(tmp_path, monkeypatch):
+    from cnnlab.data.batches import Batches
+
+    real_iter = Batches.__iter__
+    epochs_seen = []
+
+    def poisoned(self):  # the second training epoch gets nan pixels, as from a corrupt file
+        if self.shuffle:
+            epochs_seen.append(1)
+        for x, y in real_iter(self):
+            yield (x * float("nan") if self.shuffle and len(epochs_seen) == 2 else x), y
+
+    monkeypatch.setattr(Batches, "__iter__", poisoned)
+    snapshot = {}
+    import cnnlab.train.trainer as trainer
+
+    real_save = trainer.save_weights
+
+    def save_and_remember(model, path, meta=None):
+        real_save(model, path, meta)
+        snapshot[path.name] = path.read_bytes()
+
+    monkeypatch.setattr(trainer, "save_weights", save_and_remember)
+    with pytest.raises(CnnlabError, match=r"loss became nan at epoch 2, batch 1: training diverged; lower --lr .*epoch 1\) is kept"):
+        train(quick(tmp_path, model="lenet5", epochs=3), log=lambda s: None, progress=False)
+    assert (tmp_path / "run" / "last.safetensors").read_bytes() == snapshot["last.safetensors"]
+
+
+def test_early_stopping_and_best_checkpoint(tmp_path):
+    # a constant huge lr makes validation accuracy stall; early stop must end the run before the last epoch
+    config = quick(tmp_path, model="slp", epochs=8, optimizer="sgd", lr=50.0, schedule="constant", early_stop=1)
+    result = train(config, log=lambda s: None, progress=False)
+    history = result.history
+    best = max(history, key=lambda r: r["val_accuracy"])
+    assert result.results["best_epoch"] == best["epoch"]
+    if result.results["stopped_early"]:
+        assert len(history) < 8 and history[-1]["epoch"] - best["epoch"] >= 1
+
+
+def test_resnet20_trains_on_cifar_shaped_synthetic_data(tmp_path):
+    config = quick(tmp_path, data="synthetic-cifar", model="resnet20", epochs=1, train_size=512, val_size=256, lr=3e-3, translate=2, hflip=True)
+    result = train(config, log=lambda s: None, progress=False)
+    assert result.results["params"] == 269_722 and 0 <= result.results["test"]["accuracy"] <= 1
+
+
+def test_real_mnist_subset_trains_above_90_percent(real_data_dir, tmp_path):
+    config = TrainConfig(data="mnist", model="lenet5", epochs=1, train_size=8000, val_size=1000, data_dir=str(real_data_dir), out=str(tmp_path / "run"))
+    result = train(config, log=lambda s: None, progress=False)
+    assert result.results["test"]["accuracy"] > 0.9
