@@ -95,6 +95,6 @@ def test_resnet20_trains_on_cifar_shaped_synthetic_data(tmp_path):
 
 
 def test_real_mnist_subset_trains_above_90_percent(real_data_dir, tmp_path):
-    config = TrainConfig(data="mnist", model="lenet5", epochs=1, train_size=8000, val_size=1000, data_dir=str(real_data_dir), out=str(tmp_path / "run"))
+    config = TrainConfig(data="mnist", model="lenet5", epochs=2, train_size=8000, val_size=1000, data_dir=str(real_data_dir), out=str(tmp_path / "run"))
     result = train(config, log=lambda s: None, progress=False)
     assert result.results["test"]["accuracy"] > 0.9
