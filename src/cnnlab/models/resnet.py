@@ -17,7 +17,7 @@ from torch import nn
 
 from cnnlab.models.registry import register_model
 
-__all__ = ["BasicBlock", "CifarResNet", "ResNet18"]
+__all__ = ["BasicBlock", "ResNet"]
 
 
 class BasicBlock(nn.Module):
@@ -58,17 +58,19 @@ class BasicBlock(nn.Module):
         return self.relu(out)
 
 
-class CifarResNet(nn.Module):
-    def __init__(self, blocks_per_stage: int, in_channels: int, num_classes: int, shortcut: str = "A", widths=(16, 32, 64)):
+class ResNet(nn.Module):
+    """3x3 stem -> stages of basic blocks (the first block of each later stage halves the map) -> pool -> linear."""
+
+    def __init__(self, blocks_per_stage: int, widths: tuple[int, ...], in_channels: int, num_classes: int, shortcut: str = "A"):
         super().__init__()
         self.stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True))
-        stages, width = [], widths[0]
+        blocks, width = [], widths[0]
         for i, w in enumerate(widths):
             for j in range(blocks_per_stage):
                 stride = 2 if (i > 0 and j == 0) else 1
-                stages.append(BasicBlock(width, w, stride, shortcut))
+                blocks.append(BasicBlock(width, w, stride, shortcut))
                 width = w
-        self.stages = nn.Sequential(*stages)
+        self.stages = nn.Sequential(*blocks)
         self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(width, num_classes))
         _init(self)
 
@@ -76,22 +78,8 @@ class CifarResNet(nn.Module):
         return self.head(self.stages(self.stem(x)))
 
 
-class ResNet18(nn.Module):
-    def __init__(self, in_channels: int, num_classes: int):
-        super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True))
-        layers, width = [], 64
-        for i, w in enumerate((64, 128, 256, 512)):
-            for j in range(2):
-                stride = 2 if (i > 0 and j == 0) else 1
-                layers.append(BasicBlock(width, w, stride, shortcut="B"))
-                width = w
-        self.stages = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(width, num_classes))
-        _init(self)
-
-    def forward(self, x):
-        return self.head(self.stages(self.stem(x)))
+CIFAR_WIDTHS = (16, 32, 64)
+IMAGENET_WIDTHS = (64, 128, 256, 512)
 
 
 def _init(model: nn.Module) -> None:
@@ -104,28 +92,28 @@ def _init(model: nn.Module) -> None:
 @register_model("resnet20")
 def resnet20(in_shape, num_classes, shortcut: str = "A"):
     """CIFAR ResNet-20: 3 stages x 3 basic blocks (16/32/64 filters), 0.27M params (He et al. 2016)."""
-    return CifarResNet(3, in_shape[0], num_classes, shortcut)
+    return ResNet(3, CIFAR_WIDTHS, in_shape[0], num_classes, shortcut)
 
 
 @register_model("resnet56")
 def resnet56(in_shape, num_classes, shortcut: str = "A"):
     """CIFAR ResNet-56: 3 stages x 9 basic blocks (16/32/64 filters), 0.85M params (He et al. 2016)."""
-    return CifarResNet(9, in_shape[0], num_classes, shortcut)
+    return ResNet(9, CIFAR_WIDTHS, in_shape[0], num_classes, shortcut)
 
 
 @register_model("plain20")
 def plain20(in_shape, num_classes):
     """ResNet-20 without shortcuts: the 20-layer plain net of He et al. 2016, figure 6."""
-    return CifarResNet(3, in_shape[0], num_classes, "none")
+    return ResNet(3, CIFAR_WIDTHS, in_shape[0], num_classes, "none")
 
 
 @register_model("plain56")
 def plain56(in_shape, num_classes):
     """ResNet-56 without shortcuts: the 56-layer plain net that trains worse than plain20."""
-    return CifarResNet(9, in_shape[0], num_classes, "none")
+    return ResNet(9, CIFAR_WIDTHS, in_shape[0], num_classes, "none")
 
 
 @register_model("resnet18")
 def resnet18(in_shape, num_classes):
     """ResNet-18 ([2,2,2,2] basic blocks, 64-512 filters) with a 3x3 stem for 32x32 inputs, 11.2M params."""
-    return ResNet18(in_shape[0], num_classes)
+    return ResNet(2, IMAGENET_WIDTHS, in_shape[0], num_classes, shortcut="B")

@@ -162,8 +162,7 @@ def train(
         history, best = state["history"], state["best"]
         start_epoch, elapsed_before = state["epoch"] + 1, state["elapsed_s"]
         log(f"resuming {run_dir} after epoch {state['epoch']}")
-    else:
-        config.save(run_dir / "config.json")
+    config.save(run_dir / "config.json")  # on resume too: --epochs may have changed
 
     params = sum(p.numel() for p in model.parameters())
     log(f"training {config.model} ({params:,} params) on {config.data} ({len(train_data):,} train"
