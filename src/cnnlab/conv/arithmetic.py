@@ -43,7 +43,7 @@ class Explained:
 
     def __str__(self) -> str:
         value = f"{self.value:,}" if isinstance(self.value, int) else str(self.value)
-        return f"{self.formula} = {self.numbers} = {value}"
+        return f"{self.formula} = {self.numbers} = {value}" if self.numbers else f"{self.formula}: {value}"
 
 
 def _ints(**values) -> None:

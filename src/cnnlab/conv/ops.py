@@ -17,20 +17,28 @@ import numpy as np
 from cnnlab.conv._nd import ntuple, pad, pad_widths, windows
 from cnnlab.errors import CnnlabError
 
-__all__ = ["correlate", "convolve", "MODES"]
+__all__ = ["correlate", "convolve", "input_padding", "MODES"]
 
 MODES = ("full", "valid", "same")
 
 
-def _mode_padding(mode: str, spans: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+def input_padding(mode: str, kernel_shape, padding=0, dilation=1) -> tuple[tuple[int, int], ...]:
+    """Zero padding (before, after) per axis that `mode` plus `padding` put around the input.
+
+    valid: none; full: span-1 each side; same: span-1 in total, the odd one before (scipy centres "same"
+    inside "full": the output starts (span-1)//2 into the full result). span = D(K-1) + 1.
+    """
+    n = len(kernel_shape)
+    spans = [d * (k - 1) + 1 for k, d in zip(kernel_shape, ntuple(dilation, n, "dilation"))]
     if mode == "valid":
-        return tuple((0, 0) for _ in spans)
-    if mode == "full":
-        return tuple((s - 1, s - 1) for s in spans)
-    if mode == "same":
-        # scipy centres "same" inside "full": the output starts (span-1)//2 into the full result.
-        return tuple((s - 1 - (s - 1) // 2, (s - 1) // 2) for s in spans)
-    raise CnnlabError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        implied = [(0, 0) for _ in spans]
+    elif mode == "full":
+        implied = [(s - 1, s - 1) for s in spans]
+    elif mode == "same":
+        implied = [(s - 1 - (s - 1) // 2, (s - 1) // 2) for s in spans]
+    else:
+        raise CnnlabError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    return tuple((a + c, b + d) for (a, b), (c, d) in zip(implied, pad_widths(padding, n)))
 
 
 def correlate(x, k, mode: str = "valid", *, stride=1, padding=0, dilation=1) -> np.ndarray:
@@ -48,16 +56,15 @@ def correlate(x, k, mode: str = "valid", *, stride=1, padding=0, dilation=1) -> 
         raise CnnlabError(f"input and kernel must not be empty, got shapes {x.shape} and {k.shape}")
     n = x.ndim
     stride, dilation = ntuple(stride, n, "stride"), ntuple(dilation, n, "dilation")
-    spans = tuple(d * (size - 1) + 1 for size, d in zip(k.shape, dilation))
-    if mode == "valid":
-        for size, span, p in zip(x.shape, spans, pad_widths(padding, n)):
-            if span > size + sum(p):
-                raise CnnlabError(
-                    f"kernel {'x'.join(map(str, k.shape))} (span {span}) is larger than the input "
-                    f"{'x'.join(map(str, x.shape))} in valid mode: O = I + 2P - K + 1 = {size} + {sum(p)} - {span} + 1 "
-                    f"= {size + sum(p) - span + 1}; use --mode same or full, or pad"
-                )
-    widths = tuple((a + c, b + d) for (a, b), (c, d) in zip(_mode_padding(mode, spans), pad_widths(padding, n)))
+    widths = input_padding(mode, k.shape, padding, dilation)
+    for size, kernel, d, (before, after) in zip(x.shape, k.shape, dilation, widths):
+        span = d * (kernel - 1) + 1
+        if span > size + before + after:
+            raise CnnlabError(
+                f"kernel {'x'.join(map(str, k.shape))} (span {span}) is larger than the input "
+                f"{'x'.join(map(str, x.shape))} in {mode} mode: O = I + P - K + 1 = {size} + {before + after} - {span} + 1 "
+                f"= {size + before + after - span + 1}; use mode same or full, or pad"
+            )
     view = windows(pad(x, widths), k.shape, stride, dilation)  # (O1..On, K1..Kn)
     return np.tensordot(view, k, axes=n)
 
