@@ -17,6 +17,10 @@ __all__ = ["main", "build_parser"]
 
 # One module per command (or group of related commands), in the order `cnnlab --help` lists them.
 COMMAND_MODULES = [
+    "convolve",  # convolve, correlate
+    "pool",
+    "filter",
+    "explain",
 ]
 
 

@@ -15,7 +15,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnlab.errors import CnnlabError
 
-__all__ = ["ntuple", "pad_widths", "pad", "pad_adjoint", "windows", "add_windows", "PADDING_MODES"]
+__all__ = ["AXES", "ntuple", "pad_widths", "pad", "pad_adjoint", "windows", "add_windows", "PADDING_MODES"]
+
+# How shapes name the spatial axes of 1-D, 2-D and 3-D data in messages.
+AXES = {1: "L", 2: "H, W", 3: "D, H, W"}
 
 # torch's padding_mode names -> numpy.pad modes ("reflect" excludes the edge in both).
 PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}

@@ -73,7 +73,7 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, 
         numbers = f"{rounding}(({size} + 2*{padding} - {dilation}*({kernel}-1) - 1)/{stride}) + 1"
     if numerator < 0:
         raise CnnlabError(
-            f"the kernel does not fit: {formula} = {numbers} <= 0 "
+            f"the kernel does not fit: {formula} = {numbers} = {numerator // stride + 1} "
             f"(kernel span {span} > padded input {size + 2 * padding})"
         )
     out = -(-numerator // stride) + 1 if ceil_mode else numerator // stride + 1

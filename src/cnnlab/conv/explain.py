@@ -70,13 +70,16 @@ def _spatial(input_shape, min_rank=2) -> tuple[int, tuple[int, ...]]:
 
 
 def explain_conv(input_shape, filters: int, kernel, stride=1, padding=0, dilation=1, groups: int = 1,
-                 bias: bool = True) -> LayerExplanation:
-    """A conv layer on a C x *I input: output O x *Out, params O(C/G prod K + 1), MACs O prod(Out) C/G prod K."""
+                 bias: bool = True, strict: bool = False) -> LayerExplanation:
+    """A conv layer on a C x *I input: output O x *Out, params O(C/G prod K + 1), MACs O prod(Out) C/G prod K.
+
+    strict=True refuses a stride that leaves input positions uncovered (see conv_output_size(exact=True)).
+    """
     c, size = _spatial(input_shape)
     nd = len(size)
     kernel, stride, dilation = (ntuple(v, nd, n) for v, n in ((kernel, "kernel"), (stride, "stride"), (dilation, "dilation")))
     padding = ntuple(padding, nd, "padding", minimum=0)
-    sizes = {axis: conv_output_size(i, k, s, p, d) for axis, i, k, s, p, d in zip(_AXES[nd], size, kernel, stride, padding, dilation)}
+    sizes = {axis: conv_output_size(i, k, s, p, d, exact=strict) for axis, i, k, s, p, d in zip(_AXES[nd], size, kernel, stride, padding, dilation)}
     out = tuple(q.value for q in sizes.values())
     quantities = {**sizes, "params": conv_params(c, filters, kernel, groups, bias), "macs": conv_macs(c, filters, kernel, out, groups)}
     notes = tuple(f"{axis}: {q.note}" for axis, q in sizes.items() if q.note)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlab.conv._nd import PADDING_MODES, ntuple, pad, pad_widths, windows
+from cnnlab.conv._nd import AXES, PADDING_MODES, ntuple, pad, pad_widths, windows
 from cnnlab.errors import CnnlabError
 
 __all__ = [
@@ -49,7 +49,7 @@ def resolve_padding(padding, kernel, dilation) -> tuple[tuple[int, int], ...]:
 def _check_channels(x, w, groups, nd, name, weight_in_axis):
     if x.ndim != nd + 2 or w.ndim != nd + 2:
         raise CnnlabError(
-            f"{name} expects input (N, C, {', '.join('DHW'[3 - nd:])}) and a weight of the same rank, "
+            f"{name} expects input (N, C, {AXES[nd]}) and a weight of the same rank, "
             f"got shapes {x.shape} and {w.shape}"
         )
     c = x.shape[1]

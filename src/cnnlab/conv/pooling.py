@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlab.conv._nd import ntuple, pad, windows
+from cnnlab.conv._nd import AXES, ntuple, pad, windows
 from cnnlab.conv.arithmetic import pool_output_size
 from cnnlab.errors import CnnlabError
 
@@ -35,9 +35,9 @@ def pool_geometry(shape, kernel, stride, padding, dilation, ceil_mode, nd):
     stride = kernel if stride is None else ntuple(stride, nd, "stride")
     padding = ntuple(padding, nd, "padding", minimum=0)
     dilation = ntuple(dilation, nd, "dilation")
+    if len(shape) < nd:
+        raise CnnlabError(f"pooling {nd}-D needs an input of shape (..., {AXES[nd]}), got {tuple(shape)}")
     size = shape[len(shape) - nd :]
-    if len(shape) < nd + 1:
-        raise CnnlabError(f"pooling {nd}-D needs an input of shape (..., {', '.join('DHW'[3 - nd:])}), got {tuple(shape)}")
     out = tuple(pool_output_size(i, k, s, p, d, ceil_mode).value for i, k, s, p, d in zip(size, kernel, stride, padding, dilation))
     widths = tuple(
         (p, max(p, (o - 1) * s + d * (k - 1) + 1 - i - p)) for i, k, s, p, d, o in zip(size, kernel, stride, padding, dilation, out)
