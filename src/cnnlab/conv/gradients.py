@@ -85,6 +85,9 @@ def conv_transpose_backward(delta, x, w, stride=1, padding=0, output_padding=0, 
     dx = _conv_nd(delta, w, None, stride, padding, dilation, groups, "zeros", nd)
     dx = dx[(Ellipsis, *(slice(0, i) for i in x.shape[2:]))]
     delta_pad = pad(delta, pad_widths(padding, nd))
+    # keep exactly the positions the input reached: output_padding >= S would add a window per axis
+    reach = tuple((i - 1) * s + d * (k - 1) + 1 for i, s, d, k in zip(x.shape[2:], stride, dilation, kernel))
+    delta_pad = delta_pad[(Ellipsis, *(slice(0, r) for r in reach))]
     return ConvGrads(
         input=dx,
         weight=_weight_grad(delta_pad, x, kernel, stride, dilation, groups),

@@ -1,0 +1,93 @@
+"""Pooling against torch, the lecture example, and max pooling's local shift invariance."""
+
+import numpy as np
+import pytest
+import torch.nn.functional as F
+from hypothesis import assume, given, strategies as st
+
+from cnnlab.conv import avg_pool1d, avg_pool2d, global_avg_pool, global_max_pool, max_pool1d, max_pool2d
+from cnnlab.errors import CnnlabError
+from conv_testing import TOL, fast, t
+
+
+@st.composite
+def pool_cases(draw, nd, dilation=True):
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
+    dil = tuple(draw(st.integers(1, 2)) if dilation else 1 for _ in range(nd))
+    size = tuple(draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), 7)) for k, p, d in zip(kernel, padding, dil))
+    x = np.random.default_rng(draw(st.integers(0, 2**32 - 1))).standard_normal((draw(st.integers(1, 2)), 2, *size))
+    return x, dict(kernel_size=kernel, stride=stride, padding=padding, ceil_mode=draw(st.booleans())), dil
+
+
+def test_lecture_max_pool_example():
+    x = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])
+    y = max_pool2d(x, 2)
+    assert y.tolist() == [[6, 8], [3, 4]]
+    assert y.tolist() == F.max_pool2d(t(x)[None].double(), 2)[0].int().tolist()
+
+
+def test_pooling_halves_each_plane_and_keeps_channels():
+    x = np.random.default_rng(0).standard_normal((1, 64, 16, 16))
+    assert max_pool2d(x, 2, 2).shape == (1, 64, 8, 8)  # 64x224x224 -> 64x112x112 at lecture scale
+
+
+@pytest.mark.parametrize("nd", [1, 2])
+@fast
+@given(data=st.data())
+def test_max_pool_matches_torch(nd, data):
+    x, options, dilation = data.draw(pool_cases(nd))
+    try:
+        expected = (F.max_pool1d, F.max_pool2d)[nd - 1](t(x), dilation=dilation, **options).numpy()
+    except RuntimeError:
+        assume(False)  # torch rejects this geometry (output size 0); our error is tested below
+    np.testing.assert_allclose((max_pool1d, max_pool2d)[nd - 1](x, dilation=dilation, **options), expected, **TOL)
+
+
+@pytest.mark.parametrize("nd", [1, 2])
+@pytest.mark.parametrize("count_include_pad", [True, False])
+@fast
+@given(data=st.data())
+def test_avg_pool_matches_torch(nd, count_include_pad, data):
+    x, options, _ = data.draw(pool_cases(nd, dilation=False))
+    try:
+        expected = (F.avg_pool1d, F.avg_pool2d)[nd - 1](t(x), count_include_pad=count_include_pad, **options).numpy()
+    except RuntimeError:
+        assume(False)
+    got = (avg_pool1d, avg_pool2d)[nd - 1](x, count_include_pad=count_include_pad, **options)
+    np.testing.assert_allclose(got, expected, **TOL)
+
+
+def test_global_pools_match_torch():
+    x = np.random.default_rng(1).standard_normal((2, 3, 5, 6))
+    np.testing.assert_allclose(global_avg_pool(x), F.adaptive_avg_pool2d(t(x), 1).numpy()[:, :, 0, 0], **TOL)
+    np.testing.assert_allclose(global_max_pool(x, keepdims=True), F.adaptive_max_pool2d(t(x), 1).numpy(), **TOL)
+
+
+@fast
+@given(st.integers(0, 2**32 - 1))
+def test_max_pool_is_invariant_to_a_shift_inside_the_window(seed):
+    # g(T x) = g(x) for small shifts: moving each window's maximum by one pixel within its 2x2 window
+    rng = np.random.default_rng(seed)
+    x = np.zeros((8, 8))
+    peaks = rng.uniform(1, 2, (4, 4))
+    x[0::2, 0::2] = peaks  # every maximum at the top-left of its 2x2 window
+    shifted = np.roll(x, 1, axis=1)  # ... moved one column right, still inside the same window
+    np.testing.assert_array_equal(max_pool2d(x, 2), max_pool2d(shifted, 2))
+    np.testing.assert_array_equal(max_pool2d(x, 2), peaks)
+    assert not np.array_equal(x, shifted)
+
+
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: max_pool2d(np.ones((4, 4)), 2, padding=2), "at most half"),
+        (lambda: max_pool2d(np.ones((1, 1)), 3), "does not fit"),
+        (lambda: avg_pool1d(np.ones(4), 0), "kernel_size must be"),
+        (lambda: max_pool2d(np.ones(4), 2), "needs an input of shape"),
+    ],
+)
+def test_invalid_pools_are_one_clear_error(call, match):
+    with pytest.raises(CnnlabError, match=match):
+        call()
