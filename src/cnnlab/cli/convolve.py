@@ -13,8 +13,12 @@ CONVOLVE_EXAMPLES = """\
   16 34 60 61
   $ cnnlab convolve 1,1,1,1,1,1 1,1,1,1,1,1        # two dice: counts of each sum 2..12
   1 2 3 4 5 6 5 4 3 2 1
-  $ cnnlab convolve 1,2,3 0,1,0.5 --json
-  {"shape": [5], "result": [0.0, 1.0, 2.5, 4.0, 1.5]}   (indented in the real output)
+  $ cnnlab convolve '1,2;3,4' '0,1;1,0'
+  0 1 2
+  1 5 4
+  3 4 0
+--json prints {"shape": [...], "result": [...]} (nested lists for 2-D).
+Start an array with a minus after `--`: cnnlab convolve -- -1,2 3,4
 """
 
 CORRELATE_EXAMPLES = """\
@@ -24,9 +28,9 @@ CORRELATE_EXAMPLES = """\
   $ cnnlab correlate 1,2,3,4,5,6,7 1,0,-1 --stride 2
   -2 -2 -2
   $ cnnlab correlate '1,2;3,4' '1,1;1,1' --mode full
-  1  3 2
-  4 10 6
-  3  7 4
+   1  3  2
+   4 10  6
+   3  7  4
 """
 
 

@@ -12,23 +12,61 @@ from cnnlab.conv import explain_conv, explain_linear, explain_pool, explain_stac
 from cnnlab.errors import CnnlabError
 
 EXAMPLES = """\
-  $ cnnlab explain conv --input 3x32x32 --filters 10 --kernel 5 --padding 2
-  (see `cnnlab explain conv --help`)
-  $ cnnlab explain pool --input 64x224x224 --kernel 2
-  $ cnnlab explain linear --in 3072 --out 128
-  $ cnnlab explain stack --kernel 3 --layers 3 --channels 64
-  $ cnnlab explain transposed --input 16x8x8 --filters 8 --kernel 4 --stride 2 --padding 1
+  $ cnnlab explain linear --in 784 --out 10 --no-bias
+  linear: input 784 -> output 10
+    parameters           7,840   params = in x out = 784 x 10
+    multiply-adds        7,840   MACs = in x out = 784 x 10
+layers: conv, pool, linear, transposed, stack; see `cnnlab explain LAYER --help` for each. --json for programs.
 """
 
 CONV_EXAMPLES = """\
+  $ cnnlab explain conv --input 3x32x32 --filters 10 --kernel 5 --padding 2
+  conv2d: input 3x32x32 -> output 10x32x32
+    height                  32   O = floor((I - K + 2P)/S) + 1 = floor((32 - 5 + 2*2)/1) + 1
+    width                   32   O = floor((I - K + 2P)/S) + 1 = floor((32 - 5 + 2*2)/1) + 1
+    parameters             760   params = O x (C x KH x KW + 1) = 10 x (3 x 5 x 5 + 1)
+    multiply-adds      768,000   MACs = O x OH x OW x (C x KH x KW) = 10 x 32 x 32 x (3 x 5 x 5)
+  $ cnnlab explain conv --input 32x28x28 --filters 64 --kernel 3 --groups 32 --no-bias
+  conv2d: input 32x28x28 -> output 64x26x26
+    height                  26   O = floor((I - K + 2P)/S) + 1 = floor((28 - 3 + 2*0)/1) + 1
+    width                   26   O = floor((I - K + 2P)/S) + 1 = floor((28 - 3 + 2*0)/1) + 1
+    parameters             576   params = O x (C/G x KH x KW) = 64 x (32/32 x 3 x 3)
+    multiply-adds      389,376   MACs = O x OH x OW x (C/G x KH x KW) = 64 x 26 x 26 x (32/32 x 3 x 3)
+--json gives {"output_shape": [10, 32, 32], "params": 760, "macs": 768000, "formulas": {...}, ...}.
 """
+
 POOL_EXAMPLES = """\
+  $ cnnlab explain pool --input 64x224x224 --kernel 2
+  pool2d: input 64x224x224 -> output 64x112x112
+    height                 112   O = floor((I - K + 2P)/S) + 1 = floor((224 - 2 + 2*0)/2) + 1
+    width                  112   O = floor((I - K + 2P)/S) + 1 = floor((224 - 2 + 2*0)/2) + 1
+    parameters               0   pooling has no learnable weights
 """
+
 LINEAR_EXAMPLES = """\
+  $ cnnlab explain linear --in 3072 --out 128
+  linear: input 3072 -> output 128
+    parameters         393,344   params = in x out + out = 3072 x 128 + 128
+    multiply-adds      393,216   MACs = in x out = 3072 x 128
 """
+
 STACK_EXAMPLES = """\
+  $ cnnlab explain stack --kernel 3 --layers 3 --channels 64
+  stack of 3 conv 3x3: input 64 -> output 64
+    receptive field          7   R = 1 + sum_l D_l(K_l - 1) prod_{i<l} S_i = 1 + 1*(3-1)*1 + 1*(3-1)*1 + 1*(3-1)*1
+    stack params       110,592   params = L x O x (C x KH x KW) = 3 x 64 x (64 x 3 x 3)
+    single params      200,704   params = O x (C x KH x KW) = 64 x (64 x 7 x 7)
+    note: 3 stacked 3x3 layers see 7x7 with 110,592 weights; one 7x7 layer needs 200,704
 """
+
 TRANSPOSED_EXAMPLES = """\
+  $ cnnlab explain transposed --input 16x8x8 --filters 8 --kernel 4 --stride 2 --padding 1
+  conv_transpose2d: input 16x8x8 -> output 8x16x16
+    height                  16   O = (I - 1)S - 2P + D(K-1) + OP + 1 = (8 - 1)*2 - 2*1 + 1*(4-1) + 0 + 1
+    width                   16   O = (I - 1)S - 2P + D(K-1) + OP + 1 = (8 - 1)*2 - 2*1 + 1*(4-1) + 0 + 1
+    parameters           2,056   params = C_in x (C_out x KH x KW) + C_out = 16 x (8 x 4 x 4) + 8
+    multiply-adds      131,072   MACs = C_in x IH x IW x (C_out x KH x KW) = 16 x 8 x 8 x (8 x 4 x 4)
+    note: kernel 2N, stride N, padding N/2 with N = 2: upsamples 2 times
 """
 
 

@@ -14,14 +14,17 @@ from cnnlab.conv import correlate, kernels
 from cnnlab.errors import CnnlabError
 
 EXAMPLES = """\
-  $ cnnlab filter photo.png --kernel sobel_x
-  photo.png: 1x64x64 (gray) * sobel_x 3x3, mode same -> 64x64, values -2.97 .. 2.89
-  wrote photo_sobel_x.png
-  $ cnnlab filter field.npy --kernel gaussian --size 5 --sigma 1.5 --out smooth.png --npy smooth.npy
-  $ cnnlab filter field.npy --kernel '0.25,0,-0.25;0.5,0,-0.5;0.25,0,-0.25'     # the lecture's edge kernel
-kernels: """ + ", ".join(kernels.names()) + """
-The kernel is applied as cross-correlation (what a conv layer computes), zero padding, one pass per colour channel.
-"""
+  $ python -c "import numpy as np; x = np.zeros((32, 32)); x[8:24, 8:24] = 1; np.save('square.npy', x)"
+  $ cnnlab filter square.npy --kernel sobel_x
+  square.npy: 1x32x32 (gray) * sobel_x 3x3, mode same -> 32x32, values -4 .. 4
+  wrote square_sobel_x.png
+  $ cnnlab filter square.npy --kernel gaussian --size 5 --sigma 1.5 --out smooth.png --npy smooth.npy
+  square.npy: 1x32x32 (gray) * gaussian 5x5, mode same -> 32x32, values 0 .. 1
+  wrote smooth.png and smooth.npy
+  $ cnnlab filter photo.jpg --kernel '0.25,0,-0.25;0.5,0,-0.5;0.25,0,-0.25'    # the lecture's edge kernel
+The kernel is applied as cross-correlation (what a conv layer computes) with zero padding, once per
+colour channel. --json prints the shapes, the kernel, the value range and the files written.
+kernels: """ + ", ".join(kernels.names()) + "\n"
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 
@@ -86,17 +89,26 @@ def save_side_by_side(path: Path, image: np.ndarray, kernel: np.ndarray, output:
     axes[1].set_title(title)
     axes[1].axis("off")
     fig.tight_layout()
+    try:
+        write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))
+    finally:
+        plt.close(fig)
+
+
+def write_atomically(path: Path, write) -> None:
+    """write(file) into a temp file beside `path`, then rename: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", dpi=100)
+            write(f)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
-    finally:
-        plt.close(fig)
 
 
 def run(args) -> int:
@@ -107,9 +119,11 @@ def run(args) -> int:
     out = Path(args.out) if args.out else Path(f"{source.stem}_{name}.png")
     if out.suffix.lower() != ".png":
         raise CnnlabError(f"--out must end in .png, got {out.name}")
+    if args.npy and not args.npy.endswith(".npy"):
+        raise CnnlabError(f"--npy must end in .npy, got {args.npy}")
     save_side_by_side(out, image, kernel, output, f"{name} {kernel.shape[0]}x{kernel.shape[1]}")
     if args.npy:
-        np.save(args.npy, output[0] if output.shape[0] == 1 else output)
+        write_atomically(Path(args.npy), lambda f: np.save(f, output[0] if output.shape[0] == 1 else output))
     summary = {
         "input": str(source), "input_shape": list(image.shape), "kernel": name, "kernel_values": kernel.tolist(),
         "mode": args.mode, "output_shape": list(output.shape[1:]) if output.shape[0] == 1 else list(output.shape),
