@@ -12,6 +12,8 @@ from cnnlab.conv import (
     conv_backward,
     conv_transpose_backward,
     correlate,
+    global_avg_pool_backward,
+    global_max_pool_backward,
     max_pool_backward,
 )
 from conv_testing import TOL, conv_cases, fast, t
@@ -123,3 +125,15 @@ def test_float32_gradients_keep_their_dtype():
     x, w = rng.standard_normal((2, 3, 6, 6), dtype=np.float32), rng.standard_normal((4, 3, 3, 3), dtype=np.float32)
     grads = conv_backward(np.ones((2, 4, 6, 6), np.float32), x, w, padding=1)
     assert grads.input.dtype == grads.weight.dtype == np.float32
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 5), (2, 3, 4, 5), (1, 2, 3, 4, 2)])
+def test_global_pool_backwards_match_autograd(shape):
+    x = np.random.default_rng(7).standard_normal(shape)
+    delta = np.random.default_rng(8).standard_normal(shape[:2])
+    axes = tuple(range(2, len(shape)))
+    for reduce, backward in ((torch.mean, lambda: global_avg_pool_backward(delta, x.shape)),
+                             (torch.amax, lambda: global_max_pool_backward(delta, x))):
+        xt = t(x).requires_grad_()
+        reduce(xt, dim=axes).backward(t(delta))
+        np.testing.assert_allclose(backward(), xt.grad.numpy(), **TOL)

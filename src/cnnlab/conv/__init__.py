@@ -31,7 +31,15 @@ from cnnlab.conv.explain import (
     explain_stack,
     explain_transposed,
 )
-from cnnlab.conv.gradients import ConvGrads, avg_pool_backward, conv_backward, conv_transpose_backward, max_pool_backward
+from cnnlab.conv.gradients import (
+    ConvGrads,
+    avg_pool_backward,
+    conv_backward,
+    conv_transpose_backward,
+    global_avg_pool_backward,
+    global_max_pool_backward,
+    max_pool_backward,
+)
 from cnnlab.conv.im2col import col2im, im2col
 from cnnlab.conv.layers import (
     conv1d,
@@ -56,7 +64,8 @@ __all__ = [
     # pooling
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "global_avg_pool", "global_max_pool",
     # gradients
-    "conv_backward", "conv_transpose_backward", "max_pool_backward", "avg_pool_backward", "ConvGrads",
+    "conv_backward", "conv_transpose_backward", "max_pool_backward", "avg_pool_backward",
+    "global_avg_pool_backward", "global_max_pool_backward", "ConvGrads",
     # matrix, kernels
     "as_matrix", "weight_counts", "WeightCounts", "kernels",
     # arithmetic and explanations

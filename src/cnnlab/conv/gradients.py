@@ -21,7 +21,15 @@ from cnnlab.conv._nd import add_windows, ntuple, pad, pad_adjoint, pad_widths, w
 from cnnlab.conv.layers import _conv_nd, _conv_transpose_nd, columns, resolve_padding
 from cnnlab.conv.pooling import _lowest, avg_divisor, pool_geometry
 
-__all__ = ["ConvGrads", "conv_backward", "conv_transpose_backward", "max_pool_backward", "avg_pool_backward"]
+__all__ = [
+    "ConvGrads",
+    "conv_backward",
+    "conv_transpose_backward",
+    "max_pool_backward",
+    "avg_pool_backward",
+    "global_avg_pool_backward",
+    "global_max_pool_backward",
+]
 
 
 @dataclass(frozen=True)
@@ -118,3 +126,19 @@ def avg_pool_backward(delta, x_shape, kernel_size, stride=None, padding=0, ceil_
     spread = np.broadcast_to(share[(Ellipsis, *(None,) * nd)], share.shape + kernel)
     padded = tuple(i + b + a for i, (b, a) in zip(x_shape[-nd:], widths))
     return pad_adjoint(add_windows(spread, padded, stride, dilation), widths)
+
+
+def global_avg_pool_backward(delta, x_shape) -> np.ndarray:
+    """dL/dx of global_avg_pool: every position of plane (n, c) gets delta[n, c] / (number of positions)."""
+    delta = np.asarray(delta)
+    spatial = tuple(x_shape[2:])
+    share = delta.reshape(*delta.shape[:2], *(1,) * len(spatial)) / np.prod(spatial)
+    return np.broadcast_to(share, tuple(x_shape)).copy()
+
+
+def global_max_pool_backward(delta, x) -> np.ndarray:
+    """dL/dx of global_max_pool: delta[n, c] goes to the (first) maximum of plane (n, c)."""
+    delta, x = np.asarray(delta), np.asarray(x)
+    flat = x.reshape(*x.shape[:2], -1)
+    one_hot = np.arange(flat.shape[-1]) == flat.argmax(axis=-1)[..., None]
+    return (one_hot * delta.reshape(*delta.shape[:2], 1)).reshape(x.shape)
