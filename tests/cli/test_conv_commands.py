@@ -57,7 +57,8 @@ def test_explain_conv_text_and_json(capsys):
 
 def test_explain_other_layers_json(capsys):
     assert json.loads(run(capsys, "explain", "linear", "--in", "3072", "--out", "128", "--json")[1])["params"] == 3072 * 128 + 128
-    assert json.loads(run(capsys, "explain", "pool", "--input", "64x224x224", "--kernel", "2", "--json")[1])["output_shape"] == [64, 112, 112]
+    pool = json.loads(run(capsys, "explain", "pool", "--input", "64x224x224", "--kernel", "2", "--json")[1])
+    assert pool["output_shape"] == [64, 112, 112] and pool["params"] == 0
     stack = json.loads(run(capsys, "explain", "stack", "--kernel", "3", "--layers", "3", "--json")[1])
     assert stack["receptive_field"] == 7 and stack["stack_params"] == 27 and stack["single_params"] == 49
     up = json.loads(run(capsys, "explain", "transposed", "--input", "4x5x5", "--filters", "2", "--kernel", "8",

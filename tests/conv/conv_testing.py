@@ -1,4 +1,5 @@
-"""Test helpers for tests/conv (imported as a plain module): hypothesis strategies: random layer settings that fit, small enough to keep the suite fast."""
+"""Helpers for tests/conv, imported as a plain module: tolerances, and hypothesis strategies for random
+layer settings that fit, small enough to keep the suite fast on two shared cores."""
 
 import numpy as np
 import torch

@@ -163,7 +163,7 @@ def test_strict_refuses_a_stride_that_leaves_pixels_uncovered():
 @pytest.mark.parametrize(
     "call,match",
     [
-        (lambda: conv_output_size(4, 5), r"does not fit: O = floor\(\(I - K \+ 2P\)/S\) \+ 1 = floor\(\(4 - 5 \+ 2\*0\)/1\) \+ 1 = 0"),
+        (lambda: conv_output_size(4, 5), r"does not fit: .* = floor\(\(4 - 5 \+ 2\*0\)/1\) \+ 1 = 0"),
         (lambda: conv_output_size(4, 3, stride=0), "stride must be an integer >= 1"),
         (lambda: conv_params(3, 4, 3, groups=2), "must divide the 3 input channels"),
         (lambda: same_padding(3, stride=2), "depends on the input size"),

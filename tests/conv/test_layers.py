@@ -114,10 +114,8 @@ def test_transposed_conv_is_the_adjoint_of_conv(case):
     x, w, _, options = case
     options.pop("padding_mode")
     y = np.random.default_rng(0).standard_normal(conv2d(x, w, **options).shape)
-    extra = tuple(
-        i + 2 * p - ((o - 1) * s + d * (k - 1) + 1)
-        for i, p, o, s, d, k in zip(x.shape[2:], options["padding"], y.shape[2:], options["stride"], options["dilation"], w.shape[2:])
-    )
+    axes = zip(x.shape[2:], y.shape[2:], w.shape[2:], options["padding"], options["stride"], options["dilation"])
+    extra = tuple(i + 2 * p - ((o - 1) * s + d * (k - 1) + 1) for i, o, k, p, s, d in axes)
     if any(e >= max(s, d) for e, s, d in zip(extra, options["stride"], options["dilation"])):
         return  # torch's output_padding limit; the gradient tests cover these shapes
     back = conv_transpose2d(y, w, output_padding=extra, **options)

@@ -133,8 +133,9 @@ def run(args) -> int:
         print_json(summary)
         return 0
     kind = "gray" if image.shape[0] == 1 else "colour"
+    shape = "x".join(map(str, summary["output_shape"]))
     print(f"{source.name}: {'x'.join(map(str, image.shape))} ({kind}) * {name} {kernel.shape[0]}x{kernel.shape[1]}, "
-          f"mode {args.mode} -> {'x'.join(map(str, summary['output_shape']))}, values {summary['min']:.3g} .. {summary['max']:.3g}")
+          f"mode {args.mode} -> {shape}, values {summary['min']:.3g} .. {summary['max']:.3g}")
     print(f"wrote {out}" + (f" and {args.npy}" if args.npy else ""))
     return 0
 

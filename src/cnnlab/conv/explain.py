@@ -79,9 +79,16 @@ def explain_conv(input_shape, filters: int, kernel, stride=1, padding=0, dilatio
     nd = len(size)
     kernel, stride, dilation = (ntuple(v, nd, n) for v, n in ((kernel, "kernel"), (stride, "stride"), (dilation, "dilation")))
     padding = ntuple(padding, nd, "padding", minimum=0)
-    sizes = {axis: conv_output_size(i, k, s, p, d, exact=strict) for axis, i, k, s, p, d in zip(_AXES[nd], size, kernel, stride, padding, dilation)}
+    sizes = {
+        axis: conv_output_size(i, k, s, p, d, exact=strict)
+        for axis, i, k, s, p, d in zip(_AXES[nd], size, kernel, stride, padding, dilation)
+    }
     out = tuple(q.value for q in sizes.values())
-    quantities = {**sizes, "params": conv_params(c, filters, kernel, groups, bias), "macs": conv_macs(c, filters, kernel, out, groups)}
+    quantities = {
+        **sizes,
+        "params": conv_params(c, filters, kernel, groups, bias),
+        "macs": conv_macs(c, filters, kernel, out, groups),
+    }
     notes = tuple(f"{axis}: {q.note}" for axis, q in sizes.items() if q.note)
     return LayerExplanation(f"conv{nd}d", (c, *size), (filters, *out), quantities, notes)
 
@@ -108,7 +115,10 @@ def explain_linear(in_features: int, out_features: int, bias: bool = True) -> La
 
 def explain_transposed(input_shape, filters: int, kernel, stride=1, padding=0, output_padding=0, dilation=1,
                        groups: int = 1, bias: bool = True) -> LayerExplanation:
-    """A transposed conv: O = (I-1)S - 2P + D(K-1) + OP + 1; weight (C, O/G, *K); each input value scatters O/G prod K products."""
+    """A transposed conv: O = (I-1)S - 2P + D(K-1) + OP + 1; weight (C, O/G, *K).
+
+    Each input value is multiplied by the O/G x prod K weights of its group and scattered: that is the MAC count.
+    """
     c, size = _spatial(input_shape)
     if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1 or c % groups or filters % groups:
         raise CnnlabError(f"groups={groups} must divide both the {c} input and the {filters} output channels")
@@ -122,7 +132,8 @@ def explain_transposed(input_shape, filters: int, kernel, stride=1, padding=0, o
     per_numbers = " x ".join([str(filters) if groups == 1 else f"{filters}/{groups}", *map(str, kernel)])
     weights = c * filters // groups * math.prod(kernel)
     plus, plus_n = (" + C_out", f" + {filters}") if bias else ("", "")
-    params = Explained(weights + (filters if bias else 0), f"params = C_in x ({per_input}){plus}", f"{c} x ({per_numbers}){plus_n}")
+    params = Explained(weights + (filters if bias else 0), f"params = C_in x ({per_input}){plus}",
+                       f"{c} x ({per_numbers}){plus_n}")
     # every input value is multiplied by every weight of its group once, and scattered
     in_axes = " x ".join(("ID", "IH", "IW")[3 - nd:])
     macs = Explained(weights * math.prod(size), f"MACs = C_in x {in_axes} x ({per_input})",
@@ -147,5 +158,6 @@ def explain_stack(kernel: int, layers: int, channels: int = 1) -> LayerExplanati
     stack = Explained(layers * one.value, f"params = L x {one.formula.removeprefix('params = ')}", f"{layers} x {one.numbers}")
     single = conv_params(channels, channels, r, bias=False)
     quantities = {"receptive_field": field_, "stack_params": stack, "single_params": single}
-    note = f"{layers} stacked {kernel}x{kernel} layers see {r}x{r} with {stack.value:,} weights; one {r}x{r} layer needs {single.value:,}"
+    note = (f"{layers} stacked {kernel}x{kernel} layers see {r}x{r} with {stack.value:,} weights; "
+            f"one {r}x{r} layer needs {single.value:,}")
     return LayerExplanation(f"stack of {layers} conv {kernel}x{kernel}", (channels,), (channels,), quantities, (note,))

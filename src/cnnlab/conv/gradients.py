@@ -70,7 +70,10 @@ def conv_backward(delta, x, w, stride=1, padding=0, dilation=1, groups=1, paddin
     widths = resolve_padding(padding, kernel, dilation)
     xp = pad(x, widths, padding_mode)
     # output_padding recovers the rows the forward stride skipped at the end of xp
-    extra = tuple(i - ((o - 1) * s + d * (k - 1) + 1) for i, o, s, d, k in zip(xp.shape[2:], delta.shape[2:], stride, dilation, kernel))
+    extra = tuple(
+        i - ((o - 1) * s + d * (k - 1) + 1)
+        for i, o, s, d, k in zip(xp.shape[2:], delta.shape[2:], stride, dilation, kernel)
+    )
     dxp = _conv_transpose_nd(delta, w, None, stride, 0, extra, dilation, groups, nd, check=False)
     return ConvGrads(
         input=pad_adjoint(dxp, widths, padding_mode),

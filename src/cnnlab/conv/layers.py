@@ -178,7 +178,9 @@ def conv2d_reference(x, w, b=None, stride=1, padding=0, dilation=1, groups=1) ->
             first = (oc // (o // groups)) * cg  # first input channel of this output channel's group
             for i in range(oh):
                 for j in range(ow):
-                    patch = x[b_, first : first + cg, i * sh : i * sh + dh * (kh - 1) + 1 : dh, j * sw : j * sw + dw * (kw - 1) + 1 : dw]
+                    rows = slice(i * sh, i * sh + dh * (kh - 1) + 1, dh)
+                    cols = slice(j * sw, j * sw + dw * (kw - 1) + 1, dw)
+                    patch = x[b_, first : first + cg, rows, cols]
                     y[b_, oc, i, j] = np.sum(patch * w[oc])
             if b is not None:
                 y[b_, oc] += b[oc]
@@ -187,10 +189,8 @@ def conv2d_reference(x, w, b=None, stride=1, padding=0, dilation=1, groups=1) ->
 
 def conv_transpose2d_reference(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1, groups=1) -> np.ndarray:
     """Each input pixel scatters its value times the kernel: y[n, o, i*S + p*D - P, ...] += x[n,c,i,j] w[c,o',p,q]."""
-    (sh, sw), (ph, pw), (oph, opw), (dh, dw) = (
-        ntuple(v, 2, name, minimum=m)
-        for v, name, m in ((stride, "stride", 1), (padding, "padding", 0), (output_padding, "output_padding", 0), (dilation, "dilation", 1))
-    )
+    (sh, sw), (dh, dw) = ntuple(stride, 2, "stride"), ntuple(dilation, 2, "dilation")
+    (ph, pw), (oph, opw) = ntuple(padding, 2, "padding", minimum=0), ntuple(output_padding, 2, "output_padding", minimum=0)
     x, w = np.asarray(x), np.asarray(w)
     n, c, h, wd = x.shape
     _, og, kh, kw = w.shape

@@ -38,10 +38,10 @@ def pool_geometry(shape, kernel, stride, padding, dilation, ceil_mode, nd):
     if len(shape) < nd:
         raise CnnlabError(f"pooling {nd}-D needs an input of shape (..., {AXES[nd]}), got {tuple(shape)}")
     size = shape[len(shape) - nd :]
-    out = tuple(pool_output_size(i, k, s, p, d, ceil_mode).value for i, k, s, p, d in zip(size, kernel, stride, padding, dilation))
-    widths = tuple(
-        (p, max(p, (o - 1) * s + d * (k - 1) + 1 - i - p)) for i, k, s, p, d, o in zip(size, kernel, stride, padding, dilation, out)
-    )
+    axes = list(zip(size, kernel, stride, padding, dilation))
+    out = tuple(pool_output_size(i, k, s, p, d, ceil_mode).value for i, k, s, p, d in axes)
+    # after the input: the padding, or more where the last ceil_mode window reaches further
+    widths = tuple((p, max(p, (o - 1) * s + d * (k - 1) + 1 - i - p)) for (i, k, s, p, d), o in zip(axes, out))
     return kernel, stride, padding, dilation, out, widths
 
 
