@@ -67,8 +67,8 @@ def columns(xp, kernel, stride, dilation, groups) -> tuple[np.ndarray, tuple[int
     """im2col for any rank and groups: padded (N, C, *I) -> (G, C/G * prod K, N * prod Out), and Out.
 
     Row (c, m) of group g holds x_pad[n, g*C/G + c, j*S + m*D] for every (n, j). This copy is the one
-    copy of a forward pass; one large gemm per group follows (faster than N small ones, measured in
-    bench/conv_speed.py).
+    copy of a forward pass. Batch and positions share the column axis so that one large gemm per group
+    follows: on the bench layer that was 1.3-1.8x faster than N per-sample gemms (np.matmul broadcast).
     """
     n, c, nd = xp.shape[0], xp.shape[1], len(kernel)
     view = windows(xp, kernel, stride, dilation)  # (N, C, *Out, *K), a view
