@@ -45,7 +45,7 @@ def _weight_grad(xp, delta, kernel, stride, dilation, groups):
     """dw[o, c, m] = sum_{n,j} delta[n, o, j] xp[n, c, j*S + m*D]: the correlation of the input with delta.
 
     It is a convolution of xp (batch as channels) with delta as the kernel, stride D and dilation S
-    (tests/conv/test_gradients.py checks exactly that); computed here as delta (O, N*Out) times the
+    (tests/conv/test_conv_gradients.py checks exactly that); computed here as delta (O, N*Out) times the
     im2col columns of xp transposed, one gemm per group, because that is several times faster.
     """
     n, o = delta.shape[:2]

@@ -16,9 +16,7 @@ from cnnlab.conv import (
     global_max_pool_backward,
     max_pool_backward,
 )
-from conv_testing import TOL, conv_cases, fast, t
-from test_layers import MODES, TORCH_TRANSPOSE, torch_layer, transpose_cases
-from test_pooling import pool_cases
+from conv_testing import MODES, TOL, TORCH_TRANSPOSE, conv_cases, fast, pool_cases, t, torch_layer, transpose_cases
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])

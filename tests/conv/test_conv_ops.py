@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import scipy.signal
-import torch
 import torch.nn.functional as F
 from hypothesis import given, strategies as st
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 import torch.nn.functional as F
 from hypothesis import given, strategies as st
 
@@ -17,24 +16,10 @@ from cnnlab.conv import (
     conv_transpose3d,
 )
 from cnnlab.errors import CnnlabError
-from conv_testing import TOL, conv_cases, fast, t
+from conv_testing import MODES, TOL, TORCH_TRANSPOSE, conv_cases, fast, t, torch_layer, transpose_cases
 
 CONV = {1: conv1d, 2: conv2d, 3: conv3d}
-TORCH_CONV = {1: torch.nn.Conv1d, 2: torch.nn.Conv2d, 3: torch.nn.Conv3d}
 TRANSPOSE = {1: conv_transpose1d, 2: conv_transpose2d, 3: conv_transpose3d}
-TORCH_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
-MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-def torch_layer(x, w, b, options):
-    """The same layer built as torch.nn.ConvNd (padding_mode lives on the module, not in F.convNd)."""
-    nd = x.ndim - 2
-    layer = TORCH_CONV[nd](x.shape[1], w.shape[0], w.shape[2:], bias=b is not None, **options).double()
-    with torch.no_grad():
-        layer.weight.copy_(t(w))
-        if b is not None:
-            layer.bias.copy_(t(b))
-    return layer
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
@@ -62,27 +47,6 @@ def test_string_padding_matches_torch(padding, kernel):
     x, w = rng.standard_normal((1, 2, 7, 6)), rng.standard_normal((3, 2, kernel, kernel - 1))
     expected = F.conv2d(t(x), t(w), padding=padding, dilation=(1, 2)).numpy()
     np.testing.assert_allclose(conv2d(x, w, padding=padding, dilation=(1, 2)), expected, **TOL)
-
-
-@st.composite
-def transpose_cases(draw, nd):
-    groups = draw(st.integers(1, 2))
-    c, o = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
-    kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    size = tuple(draw(st.integers(1, 4 if nd < 3 else 3)) for _ in range(nd))
-    output_padding = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
-    # output size (I-1)S - 2P + D(K-1) + OP + 1 must stay >= 1
-    padding = tuple(
-        draw(st.integers(0, max(0, ((i - 1) * s + d * (k - 1) + op) // 2)))
-        for i, s, d, k, op in zip(size, stride, dilation, kernel, output_padding)
-    )
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    x = rng.standard_normal((draw(st.integers(1, 2)), c, *size))
-    w = rng.standard_normal((c, o // groups, *kernel))
-    b = rng.standard_normal(o) if draw(st.booleans()) else None
-    return x, w, b, dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation, groups=groups)
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])

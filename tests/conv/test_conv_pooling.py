@@ -7,18 +7,7 @@ from hypothesis import assume, given, strategies as st
 
 from cnnlab.conv import avg_pool1d, avg_pool2d, global_avg_pool, global_max_pool, max_pool1d, max_pool2d
 from cnnlab.errors import CnnlabError
-from conv_testing import TOL, fast, t
-
-
-@st.composite
-def pool_cases(draw, nd, dilation=True):
-    kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
-    dil = tuple(draw(st.integers(1, 2)) if dilation else 1 for _ in range(nd))
-    size = tuple(draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), 7)) for k, p, d in zip(kernel, padding, dil))
-    x = np.random.default_rng(draw(st.integers(0, 2**32 - 1))).standard_normal((draw(st.integers(1, 2)), 2, *size))
-    return x, dict(kernel_size=kernel, stride=stride, padding=padding, ceil_mode=draw(st.booleans())), dil
+from conv_testing import TOL, fast, pool_cases, t
 
 
 def test_lecture_max_pool_example():

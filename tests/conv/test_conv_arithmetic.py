@@ -1,6 +1,5 @@
 """Layer arithmetic: the lecture's worked numbers, and agreement with the shapes torch layers produce."""
 
-import numpy as np
 import pytest
 import torch
 from hypothesis import assume, given, strategies as st
