@@ -3,11 +3,9 @@
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from hypothesis import assume, given, strategies as st
 
 from cnnlab.conv import (
-    avg_pool_backward,
     conv2d,
     conv_backward,
     conv_transpose_backward,
@@ -16,7 +14,7 @@ from cnnlab.conv import (
     global_max_pool_backward,
     max_pool_backward,
 )
-from conv_testing import MODES, TOL, TORCH_TRANSPOSE, conv_cases, fast, pool_cases, t, torch_layer, transpose_cases
+from conv_testing import MODES, TOL, TORCH_TRANSPOSE, conv_cases, fast, t, torch_layer, transpose_cases
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
@@ -80,37 +78,7 @@ def test_weight_gradient_is_a_convolution_of_input_and_delta(case):
     np.testing.assert_allclose(conv_backward(delta, x, w, **options).weight, as_conv[:, :, :kh, :kw].swapaxes(0, 1), **TOL)
 
 
-@pytest.mark.parametrize("nd", [1, 2])
-@fast
-@given(data=st.data())
-def test_max_pool_backward_matches_autograd(nd, data):
-    x, options, dilation = data.draw(pool_cases(nd))
-    xt = t(x).requires_grad_()
-    try:
-        y = (F.max_pool1d, F.max_pool2d)[nd - 1](xt, dilation=dilation, **options)
-    except RuntimeError:
-        assume(False)
-    assume(torch.isfinite(y).all())  # a window wholly in the padding has no arg-max; torch picks one arbitrarily
-    delta = np.random.default_rng(4).standard_normal(y.shape)
-    y.backward(t(delta))
-    np.testing.assert_allclose(max_pool_backward(delta, x, dilation=dilation, **options), xt.grad.numpy(), **TOL)
-
-
-@pytest.mark.parametrize("nd", [1, 2])
-@pytest.mark.parametrize("count_include_pad", [True, False])
-@fast
-@given(data=st.data())
-def test_avg_pool_backward_matches_autograd(nd, count_include_pad, data):
-    x, options, _ = data.draw(pool_cases(nd, dilation=False))
-    xt = t(x).requires_grad_()
-    try:
-        y = (F.avg_pool1d, F.avg_pool2d)[nd - 1](xt, count_include_pad=count_include_pad, **options)
-    except RuntimeError:
-        assume(False)
-    delta = np.random.default_rng(5).standard_normal(y.shape)
-    y.backward(t(delta))
-    got = avg_pool_backward(delta, x.shape, count_include_pad=count_include_pad, **options)
-    np.testing.assert_allclose(got, xt.grad.numpy(), **TOL)
+# max/avg pool backward against autograd: tests/conv/test_conv_pooling.py, beside their forward passes.
 
 
 def test_max_pool_gradient_goes_only_to_the_arg_max():

@@ -1,11 +1,21 @@
-"""Pooling against torch, the lecture example, and max pooling's local shift invariance."""
+"""Pooling and its backward against torch, the lecture example, and max pooling's local shift invariance."""
 
 import numpy as np
 import pytest
+import torch
 import torch.nn.functional as F
 from hypothesis import assume, given, strategies as st
 
-from cnnlab.conv import avg_pool1d, avg_pool2d, global_avg_pool, global_max_pool, max_pool1d, max_pool2d
+from cnnlab.conv import (
+    avg_pool1d,
+    avg_pool2d,
+    avg_pool_backward,
+    global_avg_pool,
+    global_max_pool,
+    max_pool1d,
+    max_pool2d,
+    max_pool_backward,
+)
 from cnnlab.errors import CnnlabError
 from conv_testing import TOL, fast, pool_cases, t
 
@@ -22,30 +32,40 @@ def test_pooling_halves_each_plane_and_keeps_channels():
     assert max_pool2d(x, 2, 2).shape == (1, 64, 8, 8)  # 64x224x224 -> 64x112x112 at lecture scale
 
 
+def check_against_torch(torch_pool, pool, backward, x, options):
+    """Forward and backward equal torch's; where torch refuses the geometry, cnnlab refuses it too."""
+    xt = t(x).requires_grad_()
+    try:
+        y = torch_pool(xt, **options)
+    except RuntimeError:
+        with pytest.raises(CnnlabError, match="does not fit"):
+            pool(x, **options)
+        return
+    np.testing.assert_allclose(pool(x, **options), y.detach().numpy(), **TOL)
+    assume(torch.isfinite(y).all())  # a window wholly in the padding has no arg-max; torch picks one arbitrarily
+    delta = np.random.default_rng(4).standard_normal(y.shape)
+    y.backward(t(delta))
+    np.testing.assert_allclose(backward(delta, x, **options), xt.grad.numpy(), **TOL)
+
+
 @pytest.mark.parametrize("nd", [1, 2])
 @fast
 @given(data=st.data())
-def test_max_pool_matches_torch(nd, data):
+def test_max_pool_and_its_backward_match_torch(nd, data):
     x, options, dilation = data.draw(pool_cases(nd))
-    try:
-        expected = (F.max_pool1d, F.max_pool2d)[nd - 1](t(x), dilation=dilation, **options).numpy()
-    except RuntimeError:
-        assume(False)  # torch rejects this geometry (output size 0); our error is tested below
-    np.testing.assert_allclose((max_pool1d, max_pool2d)[nd - 1](x, dilation=dilation, **options), expected, **TOL)
+    torch_pool, pool = (F.max_pool1d, max_pool1d) if nd == 1 else (F.max_pool2d, max_pool2d)
+    check_against_torch(torch_pool, pool, max_pool_backward, x, dict(options, dilation=dilation))
 
 
 @pytest.mark.parametrize("nd", [1, 2])
 @pytest.mark.parametrize("count_include_pad", [True, False])
 @fast
 @given(data=st.data())
-def test_avg_pool_matches_torch(nd, count_include_pad, data):
+def test_avg_pool_and_its_backward_match_torch(nd, count_include_pad, data):
     x, options, _ = data.draw(pool_cases(nd, dilation=False))
-    try:
-        expected = (F.avg_pool1d, F.avg_pool2d)[nd - 1](t(x), count_include_pad=count_include_pad, **options).numpy()
-    except RuntimeError:
-        assume(False)
-    got = (avg_pool1d, avg_pool2d)[nd - 1](x, count_include_pad=count_include_pad, **options)
-    np.testing.assert_allclose(got, expected, **TOL)
+    torch_pool, pool = (F.avg_pool1d, avg_pool1d) if nd == 1 else (F.avg_pool2d, avg_pool2d)
+    backward = lambda delta, x, **o: avg_pool_backward(delta, x.shape, **o)
+    check_against_torch(torch_pool, pool, backward, x, dict(options, count_include_pad=count_include_pad))
 
 
 def test_global_pools_match_torch():

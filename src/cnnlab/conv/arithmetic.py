@@ -71,14 +71,14 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, 
     else:
         formula = f"O = {rounding}((I + 2P - D(K-1) - 1)/S) + 1"
         numbers = f"{rounding}(({size} + 2*{padding} - {dilation}*({kernel}-1) - 1)/{stride}) + 1"
-    if numerator < 0:
-        raise CnnlabError(
-            f"the kernel does not fit: {formula} = {numbers} = {numerator // stride + 1} "
-            f"(kernel span {span} > padded input {size + 2 * padding})"
-        )
     out = -(-numerator // stride) + 1 if ceil_mode else numerator // stride + 1
     if ceil_mode and (out - 1) * stride >= size + padding:
         out -= 1  # torch: the last window must start inside the input or the left padding
+    if out <= 0:
+        raise CnnlabError(
+            f"the kernel does not fit: {formula} = {numbers} = {out} "
+            f"(kernel span {span} > padded input {size + 2 * padding})"
+        )
     note = ""
     if numerator % stride:
         note = (f"{numerator}/{stride} is not an integer: "
