@@ -23,6 +23,10 @@ COMMAND_MODULES = [
     "summary",
     "models",
     "datasets",
+    "convolve",  # convolve, correlate
+    "pool",
+    "filter",
+    "explain",
 ]
 
 

@@ -1,0 +1,153 @@
+"""`cnnlab filter`: apply a kernel to an image or a 2-D array and save input | kernel | output side by side."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from cnnlab.cli._arrays import add_json_option, parse_array
+from cnnlab.cli.common import add_command, print_json
+from cnnlab.conv import correlate, kernels
+from cnnlab.errors import CnnlabError
+
+EXAMPLES = """\
+  $ python -c "import numpy as np; x = np.zeros((32, 32)); x[8:24, 8:24] = 1; np.save('square.npy', x)"
+  $ cnnlab filter square.npy --kernel sobel_x
+  square.npy: 1x32x32 (gray) * sobel_x 3x3, mode same -> 32x32, values -4 .. 4
+  wrote square_sobel_x.png
+  $ cnnlab filter square.npy --kernel gaussian --size 5 --sigma 1.5 --out smooth.png --npy smooth.npy
+  square.npy: 1x32x32 (gray) * gaussian 5x5, mode same -> 32x32, values 0 .. 1
+  wrote smooth.png and smooth.npy
+  $ cnnlab filter photo.jpg --kernel '0.25,0,-0.25;0.5,0,-0.5;0.25,0,-0.25'    # the lecture's edge kernel
+The kernel is applied as cross-correlation (what a conv layer computes) with zero padding, once per
+colour channel. --json prints the shapes, the kernel, the value range and the files written.
+kernels: """ + ", ".join(kernels.names()) + "\n"
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
+
+
+def load_input(path: Path) -> np.ndarray:
+    """.npy -> its 2-D array; PNG/JPEG -> (C, H, W) floats in [0, 1] (C = 1 gray, 3 colour)."""
+    if not path.is_file():
+        raise CnnlabError(f"input file {str(path)!r} does not exist")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        try:
+            a = np.load(path, allow_pickle=False)
+        except ValueError as error:
+            raise CnnlabError(f"{path} is not a plain .npy array: {error}") from None
+        if a.ndim != 2 or not np.issubdtype(a.dtype, np.number):
+            raise CnnlabError(f"{path} holds a {a.ndim}-D {a.dtype} array; filter needs a 2-D numeric array")
+        return a.astype(np.float64)[None]
+    if suffix not in IMAGE_SUFFIXES:
+        raise CnnlabError(f"cannot read {path.name}: give a .png, .jpg, .jpeg or .npy file")
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            colour = image.mode not in ("1", "L", "LA", "I", "I;16", "F")
+            pixels = np.asarray(image.convert("RGB" if colour else "L"), dtype=np.float64) / 255.0
+    except (UnidentifiedImageError, OSError) as error:
+        raise CnnlabError(f"cannot read image {path}: {error}") from None
+    return pixels.transpose(2, 0, 1) if colour else pixels[None]
+
+
+def resolve_kernel(text: str, size: int | None, sigma: float | None) -> tuple[str, np.ndarray]:
+    if any(ch.isdigit() for ch in text) and ("," in text or ";" in text):
+        k = parse_array(text, "kernel").astype(np.float64)
+        return "custom", k if k.ndim == 2 else k[None]
+    return text, kernels.get(text, size, sigma)
+
+
+def _display(a: np.ndarray) -> tuple[np.ndarray, dict]:
+    """(C, H, W) -> what imshow takes: gray planes with their own colour range, colour clipped to [0, 1]."""
+    if a.shape[0] == 1:
+        return a[0], {"cmap": "gray"}
+    return np.clip(a.transpose(1, 2, 0), 0.0, 1.0), {}
+
+
+def save_side_by_side(path: Path, image: np.ndarray, kernel: np.ndarray, output: np.ndarray, title: str) -> None:
+    """Input | kernel (with its numbers) | output, written atomically (a temp file renamed into place)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(10, 4), gridspec_kw={"width_ratios": [4, 2, 4]})
+    for ax, data, label in ((axes[0], image, "input"), (axes[2], output, "output")):
+        shown, options = _display(data)
+        ax.imshow(shown, **options)
+        ax.set_title(f"{label} {'x'.join(map(str, data.shape[1:]))}")
+        ax.axis("off")
+    axes[1].imshow(kernel, cmap="coolwarm", vmin=-np.abs(kernel).max(), vmax=np.abs(kernel).max())
+    if kernel.size <= 49:
+        for (i, j), v in np.ndenumerate(kernel):
+            axes[1].text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=8)
+    axes[1].set_title(title)
+    axes[1].axis("off")
+    fig.tight_layout()
+    try:
+        write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))
+    finally:
+        plt.close(fig)
+
+
+def write_atomically(path: Path, write) -> None:
+    """write(file) into a temp file beside `path`, then rename: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def run(args) -> int:
+    source = Path(args.input)
+    name, kernel = resolve_kernel(args.kernel, args.size, args.sigma)
+    image = load_input(source)
+    output = np.stack([correlate(plane, kernel, args.mode) for plane in image])
+    out = Path(args.out) if args.out else Path(f"{source.stem}_{name}.png")
+    if out.suffix.lower() != ".png":
+        raise CnnlabError(f"--out must end in .png, got {out.name}")
+    if args.npy and not args.npy.endswith(".npy"):
+        raise CnnlabError(f"--npy must end in .npy, got {args.npy}")
+    save_side_by_side(out, image, kernel, output, f"{name} {kernel.shape[0]}x{kernel.shape[1]}")
+    if args.npy:
+        write_atomically(Path(args.npy), lambda f: np.save(f, output[0] if output.shape[0] == 1 else output))
+    summary = {
+        "input": str(source), "input_shape": list(image.shape), "kernel": name, "kernel_values": kernel.tolist(),
+        "mode": args.mode, "output_shape": list(output.shape[1:]) if output.shape[0] == 1 else list(output.shape),
+        "min": float(output.min()), "max": float(output.max()), "picture": str(out), "npy": args.npy,
+    }
+    if args.json:
+        print_json(summary)
+        return 0
+    kind = "gray" if image.shape[0] == 1 else "colour"
+    shape = "x".join(map(str, summary["output_shape"]))
+    print(f"{source.name}: {'x'.join(map(str, image.shape))} ({kind}) * {name} {kernel.shape[0]}x{kernel.shape[1]}, "
+          f"mode {args.mode} -> {shape}, values {summary['min']:.3g} .. {summary['max']:.3g}")
+    print(f"wrote {out}" + (f" and {args.npy}" if args.npy else ""))
+    return 0
+
+
+def register(subparsers) -> None:
+    parser = add_command(subparsers, "filter", "apply a kernel to an image (PNG/JPEG) or a 2-D .npy array and draw the result",
+                         EXAMPLES, run)
+    parser.add_argument("input", help="a .png, .jpg/.jpeg or .npy (2-D) file")
+    parser.add_argument("--kernel", required=True, help="a kernel name (list below) or numbers like '0,-1,0;-1,5,-1;0,-1,0'")
+    parser.add_argument("--size", type=int, default=None, help="size of identity/box/gaussian/binomial (odd)")
+    parser.add_argument("--sigma", type=float, default=None, help="standard deviation of gaussian (default 1)")
+    parser.add_argument("--mode", choices=["same", "valid", "full"], default="same", help="output size (default same)")
+    parser.add_argument("--out", default=None, help="picture to write (default: INPUTNAME_KERNEL.png here)")
+    parser.add_argument("--npy", default=None, help="also save the filtered array as .npy")
+    add_json_option(parser)
