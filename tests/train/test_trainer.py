@@ -98,3 +98,21 @@ def test_real_mnist_subset_trains_above_90_percent(real_data_dir, tmp_path):
     config = TrainConfig(data="mnist", model="lenet5", epochs=2, train_size=8000, val_size=1000, data_dir=str(real_data_dir), out=str(tmp_path / "run"))
     result = train(config, log=lambda s: None, progress=False)
     assert result.results["test"]["accuracy"] > 0.9
+
+
+def test_fp16_on_cpu_is_a_clear_error(tmp_path):
+    with pytest.raises(CnnlabError, match="fp16 needs a CUDA GPU"):
+        train(quick(tmp_path, model="slp", epochs=1, precision="fp16", device="cpu"), log=lambda s: None, progress=False)
+    assert not (tmp_path / "run").exists()
+
+
+def test_bf16_autocast_trains_where_the_cpu_has_native_bf16(tmp_path):
+    from cnnlab.train.device import cpu_supports_bf16
+
+    if not cpu_supports_bf16():
+        with pytest.raises(CnnlabError, match="no native bf16"):
+            train(quick(tmp_path, model="lenet5", epochs=1, precision="bf16", device="cpu"), log=lambda s: None, progress=False)
+        return
+    result = train(quick(tmp_path, model="lenet5", epochs=2, lr=3e-3, precision="bf16", channels_last=True, device="cpu"),
+                   log=lambda s: None, progress=False)
+    assert result.results["precision"] == "bf16" and result.results["test"]["accuracy"] > 0.5

@@ -118,6 +118,7 @@ def train(
     config.validate()
     started = time.perf_counter()
     device = resolve_device(config.device)
+    autocast_context(config.precision, device)  # an impossible precision fails here, before any file is written
     spec = dataset_spec(config.data)
     run_dir = Path(config.out) if config.out else default_run_dir(config.data, config.model)
     if resume and not (run_dir / "last.state.pt").is_file():
