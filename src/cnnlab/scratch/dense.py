@@ -27,18 +27,21 @@ class Affine(Layer):
     Backward: dL/dx = dout W,  dL/dW = dout^T x,  dL/db = sum_n dout[n].
     """
 
-    def __init__(self, in_features: int, out_features: int, init="he", rng=None, dtype=np.float32, name=""):
+    def __init__(self, in_features: int, out_features: int, init="he", rng=None, dtype=np.float32, name="", bias=True):
         super().__init__(name)
         rng = rng if rng is not None else np.random.default_rng(0)
         self.params["weight"] = init_weight((out_features, in_features), init, rng, dtype)
-        self.params["bias"] = np.zeros(out_features, dtype=dtype)
+        if bias:
+            self.params["bias"] = np.zeros(out_features, dtype=dtype)
 
     def forward(self, x, train=True):
         expect_shape(self, x, 2, 1, self.params["weight"].shape[1], "in_features")
         self.x = x
-        return x @ self.params["weight"].T + self.params["bias"]
+        y = x @ self.params["weight"].T
+        return y + self.params["bias"] if "bias" in self.params else y
 
     def backward(self, dout):
         self.grads["weight"] = dout.T @ self.x
-        self.grads["bias"] = dout.sum(axis=0)
+        if "bias" in self.params:
+            self.grads["bias"] = dout.sum(axis=0)
         return dout @ self.params["weight"]

@@ -1,7 +1,10 @@
 """Numerical gradient checks: backpropagation compared with central differences, in float64.
 
     numerical dL/dp_i = (L(p + h e_i) - L(p - h e_i)) / (2h)              error O(h^2) where L is smooth
-    relative error    = ||analytic - numerical|| / max(||analytic|| + ||numerical||, 1e-12)   per array
+    relative error    = ||analytic - numerical|| / max(||analytic|| + ||numerical||, 1e-8)    per array
+
+The floor 1e-8 keeps a gradient that is truly zero (a bias followed by batch norm) from dividing
+rounding noise (~1e-11 for h = 1e-5 in float64) by itself.
 
 At a kink (ReLU at 0, a tie in a max-pool window) L has no derivative and the central difference means
 nothing: the one-sided slopes (L(p + h e_i) - L(p))/h and (L(p) - L(p - h e_i))/h then differ by O(1)
@@ -25,7 +28,7 @@ STEP = 1e-5
 
 def relative_error(analytic: np.ndarray, numerical: np.ndarray) -> float:
     diff = np.linalg.norm((analytic - numerical).ravel())
-    return float(diff / max(np.linalg.norm(analytic.ravel()) + np.linalg.norm(numerical.ravel()), 1e-12))
+    return float(diff / max(np.linalg.norm(analytic.ravel()) + np.linalg.norm(numerical.ravel()), 1e-8))
 
 
 def numerical_gradient(f: Callable[[], float], p: np.ndarray, h: float = STEP, name: str = "p") -> np.ndarray:
@@ -45,9 +48,9 @@ def numerical_gradient(f: Callable[[], float], p: np.ndarray, h: float = STEP, n
         right, left = (f_plus - f0) / h, (f0 - f_minus) / h
         # smooth: right - left ~ h f''; at a kink it is the jump of the slope, which does not shrink with h
         if abs(right - left) > 1e-3 * max(1.0, abs(right), abs(left)):
-            index = np.unravel_index(i, p.shape)
+            index = [int(j) for j in np.unravel_index(i, p.shape)]
             raise CnnlabError(
-                f"gradient check at a non-differentiable point: {name}{list(index)} has slope {left:.6g} from the left "
+                f"gradient check at a non-differentiable point: {name}{index} has slope {left:.6g} from the left "
                 f"and {right:.6g} from the right (a ReLU input at 0 or a max-pool tie); use other random inputs or a different seed"
             )
         grad.flat[i] = (f_plus - f_minus) / (2 * h)

@@ -11,8 +11,6 @@ Each layer is named as the module of the equivalent torch model (cnnlab.models.f
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from cnnlab.errors import CnnlabError
@@ -163,7 +161,8 @@ class MultiLayerNet(Network):
         layers: list[Layer] = [Flatten("net.0")]
         width = input_size
         for size in hidden_sizes:
-            layers.append(Affine(width, size, init, rng, dtype, f"net.{len(layers)}"))
+            # a bias before batch norm is subtracted again with the mean: leave it out (its gradient is 0)
+            layers.append(Affine(width, size, init, rng, dtype, f"net.{len(layers)}", bias=not batch_norm))
             if batch_norm:
                 layers.append(BatchNorm(size, False, dtype=dtype, name=f"net.{len(layers)}"))
             layers.append(activation_layer(activation, f"net.{len(layers)}"))
@@ -173,10 +172,6 @@ class MultiLayerNet(Network):
         layers.append(Affine(width, output_size, init, rng, dtype, f"net.{len(layers)}"))
         super().__init__(layers, weight_decay)
         self.hidden_layers = [layer for layer in layers if isinstance(layer, Affine)][:-1]
-
-
-def _pooled(size: int, k: int = 2) -> int:
-    return size // k
 
 
 class SimpleConvNet(Network):
@@ -193,7 +188,7 @@ class SimpleConvNet(Network):
         oh, ow = h + 2 * padding - kernel_size + 1, w + 2 * padding - kernel_size + 1
         if oh < 2 or ow < 2:
             raise CnnlabError(f"SimpleConvNet: a {kernel_size}x{kernel_size} kernel leaves {oh}x{ow} of a {h}x{w} input; use a larger input")
-        flat = filters * _pooled(oh) * _pooled(ow)
+        flat = filters * (oh // 2) * (ow // 2)
         super().__init__([
             Conv2d(c, filters, kernel_size, 1, padding, init, rng, dtype, "conv1", input_grad=False),
             activation_layer("relu", "relu1"),
