@@ -14,7 +14,11 @@ import numpy as np
 
 from cnnlab.errors import CnnlabError
 
-__all__ = ["SoftmaxCrossEntropy", "softmax"]
+__all__ = ["SoftmaxCrossEntropy", "softmax", "NonFiniteLoss"]
+
+
+class NonFiniteLoss(CnnlabError):
+    """The loss is inf or NaN: training diverged (a trainer adds where and what to do)."""
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -40,8 +44,9 @@ class SoftmaxCrossEntropy:
         q[np.arange(n), labels] += 1.0 - self.label_smoothing
         self.p, self.q = np.exp(log_p), q
         loss = float(-(q * log_p).sum() / n)
+        self.value = loss
         if not math.isfinite(loss):
-            raise CnnlabError(f"the loss became {loss}: the logits hold inf or NaN (training diverged); lower the learning rate")
+            raise NonFiniteLoss(f"the loss became {loss}: the logits hold inf or NaN (training diverged); lower the learning rate")
         return loss
 
     __call__ = forward
