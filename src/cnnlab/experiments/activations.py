@@ -29,7 +29,7 @@ def _mean_norms(runner, x, y, rng, probes=20):
 
 def run_activations(settings: ExperimentSettings):
     started = time.perf_counter()
-    steps = 200 if settings.quick else 2000
+    steps = settings.steps(200, 2000)
     data = load_arrays(settings.data, settings.data_dir, 10000 if settings.quick else 0, 2000 if settings.quick else 0)
     x_train, x_test = data.x_train.reshape(len(data.x_train), -1), data.x_test.reshape(len(data.x_test), -1)
     before, after, curves, accuracy = {}, {}, {}, {}

@@ -34,6 +34,10 @@ class ExperimentSettings:
     seed: int = 0
     out: str = ""  # "" = runs/experiment-<name>-<time>
     data_dir: str | None = None
+    scale: float = 1.0  # multiplies steps and epochs (tests run the experiments at a small fraction)
+
+    def steps(self, quick: int, full: int) -> int:
+        return max(2, round((quick if self.quick else full) * self.scale))
 
     def run_dir(self) -> Path:
         return Path(self.out) if self.out else Path("runs") / f"experiment-{self.name}-{time.strftime('%Y%m%d-%H%M%S')}"

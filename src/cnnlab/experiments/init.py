@@ -24,7 +24,7 @@ ACTIVATIONS = ("sigmoid", "relu")
 
 def run_init(settings: ExperimentSettings):
     started = time.perf_counter()
-    steps = 300 if settings.quick else 2000
+    steps = settings.steps(300, 2000)
     data = load_arrays(settings.data, settings.data_dir, 10000 if settings.quick else 0, 2000 if settings.quick else 0)
     x_train, x_test = data.x_train.reshape(len(data.x_train), -1), data.x_test.reshape(len(data.x_test), -1)
     probe = x_train[:1000]

@@ -29,7 +29,7 @@ VARIANTS = {
 
 def run_regularization(settings: ExperimentSettings):
     started = time.perf_counter()
-    epochs = 60 if settings.quick else 200
+    epochs = settings.steps(60, 200)
     train_size = 300
     data = load_arrays(settings.data, settings.data_dir, train_size, 2000 if settings.quick else 0)
     x_train, x_test = data.x_train.reshape(train_size, -1), data.x_test.reshape(len(data.x_test), -1)
