@@ -48,7 +48,7 @@ def run_optimizers(settings: ExperimentSettings) -> tuple[ExperimentResult, call
             ax.plot(smooth(losses, 20), label=f"{name} (lr {OPTIMIZER_LRS[name]})")
         ax.set_xlabel("step")
         ax.set_ylabel("training loss (moving average of 20 steps)")
-        ax.set_ylim(0, max(2.5, 0))
+        ax.set_ylim(0, 2.5)  # the first steps of a He-initialised net start near 3
         ax.grid(alpha=0.3)
         ax.legend()
         ax.set_title(result.title, fontsize=9)
