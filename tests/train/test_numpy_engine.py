@@ -44,6 +44,9 @@ def test_numpy_engine_learns_and_writes_the_torch_engines_run_folder(tmp_path):
     with torch.no_grad():
         np.testing.assert_allclose(model(x).numpy(), net.forward(x.numpy()), atol=1e-4)
     assert main(["eval", str(run), "--json"]) == 0
+    image = tmp_path / "digit.npy"
+    np.save(image, load_dataset(config.data, "test").images[0, 0].numpy())
+    assert main(["predict", str(run), str(image), "--json"]) == 0
 
 
 def test_a_torch_checkpoint_loads_into_the_scratch_network(tmp_path):

@@ -8,6 +8,12 @@ from cnnlab.experiments.common import markdown_table
 
 EXAMPLES = """\
   cnnlab experiment optimizers --quick
+      | optimizer | lr | steps | first_loss | final_loss | test_accuracy |
+      | sgd | 0.01 | 300 | 3.084 | 0.3643 | 0.8505 |
+      | momentum | 0.01 | 300 | 3.084 | 0.1298 | 0.921 |
+      | adagrad | 0.01 | 300 | 3.084 | 0.1229 | 0.9175 |
+      | adam | 0.001 | 300 | 3.084 | 0.1129 | 0.925 |
+      (9.6 s) -> runs/experiment-optimizers-20261125-125300
   cnnlab experiment init --data mnist --engine numpy --out runs/init
   cnnlab experiment regularization --engine torch --quick
   cnnlab experiment activations --quick --json
