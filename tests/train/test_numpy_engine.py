@@ -89,6 +89,23 @@ def test_a_diverging_numpy_run_is_one_clear_line(tmp_path):
     assert "training diverged; lower --lr" in proc.stderr.strip().splitlines()[-1]
 
 
-def test_resume_is_refused_for_numpy_runs(tmp_path):
-    train(quick(tmp_path, model="two-layer-net", engine="numpy", epochs=1), log=lambda s: None, progress=False)
-    assert main(["train", "--resume", str(tmp_path / "run"), "--epochs", "2"]) == 2
+def test_an_interrupted_numpy_run_resumes_to_the_same_weights(tmp_path):
+    """Optimiser moments, data order and dropout masks are restored: the resumed run ends bit for bit equal."""
+    from safetensors.numpy import load_file
+
+    options = dict(model="mlp", engine="numpy", epochs=2, optimizer="adam", model_options={"hidden": (32,), "dropout": 0.3})
+    train(quick(tmp_path, "whole", **options), log=lambda s: None, progress=False)
+
+    def stop_after_epoch_1(line):
+        if line.startswith("epoch 1/2"):  # logged after the epoch's checkpoints are written
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(quick(tmp_path, "cut", **options), log=stop_after_epoch_1, progress=False)
+    assert main(["train", "--resume", str(tmp_path / "cut")]) == 0
+    whole, cut = load_file(str(tmp_path / "whole" / "last.safetensors")), load_file(str(tmp_path / "cut" / "last.safetensors"))
+    assert whole.keys() == cut.keys()
+    for key in whole:
+        np.testing.assert_array_equal(whole[key], cut[key], err_msg=key)
+    rows = list(csv.DictReader((tmp_path / "cut" / "metrics.csv").open()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]

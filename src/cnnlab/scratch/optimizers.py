@@ -34,6 +34,15 @@ class Optimizer:
         self.lr = lr
         self.state: dict[str, dict[str, np.ndarray]] = {}
 
+    def state_dict(self) -> dict:
+        """The learning rate and every parameter's state (velocity, moments, step count), copied."""
+        return {"lr": self.lr, "state": {k: {n: (v.copy() if isinstance(v, np.ndarray) else v) for n, v in s.items()}
+                                         for k, s in self.state.items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.lr = float(state["lr"])
+        self.state = {k: {n: (np.array(v) if not isinstance(v, int) else v) for n, v in s.items()} for k, s in state["state"].items()}
+
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         for key, p in params.items():
             self._update(p, grads[key].astype(p.dtype, copy=False), self.state.setdefault(key, {}))

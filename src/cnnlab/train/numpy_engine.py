@@ -1,7 +1,8 @@
 """The numpy engine: `cnnlab train --engine numpy` trains the cnnlab.scratch twin of a registered model.
 
 Same datasets, TrainConfig, batches, schedule, progress bar, run folder, metrics.csv, results.json,
-plots and checkpoint format as the torch engine; only the forward/backward/step is NumPy
+plots, checkpoint format and --resume (optimiser state, data order and dropout RNG in last.state.pt)
+as the torch engine; only the forward/backward/step is NumPy
 (float32, im2col convolutions). The safetensors files hold the torch twin's state_dict keys, so
 `cnnlab eval` and `cnnlab predict` load a numpy run into the torch model, and
 `load_scratch_weights` loads any torch checkpoint of the model into its scratch network.
@@ -27,7 +28,7 @@ from cnnlab.errors import CnnlabError
 from cnnlab.models import create_model
 from cnnlab.scratch import Network, SoftmaxCrossEntropy, build_scratch_optimizer, create_scratch_model
 from cnnlab.scratch.loss import NonFiniteLoss
-from cnnlab.train.checkpoint import atomic_write
+from cnnlab.train.checkpoint import atomic_write, load_state, save_state
 from cnnlab.train.config import TrainConfig
 from cnnlab.train.progress import EpochBar, format_epoch_line
 from cnnlab.train.runs import default_run_dir, prepare_run_dir, write_json, write_metrics_csv
@@ -112,9 +113,7 @@ def evaluate_scratch(net: Network, batches: Batches, num_classes: int) -> tuple[
     return {"loss": loss_sum / count, "accuracy": correct / count}, confusion
 
 
-def _check_numpy_config(config: TrainConfig, resume: bool) -> None:
-    if resume:
-        raise CnnlabError("--resume is not available with --engine numpy (its optimiser state is not saved); start a new run")
+def _check_numpy_config(config: TrainConfig) -> None:
     unsupported = [
         (config.precision != "fp32", f"--precision {config.precision}: the numpy engine computes in float32 only; use --precision fp32"),
         (config.device not in ("auto", "cpu"), f"--device {config.device}: the numpy engine runs on the CPU; use --device cpu"),
@@ -129,23 +128,59 @@ def _check_numpy_config(config: TrainConfig, resume: bool) -> None:
 def train_numpy(config: TrainConfig, resume: bool = False, overwrite: bool = False, log: Callable[[str], None] = print,
                 progress: bool | None = None) -> RunResult:
     """cnnlab.train.train for config.engine == "numpy" (the caller validated the config)."""
-    _check_numpy_config(config, resume)
+    _check_numpy_config(config)
     with threadpool_limits(limits=blas_threads(), user_api="blas"):
-        return _train_numpy(config, overwrite, log, progress)
+        return _train_numpy(config, resume, overwrite, log, progress)
 
 
-def _train_numpy(config: TrainConfig, overwrite: bool, log: Callable[[str], None], progress: bool | None) -> RunResult:
+def _dropout_generators(net: Network) -> list[np.random.Generator]:
+    """The distinct random generators of the network's dropout layers (their state is part of a resumable run)."""
+    found: list[np.random.Generator] = []
+    for layer in net.layers:
+        rng = getattr(layer, "rng", None)
+        if rng is not None and all(rng is not g for g in found):
+            found.append(rng)
+    return found
+
+
+def _training_state(net, optimizer, generator, epoch, history, best, elapsed, config) -> dict:
+    """What --resume needs beyond the weights, as torch.load(weights_only=True) can read it back."""
+    opt = optimizer.state_dict()
+    opt["state"] = {k: {n: (torch.from_numpy(v) if isinstance(v, np.ndarray) else v) for n, v in s.items()}
+                    for k, s in opt["state"].items()}
+    return {"epoch": epoch, "optimizer": opt, "engine": "numpy",
+            "rng": {"batches": generator.get_state(),
+                    "dropout": [json.dumps(g.bit_generator.state) for g in _dropout_generators(net)]},
+            "history": history, "best": best, "elapsed_s": elapsed, "config": config.to_dict()}
+
+
+def _restore_training_state(state: dict, net, optimizer, generator) -> None:
+    if state.get("engine") != "numpy":
+        raise CnnlabError("this run's last.state.pt was written by the torch engine; resume it without --engine numpy")
+    opt = state["optimizer"]
+    opt["state"] = {k: {n: (v.numpy() if isinstance(v, torch.Tensor) else v) for n, v in s.items()} for k, s in opt["state"].items()}
+    optimizer.load_state_dict(opt)
+    generator.set_state(state["rng"]["batches"])
+    for g, saved in zip(_dropout_generators(net), state["rng"]["dropout"]):
+        g.bit_generator.state = json.loads(saved)
+
+
+def _train_numpy(config: TrainConfig, resume: bool, overwrite: bool, log: Callable[[str], None],
+                 progress: bool | None) -> RunResult:
     started = time.perf_counter()
     spec = dataset_spec(config.data)
     classes = list(spec.classes)
     run_dir = Path(config.out) if config.out else default_run_dir(config.data, config.model)
+    if resume and not (run_dir / "last.state.pt").is_file():
+        raise CnnlabError(f"{run_dir} has no last.state.pt to resume from; start a new run instead")
 
     # Model and data first: bad input fails before the run folder is touched.
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     net = build_scratch_for(config)
     train_data, val_data, test_data = _split_data(config)
-    prepare_run_dir(run_dir, overwrite)
+    if not resume:
+        prepare_run_dir(run_dir, overwrite)
     config.out = str(run_dir)
     cpu = torch.device("cpu")
     normalise = Normalise(spec.mean, spec.std)
@@ -157,15 +192,24 @@ def _train_numpy(config: TrainConfig, overwrite: bool, log: Callable[[str], None
     optimizer = build_scratch_optimizer(config.optimizer, config.lr, config.momentum)
     total_steps = config.epochs * len(train_batches)
     warmup_steps = round(config.warmup_epochs * len(train_batches))
-    config.save(run_dir / "config.json")
+
+    history: list[dict] = []
+    best = {"epoch": 0, "val_accuracy": -1.0}
+    start_epoch, elapsed_before = 1, 0.0
+    if resume:
+        load_scratch_weights(net, run_dir / "last.safetensors")
+        state = load_state(run_dir / "last.state.pt")
+        _restore_training_state(state, net, optimizer, generator)
+        history, best = state["history"], state["best"]
+        start_epoch, elapsed_before = state["epoch"] + 1, state["elapsed_s"]
+        log(f"resuming {run_dir} after epoch {state['epoch']}")
+    config.save(run_dir / "config.json")  # on resume too: --epochs may have changed
 
     params = net.num_params()
     log(f"training {config.model} ({params:,} params) with the numpy engine on {config.data} ({len(train_data):,} train"
         f"{f', {len(val_data):,} val' if val_data is not None else ''}, {len(test_data):,} test), float32; run folder {run_dir}")
-    history: list[dict] = []
-    best = {"epoch": 0, "val_accuracy": -1.0}
-    step = 0
-    for epoch in range(1, config.epochs + 1):
+    step = (start_epoch - 1) * len(train_batches)
+    for epoch in range(start_epoch, config.epochs + 1):
         bar = EpochBar(epoch, config.epochs, len(train_batches), progress)
         loss_sum, correct, count, shown_at, shown_time = 0.0, 0, 0, 0, time.perf_counter()
         epoch_start = time.perf_counter()
@@ -197,21 +241,23 @@ def _train_numpy(config: TrainConfig, overwrite: bool, log: Callable[[str], None
         else:
             row.update(val_loss=float("nan"), val_accuracy=float("nan"))
         history.append(row)
-        log(format_epoch_line(epoch, config.epochs, row))
 
         meta = {"model": config.model, "data": config.data, "epoch": epoch, "engine": "numpy", "config": config.to_dict()}
         if val_batches is None or row["val_accuracy"] > best["val_accuracy"]:
             best = {"epoch": epoch, "val_accuracy": row["val_accuracy"] if val_batches is not None else -1.0}
             save_scratch_weights(net, run_dir / "best.safetensors", meta)
         save_scratch_weights(net, run_dir / "last.safetensors", meta)
+        save_state(_training_state(net, optimizer, generator, epoch, history, best,
+                                   elapsed_before + time.perf_counter() - started, config), run_dir / "last.state.pt")
         write_metrics_csv(run_dir / "metrics.csv", history)
+        log(format_epoch_line(epoch, config.epochs, row))
         if config.early_stop and epoch - best["epoch"] >= config.early_stop:
             log(f"early stop: no better validation accuracy for {config.early_stop} epochs (best: epoch {best['epoch']})")
             break
 
     load_scratch_weights(net, run_dir / "best.safetensors")
     test_metrics, confusion = evaluate_scratch(net, test_batches, len(classes))
-    wall = time.perf_counter() - started
+    wall = elapsed_before + time.perf_counter() - started
     train_time = sum(r["epoch_time_s"] for r in history)
     results = {
         "test": {"accuracy": round(test_metrics["accuracy"], 6), "loss": round(test_metrics["loss"], 6)},
