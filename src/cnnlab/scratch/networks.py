@@ -106,6 +106,8 @@ class Network:
         dout = self.criterion.backward()
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
+            if dout is None:  # a first convolution built with input_grad=False: nothing lies before it
+                break
         grads = self.grads()
         for key, w in self._decayed():
             if self.weight_decay:
