@@ -70,7 +70,7 @@ def run_regularization(settings: ExperimentSettings):
             ax.grid(alpha=0.3)
         axes[0].set_ylabel("accuracy")
         axes[0].legend()
-        fig.suptitle(result.title, fontsize=9)
+        fig.suptitle(result.title, fontsize=9, y=1.04)  # above the panel titles
         return fig
 
     return result, plot
