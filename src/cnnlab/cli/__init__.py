@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "pool",
     "filter",
     "explain",
+    "experiment",
 ]
 
 

@@ -13,11 +13,12 @@ from pathlib import Path
 
 from cnnlab.errors import CnnlabError
 
-__all__ = ["TrainConfig", "OPTIMIZERS", "SCHEDULES", "PRECISIONS"]
+__all__ = ["TrainConfig", "OPTIMIZERS", "SCHEDULES", "PRECISIONS", "ENGINES"]
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 SCHEDULES = ("constant", "step", "cosine", "onecycle", "warmup")
 PRECISIONS = ("fp32", "bf16", "fp16")
+ENGINES = ("torch", "numpy")  # numpy: the from-scratch networks of cnnlab.scratch
 
 
 @dataclass
@@ -45,6 +46,7 @@ class TrainConfig:
     out: str = ""  # run folder; "" = runs/<data>-<model>-<time>
     data_dir: str | None = None
     model_options: dict = field(default_factory=dict)
+    engine: str = "torch"  # "numpy" trains the cnnlab.scratch twin of the model (cnnlab.train.numpy_engine)
 
     def validate(self) -> "TrainConfig":
         """Raise CnnlabError naming the first invalid setting and what would be valid."""
@@ -60,6 +62,7 @@ class TrainConfig:
             (self.precision in PRECISIONS, f"unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}"),
             (self.translate >= 0, f"--translate must be >= 0 pixels, got {self.translate}"),
             (self.val_size >= 0 and self.train_size >= 0, "--val-size and --train-size must be >= 0"),
+            (self.engine in ENGINES, f"unknown engine {self.engine!r}; choose one of: {', '.join(ENGINES)}"),
             (self.warmup_epochs >= 0 and self.early_stop >= 0, "--warmup-epochs and --early-stop must be >= 0"),
         ]
         for ok, message in checks:

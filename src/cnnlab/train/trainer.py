@@ -116,6 +116,10 @@ def train(
 ) -> RunResult:
     """Train `config.model` on `config.data`; returns the run folder, results and per-epoch history."""
     config.validate()
+    if config.engine == "numpy":
+        from cnnlab.train.numpy_engine import train_numpy
+
+        return train_numpy(config, resume, overwrite, log, progress)
     started = time.perf_counter()
     device = resolve_device(config.device)
     autocast_context(config.precision, device)  # an impossible precision fails here, before any file is written
