@@ -116,6 +116,10 @@ def train(
 ) -> RunResult:
     """Train `config.model` on `config.data`; returns the run folder, results and per-epoch history."""
     config.validate()
+    from cnnlab.geo.tasks import is_geo_run, train_gridded  # forecast / detect / segment on grids
+
+    if is_geo_run(config):
+        return train_gridded(config, resume, overwrite, log, progress)
     started = time.perf_counter()
     device = resolve_device(config.device)
     autocast_context(config.precision, device)  # an impossible precision fails here, before any file is written
