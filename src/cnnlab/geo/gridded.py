@@ -19,12 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnlab.data.sources import data_root
+from cnnlab.data.sources import data_root, verify
 from cnnlab.errors import CnnlabError
 
 __all__ = ["GridSelection", "open_gridded", "select", "time_step", "parse_duration", "check_finite", "NAMED_GRIDS", "is_gridded_source"]
 
 NAMED_GRIDS = {"air_temperature": "air_temperature.nc"}
+NAMED_GRID_MD5 = {"air_temperature.nc": "de5b9d45db48cf6b7034de1a4a6d6c98"}  # the xarray tutorial file
 _PREFIXES = ("netcdf:", "zarr:", "grib:")
 _RENAMES = {"latitude": "lat", "longitude": "lon", "isobaricInhPa": "level", "plev": "level", "pressure_level": "level", "valid_time": "time"}
 
@@ -57,6 +58,7 @@ def open_gridded(data: str, data_dir: str | Path | None = None):
     if data in NAMED_GRIDS:
         path = data_root(data_dir) / NAMED_GRIDS[data]
         if path.is_file():
+            verify(path, NAMED_GRID_MD5[path.name])
             ds, where = _open_netcdf(xr, path), str(path)
         else:
             try:  # a user's machine with internet: xarray's tutorial loader caches the file
@@ -99,10 +101,14 @@ def open_gridded(data: str, data_dir: str | Path | None = None):
 
 
 def _open_netcdf(xr, path: Path):
+    import warnings
+
     errors = []
     for engine in ("netcdf4", "h5netcdf", "scipy"):
         try:
-            return xr.open_dataset(path, engine=engine, chunks={})
+            with warnings.catch_warnings():  # e.g. ERA-Interim's NaN _FillValue on packed ints, harmless
+                warnings.simplefilter("ignore", xr.SerializationWarning)
+                return xr.open_dataset(path, engine=engine, chunks={})
         except (ValueError, OSError, ImportError, TypeError) as error:
             errors.append(f"{engine}: {error}")
     raise CnnlabError(f"cannot read {path} as NetCDF ({'; '.join(errors)[:300]})")
@@ -138,7 +144,7 @@ def select(ds, selection: GridSelection):
             levels = selection.levels or tuple(var["level"].values.tolist())
             missing = [lv for lv in levels if lv not in var["level"].values]
             if missing:
-                raise CnnlabError(f"level {missing[0]} is not in variable {name!r} of {where}; it has levels {var['level'].values.tolist()}")
+                raise CnnlabError(f"level {missing[0]:g} is not in variable {name!r} of {where}; it has levels {', '.join(f'{v:g}' for v in var['level'].values)}")
             for lv in levels:
                 channels.append(var.sel(level=lv, drop=True).rename(f"{name}@{lv:g}"))
         else:
