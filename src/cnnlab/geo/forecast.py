@@ -12,6 +12,7 @@ cnnlab.geo.metrics (`rmse` is the time mean of per-step latitude-weighted RMSE).
 
 from __future__ import annotations
 
+import json
 import math
 import platform
 import time
@@ -33,7 +34,7 @@ from cnnlab.train.checkpoint import load_weights
 from cnnlab.train.device import resolve_device
 from cnnlab.train.runs import default_run_dir, prepare_run_dir, write_json
 
-__all__ = ["train_forecast", "selection_from", "weighted_mse", "json_number"]
+__all__ = ["train_forecast", "load_forecast_run", "selection_from", "weighted_mse", "json_number"]
 
 
 def selection_from(geo: dict) -> GridSelection:
@@ -107,7 +108,7 @@ def train_forecast(config, overwrite: bool = False, log: Callable[[str], None] =
     loss_fn = weighted_mse(torch.tensor(lat_w, dtype=torch.float32, device=device))
     stats = fd.statistics()
     metadata = {"model": config.model, "data": config.data, "task": "forecast", "statistics": stats, "padding_mode": options.get("padding_mode"),
-                "config": config.to_dict()}
+                "grid": [int(height), int(width)], "config": config.to_dict()}
     params = sum(p.numel() for p in model.parameters())
     counts = {k: int(len(v)) for k, v in fd.splits.items()}
     log(f"forecast {','.join(fd.lead_names)} ahead with {config.model} ({params:,} params, padding {options.get('padding_mode', 'model default')}) "
@@ -172,3 +173,35 @@ def _plots(run_dir, fd, forecasts, truth, test_index, test, history, config, log
     plots.plot_forecast_maps(run_dir / "forecast_maps.png", fd, forecasts, truth, test_index, f"{config.model} on {config.data}")
     plots.plot_rmse_by_lead(run_dir / "rmse_by_lead.png", test, f"{config.model} on {config.data}")
     plots.plot_loss_curves(run_dir / "curves.png", history, f"{config.model} on {config.data}")
+
+
+def load_forecast_run(run_dir: Path, which: str = "best", device: torch.device | None = None):
+    """The trained model of a forecast run and the normalisation statistics stored in its checkpoint.
+
+    Inputs at inference are normalised with the stored training mean/std and outputs de-normalised
+    with the stored residual std, never with statistics of the new data."""
+    from cnnlab.train.config import TrainConfig
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.json").is_file():
+        raise CnnlabError(f"{run_dir} is not a run folder (no config.json); give the folder `cnnlab train --task forecast` wrote")
+    config = TrainConfig.load(run_dir / "config.json")
+    weights = run_dir / f"{which}.safetensors"
+    if not weights.is_file():
+        raise CnnlabError(f"{run_dir} has no {weights.name}; did its training finish an epoch?")
+    from safetensors import safe_open
+
+    with safe_open(str(weights), "pt") as f:
+        metadata = {k: json.loads(v) for k, v in (f.metadata() or {}).items()}
+    stats = metadata.get("statistics")
+    if metadata.get("task") != "forecast" or not stats:
+        raise CnnlabError(f"{weights} holds no forecast statistics; it was not written by --task forecast")
+    options = dict(config.model_options)
+    if metadata.get("padding_mode"):
+        options["padding_mode"] = metadata["padding_mode"]
+    channels = len(stats["channels"])
+    in_channels = stats["history"] * channels + 4 + (channels if stats["mask_inputs"] else 0)
+    shape = tuple(metadata["grid"])
+    model = create_model(config.model, (in_channels, *shape), len(stats["leads"]) * channels, **options)
+    load_weights(model, weights, config.model)
+    return model.to(device or torch.device("cpu")).eval(), stats

@@ -76,7 +76,11 @@ def open_gridded(data: str, data_dir: str | Path | None = None):
             if kind == "netcdf":
                 ds = _open_netcdf(xr, path)
             elif kind == "zarr":
-                ds = xr.open_zarr(path)
+                import warnings
+
+                with warnings.catch_warnings():  # a store without consolidated metadata is fine, only slower to open
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    ds = xr.open_zarr(path)
             else:
                 try:
                     import cfgrib  # noqa: F401
@@ -197,6 +201,6 @@ def check_finite(values: np.ndarray, channels, where: str, times=None) -> None:
     bad = ~np.isfinite(values)
     if bad.any():
         t, c = np.argwhere(bad)[0][:2]
-        when = f" at time {times[t]}" if times is not None else ""
+        when = f" at time {np.datetime_as_string(times[t], unit='m')}" if times is not None else ""
         raise CnnlabError(f"{where} has {int(bad.sum()):,} missing (NaN) values in {channels[c]!r}{when}; "
                           f"pass --nans mask to leave them out of the loss and metrics, or fill them first")
