@@ -134,3 +134,34 @@ def test_grib_without_cfgrib_says_what_to_install(tmp_path):
     path.write_bytes(b"GRIB")
     with pytest.raises(CnnlabError, match=r"pip install 'cnnlab\[grib\]'"):
         open_gridded(f"grib:{path}")
+
+
+def test_streaming_from_zarr_chunks_gives_the_same_samples_and_statistics(tmp_path):
+    ds = make_grid_dataset(times=120).chunk({"time": 7})
+    ds["t2m"][30, 1, 1] = np.nan
+    da = select(open_gridded(write(ds, tmp_path, "zarr")), GridSelection(variables=("t2m", "z"), levels=(500.0,)))
+    in_memory = build_forecast_data(da, "zarr:x", ["6h", "24h"], 3, None, nans="mask", stream=False)
+    streamed = build_forecast_data(da, "zarr:x", ["6h", "24h"], 3, None, nans="mask", stream=True)
+    assert type(streamed.fields).__name__ == "LazyFields"
+    for name in ("mean", "std", "residual_std"):
+        np.testing.assert_allclose(getattr(streamed, name), getattr(in_memory, name), rtol=1e-5)
+    index = np.array([40, 12, 33])  # unsorted, as a shuffled batch is
+    np.testing.assert_array_equal(streamed.inputs(index).numpy(), in_memory.inputs(index).numpy())
+    np.testing.assert_array_equal(streamed.targets(index)[0].numpy(), in_memory.targets(index)[0].numpy())
+    with pytest.raises(CnnlabError, match=r"1 missing \(NaN\) values in 't2m' at time 2000-01-08T12:00"):
+        build_forecast_data(da, "zarr:x", ["6h"], 3, None, stream=True)
+
+
+def test_climatology_is_the_mean_of_the_same_hour_near_the_same_day_before_the_test_period(tmp_path):
+    from cnnlab.geo.forecast_data import climatology_for
+
+    ds = make_grid_dataset(times=120)
+    hours = ds["time"].dt.hour.values
+    ds["t2m"].values[:] = (100.0 + hours)[:, None, None]  # the field is only its hour of day
+    ds["t2m"].values[60:] += 1000.0  # the test period differs: it must not enter the climatology
+    da = select(open_gridded(write(ds, tmp_path, "netcdf4")), GridSelection(variables=("t2m",)))
+    periods = {"train": ("2000-01-01", "2000-01-10T23:59"), "test": ("2000-01-16", "2000-01-30T23:59")}
+    fd = build_forecast_data(da, "netcdf:x", ["6h"], 1, periods)
+    valid = fd.times[fd.splits["test"][:8] + 1]
+    clim = climatology_for(fd, valid)
+    np.testing.assert_allclose(clim[:, 0, 0, 0], 100.0 + valid.astype("datetime64[h]").astype(int) % 24)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from cnnlab.errors import CnnlabError
 
 __all__ = ["add_geo_arguments", "geo_fields_from_args", "GEO_EXAMPLES"]
@@ -31,6 +33,8 @@ def add_geo_arguments(parser) -> None:
     g.add_argument("--nans", choices=("error", "mask"), help="missing values: refuse them (default) or leave them out of loss and metrics")
     g.add_argument("--padding", choices=("auto", "zeros", "replicate", "circular", "circular-zeros"),
                    help="grid padding of the model: auto = circular longitude on global grids, replicate on regional ones (default auto)")
+    g.add_argument("--coords", action="store_true", default=None, help="give the forecast latitude/longitude as two static input channels")
+    g.add_argument("--stream", action=argparse.BooleanOptionalAction, help="read batches from disk instead of loading the selection (default: above 2 GiB)")
     g.add_argument("--weights", choices=("cos", "area", "none"), help="latitude weights of loss and metrics, normalised to mean 1 (default cos)")
     g.add_argument("--scenes", type=int, help="synthetic-cyclones training scenes (default 1600; validation 300, test 500)")
     g.add_argument("--noise", type=float, help="synthetic-cyclones noise scale (default 1.0)")
@@ -71,7 +75,7 @@ def geo_fields_from_args(args) -> dict:
         value = getattr(args, f"{split}_period")
         if value:
             geo[f"{split}_period"] = value
-    for name in ("nans", "padding", "weights", "scenes", "noise"):
+    for name in ("nans", "padding", "weights", "scenes", "noise", "coords", "stream"):
         if getattr(args, name) is not None:
             geo[name] = getattr(args, name)
     if geo:

@@ -78,7 +78,8 @@ def load_forecast_data(config) -> ForecastData:
     da = select(ds, selection_from(geo))
     da.attrs["cnnlab_source"] = ds.attrs.get("cnnlab_source", config.data)
     leads = [s.strip() for s in str(config.lead).split(",") if s.strip()]
-    return build_forecast_data(da, config.data, leads, config.history, _periods(geo), geo.get("nans", "error"))
+    return build_forecast_data(da, config.data, leads, config.history, _periods(geo), geo.get("nans", "error"),
+                               bool(geo.get("coords", False)), geo.get("stream"))
 
 
 def train_forecast(config, overwrite: bool = False, log: Callable[[str], None] = print, progress: bool | None = None):
@@ -200,7 +201,7 @@ def load_forecast_run(run_dir: Path, which: str = "best", device: torch.device |
     if metadata.get("padding_mode"):
         options["padding_mode"] = metadata["padding_mode"]
     channels = len(stats["channels"])
-    in_channels = stats["history"] * channels + 4 + (channels if stats["mask_inputs"] else 0)
+    in_channels = stats["history"] * channels + 4 + (channels if stats["mask_inputs"] else 0) + (2 if stats.get("coords") else 0)
     shape = tuple(metadata["grid"])
     model = create_model(config.model, (in_channels, *shape), len(stats["leads"]) * channels, **options)
     load_weights(model, weights, config.model)

@@ -2,7 +2,8 @@
 
 A sample is an initial time t. Its input is the last `history` fields x[t], x[t-1], ..., x[t-K+1]
 (every channel, normalised by the training mean and std per channel), plus sin/cos of the hour of day
-and of the day of year of t; its target, for each lead L (in time steps), is the residual
+and of the day of year of t (and, with `coords`, latitude and longitude as two static channels, so the
+network can learn what differs from place to place, e.g. land and sea); its target, for each lead L (in time steps), is the residual
     r_L = (x[t+L] - x[t]) / s_L,   s_L = std of x[t+L] - x[t] over the training period (per channel),
 so the network learns the change (persistence is the zero prediction) and
     forecast_L = x[t] + s_L * r_L.
@@ -21,6 +22,7 @@ import torch
 
 from cnnlab.errors import CnnlabError
 from cnnlab.geo.gridded import check_finite, parse_duration, time_step
+from cnnlab.geo.lazy_fields import STREAM_BYTES, LazyFields
 
 __all__ = ["ForecastData", "build_forecast_data", "default_periods", "parse_period", "time_features", "climatology_for"]
 
@@ -68,7 +70,7 @@ def time_features(times: np.ndarray) -> np.ndarray:
 
 @dataclass
 class ForecastData:
-    fields: np.ndarray  # (T, C, H, W) float32 in the data's units, NaN where missing
+    fields: np.ndarray | LazyFields  # (T, C, H, W) float32 in the data's units, NaN where missing
     times: np.ndarray  # (T,) datetime64[ns]
     lat: np.ndarray
     lon: np.ndarray
@@ -83,11 +85,12 @@ class ForecastData:
     std: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (C,)
     residual_std: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (L, C)
     mask_inputs: bool = False
+    coords: bool = False  # two static channels: latitude and longitude scaled to [-1, 1]
 
     @property
     def in_channels(self) -> int:
         c = len(self.channels)
-        return self.history * c + 4 + (c if self.mask_inputs else 0)
+        return self.history * c + 4 + (c if self.mask_inputs else 0) + (2 if self.coords else 0)
 
     @property
     def out_channels(self) -> int:
@@ -97,7 +100,7 @@ class ForecastData:
         """What the checkpoint stores to normalise inputs and de-normalise outputs at inference."""
         return {"channels": self.channels, "mean": self.mean.tolist(), "std": self.std.tolist(),
                 "residual_std": self.residual_std.tolist(), "leads": self.lead_names, "history": self.history,
-                "step_minutes": int(self.step / np.timedelta64(1, "m")), "mask_inputs": self.mask_inputs, "periods": self.periods}
+                "step_minutes": int(self.step / np.timedelta64(1, "m")), "mask_inputs": self.mask_inputs, "coords": self.coords, "periods": self.periods}
 
     def inputs(self, index: np.ndarray) -> torch.Tensor:
         """(N, in_channels, H, W) for initial-time indices `index`."""
@@ -109,6 +112,8 @@ class ForecastData:
         parts.append(np.broadcast_to(time_features(self.times[index])[:, :, None, None], (n, 4, h, w)))
         if self.mask_inputs:
             parts.append(known[:, 0].astype(np.float32))
+        if self.coords:
+            parts.append(np.broadcast_to(_coordinate_channels(self.lat, self.lon)[None], (n, 2, h, w)))
         return torch.from_numpy(np.concatenate(parts, axis=1).astype(np.float32))
 
     def targets(self, index: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -130,9 +135,18 @@ class ForecastData:
         return np.stack([self.fields[index + lead] for lead in self.leads], axis=1)  # (N, L, C, H, W)
 
 
+def _coordinate_channels(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """(2, H, W): latitude and longitude, each scaled linearly to [-1, 1] over the grid."""
+    scale = lambda v: 2 * (v - v.min()) / max(float(v.max() - v.min()), 1e-9) - 1  # noqa: E731
+    lat2, lon2 = np.meshgrid(scale(np.asarray(lat, np.float64)), scale(np.asarray(lon, np.float64)), indexing="ij")
+    return np.stack([lat2, lon2]).astype(np.float32)
+
+
 def build_forecast_data(da, data: str, leads: list[str], history: int, periods: dict[str, tuple[str, str]] | None,
-                        nans: str = "error") -> ForecastData:
-    """Materialise the selected DataArray (time, channel, lat, lon) and cut it into dated splits."""
+                        nans: str = "error", coords: bool = False, stream: bool | None = None) -> ForecastData:
+    """Cut the selected DataArray (time, channel, lat, lon) into dated splits and compute the training
+    statistics. The selection is read into memory, or with `stream` (default: when it is larger than
+    STREAM_BYTES) read batch by batch from its dask chunks."""
     where = da.attrs.get("cnnlab_source") or data
     times = da["time"].values.astype("datetime64[ns]")
     step = time_step(times, where)
@@ -148,10 +162,17 @@ def build_forecast_data(da, data: str, leads: list[str], history: int, periods: 
         raise CnnlabError(f"--history must be at least 1 past field, got {history}")
     if nans not in ("error", "mask"):
         raise CnnlabError(f"--nans must be error or mask, got {nans!r}")
-    fields = np.asarray(da.values, dtype=np.float32)  # reads the selection (dask) into memory
     channels = [str(c) for c in da["channel"].values]
-    if nans == "error":
-        check_finite(fields, channels, where, times)
+    if stream is None:
+        stream = da.size * 4 > STREAM_BYTES
+    if stream:
+        fields = LazyFields(da)  # read batch by batch from the dask chunks
+        if nans == "error":
+            _check_finite_lazily(da, channels, where, times)
+    else:
+        fields = np.asarray(da.values, dtype=np.float32)  # reads the selection (dask) into memory
+        if nans == "error":
+            check_finite(fields, channels, where, times)
     periods = periods or default_periods(data, times)
     max_lead = max(lead_steps)
     splits = {}
@@ -166,13 +187,41 @@ def build_forecast_data(da, data: str, leads: list[str], history: int, periods: 
         splits[name] = idx
     _check_disjoint(periods)
     fd = ForecastData(fields, times, da["lat"].values, da["lon"].values, channels, step, lead_steps, list(leads), history,
-                      splits, periods, mask_inputs=(nans == "mask"))
-    train = fields[splits["train"][0] - (history - 1): splits["train"][-1] + 1]
-    fd.mean = np.nanmean(train, axis=(0, 2, 3)).astype(np.float32)
-    fd.std = np.maximum(np.nanstd(train, axis=(0, 2, 3)), 1e-6).astype(np.float32)
-    residual_std = [np.nanstd(fields[splits["train"] + lead] - fields[splits["train"]], axis=(0, 2, 3)) for lead in lead_steps]
+                      splits, periods, mask_inputs=(nans == "mask"), coords=coords)
+    train_index = splits["train"]
+    train = da.isel(time=slice(int(train_index[0]) - (history - 1), int(train_index[-1]) + 1))
+    fd.mean = np.asarray(train.mean(("time", "lat", "lon"), skipna=True).values, np.float32)
+    fd.std = np.maximum(np.asarray(train.std(("time", "lat", "lon"), skipna=True).values), 1e-6).astype(np.float32)
+    residual_std = []
+    for lead in lead_steps:  # std of x[t+L] - x[t] over the training samples, per channel (dask: chunk by chunk)
+        change = da.isel(time=train_index + lead).data - da.isel(time=train_index).data
+        residual_std.append(np.asarray(_nanstd_per_channel(change)))
     fd.residual_std = np.maximum(np.array(residual_std), 1e-6).astype(np.float32)
     return fd
+
+
+def _nanstd_per_channel(change) -> np.ndarray:
+    """std over (time, lat, lon) per channel of a numpy or dask array (T, C, H, W), ignoring NaN."""
+    try:
+        import dask.array as dask_array
+
+        if isinstance(change, dask_array.Array):
+            return dask_array.nanstd(change, axis=(0, 2, 3)).compute()
+    except ImportError:
+        pass
+    return np.nanstd(change, axis=(0, 2, 3))
+
+
+def _check_finite_lazily(da, channels, where: str, times) -> None:
+    """check_finite without reading everything at once: count per time step, then look at the first bad one."""
+    bad_per_time = np.asarray((~np.isfinite(da)).sum(("channel", "lat", "lon")).values)
+    if bad_per_time.any():
+        t = int(np.flatnonzero(bad_per_time)[0])
+        first = np.asarray(da.isel(time=[t]).values, np.float32)
+        try:
+            check_finite(first, channels, where, times[t:t + 1])
+        except CnnlabError as error:
+            raise CnnlabError(str(error).replace(f"has {int((~np.isfinite(first)).sum()):,} missing", f"has {int(bad_per_time.sum()):,} missing", 1)) from None
 
 
 def _check_disjoint(periods: dict[str, tuple[str, str]]) -> None:
@@ -189,7 +238,8 @@ def climatology_for(fd: ForecastData, valid_times: np.ndarray, window_days: int 
     ref = fd.times < test_start
     if not ref.any():
         raise CnnlabError("the climatology needs data before the test period; start --test-period later")
-    ref_fields, ref_times = fd.fields[ref], fd.times[ref]
+    ref_index = np.flatnonzero(ref)
+    ref_times = fd.times[ref_index]
     minutes = lambda t: ((t - t.astype("datetime64[D]")) // np.timedelta64(1, "m")).astype(int)  # noqa: E731
     doy = lambda t: (t.astype("datetime64[D]") - t.astype("datetime64[Y]")).astype(int)  # noqa: E731
     ref_min, ref_doy = minutes(ref_times), doy(ref_times)
@@ -203,6 +253,8 @@ def climatology_for(fd: ForecastData, valid_times: np.ndarray, window_days: int 
             chosen = (ref_min == m) & (distance <= window_days)
             if not chosen.any():
                 chosen = distance <= window_days
-            cache[key] = np.nanmean(ref_fields[chosen], axis=0) if chosen.any() else np.nanmean(ref_fields, axis=0)
+            if not chosen.any():
+                chosen = np.ones_like(chosen)
+            cache[key] = np.nanmean(fd.fields[ref_index[chosen]], axis=0)  # reads only these times when streaming
         out[n] = cache[key]
     return out
