@@ -28,8 +28,10 @@ def add_geo_arguments(parser) -> None:
     g.add_argument("--level", action="append", type=float, metavar="HPA", help="pressure level to use (repeatable; default all)")
     g.add_argument("--box", metavar="LAT0,LAT1,LON0,LON1", help="lat/lon box in degrees, e.g. 20,60,230,300")
     g.add_argument("--time", metavar="FIRST..LAST", help="time range to read at all, e.g. 2013-01-01..2014-06-30")
-    for split in ("train", "val", "test"):
-        g.add_argument(f"--{split}-period", metavar="FIRST..LAST", help=f"{split} dates (default: air_temperature 2013-01..10 / 2013-11..12 / 2014; else 70/10/20%% by time)")
+    defaults = {"train": "air_temperature 2013-01..10, other data the first 70%% of times",
+                "val": "air_temperature 2013-11..12, other data the next 10%%", "test": "air_temperature 2014, other data the last 20%%"}
+    for split, default in defaults.items():
+        g.add_argument(f"--{split}-period", metavar="FIRST..LAST", help=f"{split} dates, inclusive (default: {default})")
     g.add_argument("--nans", choices=("error", "mask"), help="missing values: refuse them (default) or leave them out of loss and metrics")
     g.add_argument("--padding", choices=("auto", "zeros", "replicate", "circular", "circular-zeros"),
                    help="grid padding of the model: auto = circular longitude on global grids, replicate on regional ones (default auto)")

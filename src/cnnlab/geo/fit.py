@@ -34,7 +34,7 @@ Loss = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def predict_in_batches(model: nn.Module, batch: Batch, index: np.ndarray, device: torch.device, size: int = 256):
-    """Model outputs (N, C, H, W) as a NumPy array, and the mean loss when `loss` is given."""
+    """Model outputs (N, C, H, W) for the samples `index`, as a NumPy array."""
     model.eval()
     outputs = []
     with torch.no_grad():
