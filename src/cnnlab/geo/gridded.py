@@ -122,8 +122,10 @@ def _check_monotonic(values: np.ndarray, name: str, where: str) -> None:
     if values.size < 2:
         return
     steps = np.diff(values)
-    if not (np.all(steps > steps.dtype.type(0)) or np.all(steps < steps.dtype.type(0))):
-        bad = int(np.argmax(steps <= steps.dtype.type(0)) if steps[0] > steps.dtype.type(0) else np.argmax(steps >= steps.dtype.type(0)))
+    zero = np.zeros((), steps.dtype)
+    wrong = steps <= zero if steps[0] > zero else steps >= zero  # the direction is set by the first step
+    if wrong.any():
+        bad = int(np.flatnonzero(wrong)[0])
         raise CnnlabError(f"coordinate {name} of {where} is not strictly monotonic ({values[bad]} then {values[bad + 1]} at index {bad}); "
                           f"sort it first, e.g. ds.sortby('{name}'), and drop duplicates")
 

@@ -70,7 +70,7 @@ def plot_rmse_by_lead(path: Path, test: dict, title: str = "") -> None:
         ax.plot(hours, [test[k]["rmse"][label] for k in leads], style, label=label)
     ax.set_xticks(hours, [k.removeprefix("lead_") for k in leads])
     ax.set_xlabel("lead time")
-    ax.set_ylabel("latitude-weighted RMSE")
+    ax.set_ylabel("latitude-weighted RMSE (units of the data)")
     ax.grid(alpha=0.3)
     ax.legend()
     ax.set_title(title)
