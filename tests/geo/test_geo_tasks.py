@@ -116,3 +116,20 @@ def test_air_temperature_default_split_and_lead_check(real_data_dir):
     assert fd.fields.shape == (2920, 1, 25, 53)
     with pytest.raises(CnnlabError, match=r"lead 3h is not a positive multiple of the time step .*\(6h\)"):
         load_forecast_data(TrainConfig(data="air_temperature", task="forecast", lead="3h", data_dir=str(real_data_dir)))
+
+
+def test_help_examples_parse_into_the_configs_they_promise():
+    import shlex
+
+    from cnnlab.cli import build_parser
+    from cnnlab.cli.geo_options import GEO_EXAMPLES
+    from cnnlab.cli.train import config_from_args
+
+    commands = [c for c in GEO_EXAMPLES.replace("\\\n", " ").splitlines() if c.strip().startswith("cnnlab train")]
+    configs = [config_from_args(build_parser().parse_args(shlex.split(c)[1:])) for c in commands]
+    forecast = configs[0]
+    assert (forecast.task, forecast.lead, forecast.history, forecast.model) == ("forecast", "6h,12h,18h,24h", 5, "unet")
+    assert forecast.model_options == {"width": 16, "depth": 3} and forecast.optimizer == "adamw"
+    assert configs[1].geo == {"variables": ["z"], "levels": [500.0], "box": [20.0, 70.0, 230.0, 300.0]}
+    assert configs[2].geo["stream"] is True and configs[2].geo["test_period"] == "2017-01-01..2017-12-31"
+    assert configs[3].task == "segment" and configs[3].data == "synthetic-cyclones"

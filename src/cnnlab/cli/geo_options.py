@@ -9,11 +9,15 @@ from cnnlab.errors import CnnlabError
 __all__ = ["add_geo_arguments", "geo_fields_from_args", "GEO_EXAMPLES"]
 
 GEO_EXAMPLES = """\
-  cnnlab train --data air_temperature --task forecast --lead 6h,24h --model unet --epochs 30 --batch-size 32
-      lead 6h: rmse 1.43 (persistence 2.33, climatology 3.63) ...  -> runs/air_temperature-unet-...
-  cnnlab train --data netcdf:era.nc --task forecast --variable z --level 500 --box 20,70,-30,40 --lead 24h
-  cnnlab train --data zarr:store.zarr --task forecast --train-period 2010-01-01..2015-12-31 --test-period 2017-01-01..2017-12-31
-  cnnlab train --data synthetic-cyclones --task segment --model unet --epochs 12 --batch-size 32
+  cnnlab train --data air_temperature --task forecast --lead 6h,12h,18h,24h --history 5 --model unet \\
+      --option width=16 --option depth=3 --epochs 20 --batch-size 32 --optimizer adamw --weight-decay 0.05
+      lead 6h: rmse 1.2732 (persistence 2.3301, climatology 3.626; 45.4% better than persistence)
+      ...
+      lead 24h: rmse 2.1813 (persistence 2.8482, climatology 3.6262; 23.4% better than persistence)
+  cnnlab train --data netcdf:era.nc --task forecast --variable z --level 500 --box 20,70,230,300 --lead 24h
+  cnnlab train --data zarr:store.zarr --task forecast --stream --train-period 2010-01-01..2015-12-31 \\
+      --val-period 2016-01-01..2016-12-31 --test-period 2017-01-01..2017-12-31
+  cnnlab train --data synthetic-cyclones --task segment --model unet --option width=16 --epochs 8 --batch-size 32 --lr 3e-3
 """
 
 _TASKS = ("classify", "forecast", "detect", "segment")
