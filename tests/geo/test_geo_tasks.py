@@ -8,7 +8,7 @@ import torch
 
 from cnnlab.cli import main
 from cnnlab.errors import CnnlabError
-from cnnlab.geo.forecast import load_forecast_run
+from cnnlab.geo.forecast import forecast_from_fields, load_forecast_run, load_forecast_data
 from cnnlab.geo.metrics import forecast_scores
 from cnnlab.geo.weights import latitude_weights
 from cnnlab.train import TrainConfig, train
@@ -66,6 +66,20 @@ def test_checkpoint_carries_the_training_statistics(forecast_run):
     assert model(torch.zeros(1, 2 + 4, 9, 16)).shape == (1, 2, 9, 16)
 
 
+def test_inference_on_new_fields_uses_the_stored_statistics(forecast_run):
+    """forecast_from_fields (checkpoint statistics only) equals the trainer's own test forecast."""
+    result, _ = forecast_run
+    model, stats = load_forecast_run(result.run_dir)
+    config = TrainConfig.load(result.run_dir / "config.json")
+    fd = load_forecast_data(config)
+    t = fd.splits["test"][3]
+    expected = fd.to_fields(model(fd.inputs(np.array([t]))).detach().numpy(), np.array([t]))[0]
+    got = forecast_from_fields(model, stats, fd.fields[t - 1:t + 1], fd.times[t])
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    with pytest.raises(CnnlabError, match="needs 2 past fields of 1 channels"):
+        forecast_from_fields(model, stats, fd.fields[t:t + 1], fd.times[t])
+
+
 def test_cyclone_segmentation_results_layout(tmp_path):
     config = TrainConfig(model="unet", data="synthetic-cyclones", task="segment", epochs=1, batch_size=16, model_options=dict(TINY),
                          out=str(tmp_path / "seg"), geo={"scenes": 48, "val_scenes": 16, "test_scenes": 24})
@@ -106,8 +120,6 @@ def test_cli_refuses_a_file_with_nans_in_one_line(tmp_path, capsys):
 
 @pytest.mark.data
 def test_air_temperature_default_split_and_lead_check(real_data_dir):
-    from cnnlab.geo.forecast import load_forecast_data
-
     config = TrainConfig(data="air_temperature", task="forecast", lead="6h,24h", history=3, data_dir=str(real_data_dir))
     fd = load_forecast_data(config)
     times = fd.times

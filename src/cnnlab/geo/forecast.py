@@ -34,7 +34,7 @@ from cnnlab.train.checkpoint import load_weights
 from cnnlab.train.device import resolve_device
 from cnnlab.train.runs import default_run_dir, prepare_run_dir, write_json
 
-__all__ = ["train_forecast", "load_forecast_run", "selection_from", "weighted_mse", "json_number"]
+__all__ = ["train_forecast", "load_forecast_run", "forecast_from_fields", "selection_from", "weighted_mse", "json_number"]
 
 
 def selection_from(geo: dict) -> GridSelection:
@@ -206,3 +206,33 @@ def load_forecast_run(run_dir: Path, which: str = "best", device: torch.device |
     model = create_model(config.model, (in_channels, *shape), len(stats["leads"]) * channels, **options)
     load_weights(model, weights, config.model)
     return model.to(device or torch.device("cpu")).eval(), stats
+
+
+def forecast_from_fields(model: torch.nn.Module, stats: dict, past: np.ndarray, initial_time, lat=None, lon=None) -> np.ndarray:
+    """Forecast with a trained run on new data, normalised with the checkpoint's training statistics.
+
+    past: (history, C, H, W) in the data's units, oldest first, the last at `initial_time`.
+    Returns (leads, C, H, W) in the data's units: x[t] + residual_std * model output."""
+    from cnnlab.geo.forecast_data import _coordinate_channels, time_features
+
+    past = np.asarray(past, np.float32)
+    history, channels = stats["history"], len(stats["channels"])
+    if past.shape[:2] != (history, channels):
+        raise CnnlabError(f"the run needs {history} past fields of {channels} channels ({', '.join(stats['channels'])}), got shape {past.shape}")
+    mean = np.asarray(stats["mean"], np.float32)[:, None, None]
+    std = np.asarray(stats["std"], np.float32)[:, None, None]
+    newest_first = past[::-1]  # the input order of training: x[t], x[t-1], ...
+    known = np.isfinite(newest_first)
+    parts = [np.where(known, (newest_first - mean) / std, 0.0).reshape(history * channels, *past.shape[-2:])]
+    parts.append(np.broadcast_to(time_features(np.array([initial_time], "datetime64[ns]"))[0][:, None, None], (4, *past.shape[-2:])))
+    if stats["mask_inputs"]:
+        parts.append(known[0].astype(np.float32))
+    if stats.get("coords"):
+        if lat is None or lon is None:
+            raise CnnlabError("this run was trained with --coords: pass the grid's lat and lon")
+        parts.append(_coordinate_channels(lat, lon))
+    x = torch.from_numpy(np.concatenate(parts).astype(np.float32))[None]
+    with torch.no_grad():
+        residual = model.eval()(x.to(next(model.parameters()).device)).float().cpu().numpy()[0]
+    residual = residual.reshape(len(stats["leads"]), channels, *past.shape[-2:])
+    return past[-1][None] + residual * np.asarray(stats["residual_std"], np.float32)[:, :, None, None]
