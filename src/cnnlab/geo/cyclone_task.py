@@ -50,6 +50,10 @@ def train_cyclones(config, overwrite: bool = False, log: Callable[[str], None] =
 
     if config.data != CYCLONE_DATA:
         raise CnnlabError(f"--task {config.task} runs on --data {CYCLONE_DATA}, not {config.data!r} (a labelled storm dataset)")
+    try:
+        import scipy  # noqa: F401  smoothing, connected regions and centre matching
+    except ImportError:
+        raise CnnlabError("synthetic-cyclones needs scipy: pip install 'cnnlab[geo]'") from None
     started = time.perf_counter()
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)

@@ -59,6 +59,9 @@ def load_run_model(run_dir: Path, which: str = "best", device: torch.device | No
     if not config_path.is_file():
         raise CnnlabError(f"{run_dir} is not a run folder (no config.json); give the folder `cnnlab train` wrote")
     config = TrainConfig.load(config_path)
+    if config.task != "classify":
+        raise CnnlabError(f"{run_dir} is a --task {config.task} run: its test scores are in results.json; "
+                          f"for new data use cnnlab.geo.forecast.load_forecast_run / forecast_from_fields")
     weights = run_dir / f"{which}.safetensors"
     if not weights.is_file():
         raise CnnlabError(f"{run_dir} has no {weights.name}; did its training finish an epoch?")
