@@ -130,7 +130,8 @@ def train_cyclones(config, overwrite: bool = False, log: Callable[[str], None] =
     if have_matplotlib():
         from cnnlab.geo import plots
 
-        show = np.argsort(~test.presence, kind="stable")[:3].tolist() + [int(np.flatnonzero(~test.presence)[0])] if (~test.presence).any() else list(range(4))
+        counts = np.array([len(c) for c in test.centres])  # show two storms, one storm (twice) and none
+        show = [int(s) for k, n in ((2, 1), (1, 2), (0, 1)) for s in np.flatnonzero(counts == k)[:n]]
         true_centres = [test.centres[s][:, :2] for s in show]
         plots.plot_cyclones(run_dir / "cyclones.png", lat, lon, test.fields[show, 0], probabilities[show], getattr(test, target_name)[show],
                             true_centres, [predicted_centres[s] for s in show], "pressure (hPa)", f"{config.model} {config.task}")
