@@ -165,3 +165,9 @@ def test_climatology_is_the_mean_of_the_same_hour_near_the_same_day_before_the_t
     valid = fd.times[fd.splits["test"][:8] + 1]
     clim = climatology_for(fd, valid)
     np.testing.assert_allclose(clim[:, 0, 0, 0], 100.0 + valid.astype("datetime64[h]").astype(int) % 24)
+
+
+def test_default_channel_order_is_fixed_even_where_zarr_lists_arrays_in_any_order(tmp_path):
+    data = write(make_grid_dataset(times=10), tmp_path, "zarr")
+    for _ in range(6):  # the store's listing order varies from one opening to the next
+        assert list(select(open_gridded(data), GridSelection())["channel"].values) == ["t2m", "z@500", "z@850"]

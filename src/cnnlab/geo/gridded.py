@@ -134,13 +134,14 @@ def select(ds, selection: GridSelection):
     """A DataArray (time, channel, lat, lon), still lazy: variables x levels stacked as channels."""
     xr = _xarray()
     where = ds.attrs.get("cnnlab_source", "the dataset")
-    fields = [v for v in ds.data_vars if {"lat", "lon"} <= set(ds[v].dims)]
+    # Sorted: a Zarr store lists its arrays in no fixed order, and channel order must not change between runs.
+    fields = sorted(str(v) for v in ds.data_vars if {"lat", "lon"} <= set(ds[v].dims))
     names = selection.variables or tuple(fields)
     if not names:
         raise CnnlabError(f"{where} has no variable on a lat/lon grid")
     for name in names:
         if name not in ds.data_vars:
-            raise CnnlabError(f"variable {name!r} is not in {where}; it has: {', '.join(map(str, ds.data_vars)) or 'no variables'}")
+            raise CnnlabError(f"variable {name!r} is not in {where}; it has: {', '.join(sorted(map(str, ds.data_vars))) or 'no variables'}")
     channels = []
     for name in names:
         var = ds[name]
