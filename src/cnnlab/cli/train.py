@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from cnnlab.cli.common import add_command, print_json
+from cnnlab.cli.geo_options import GEO_EXAMPLES, add_geo_arguments, geo_fields_from_args
 from cnnlab.cli.options import parse_options
 from cnnlab.errors import CnnlabError
 from cnnlab.train import OPTIMIZERS, PRECISIONS, SCHEDULES, TrainConfig, train
@@ -38,7 +39,7 @@ _RESUMABLE = {"epochs", "device", "data_dir"}
 
 
 def register(subparsers) -> None:
-    p = add_command(subparsers, "train", "Train a model on a dataset; writes a run folder.", EXAMPLES, run)
+    p = add_command(subparsers, "train", "Train a model on a dataset; writes a run folder.", EXAMPLES + GEO_EXAMPLES, run)
     defaults = TrainConfig()
     p.add_argument("--data", help=f"dataset name (default {defaults.data}); see `cnnlab datasets`")
     p.add_argument("--model", help=f"model name (default {defaults.model}); see `cnnlab models`")
@@ -67,12 +68,14 @@ def register(subparsers) -> None:
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     p.add_argument("--json", action="store_true", help="print results.json to stdout (progress goes to stderr)")
+    add_geo_arguments(p)
 
 
 def config_from_args(args) -> TrainConfig:
     given = {name: getattr(args, name) for name in _FIELDS if getattr(args, name) is not None}
     if args.option:
         given["model_options"] = parse_options(args.option)
+    given.update(geo_fields_from_args(args))
     if args.resume:
         run_dir = Path(args.resume)
         if not (run_dir / "config.json").is_file():

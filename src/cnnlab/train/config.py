@@ -13,12 +13,13 @@ from pathlib import Path
 
 from cnnlab.errors import CnnlabError
 
-__all__ = ["TrainConfig", "OPTIMIZERS", "SCHEDULES", "PRECISIONS", "ENGINES"]
+__all__ = ["TrainConfig", "OPTIMIZERS", "SCHEDULES", "PRECISIONS", "ENGINES", "TASKS"]
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 SCHEDULES = ("constant", "step", "cosine", "onecycle", "warmup")
 PRECISIONS = ("fp32", "bf16", "fp16")
 ENGINES = ("torch", "numpy")  # numpy: the from-scratch networks of cnnlab.scratch
+TASKS = ("classify", "forecast", "detect", "segment")
 
 
 @dataclass
@@ -47,6 +48,11 @@ class TrainConfig:
     data_dir: str | None = None
     model_options: dict = field(default_factory=dict)
     engine: str = "torch"  # "numpy" trains the cnnlab.scratch twin of the model (cnnlab.train.numpy_engine)
+    # Gridded tasks (cnnlab.geo): "classify" is the image path above.
+    task: str = "classify"  # classify | forecast | detect | segment
+    lead: str = "6h"  # forecast lead time(s), comma-separated: "6h" or "6h,24h"
+    history: int = 3  # past fields given to a forecast (the last one is the initial time)
+    geo: dict = field(default_factory=dict)  # selection, periods, nans, padding, weights (see cnnlab.geo)
 
     def validate(self) -> "TrainConfig":
         """Raise CnnlabError naming the first invalid setting and what would be valid."""
@@ -64,6 +70,10 @@ class TrainConfig:
             (self.val_size >= 0 and self.train_size >= 0, "--val-size and --train-size must be >= 0"),
             (self.engine in ENGINES, f"unknown engine {self.engine!r}; choose one of: {', '.join(ENGINES)}"),
             (self.warmup_epochs >= 0 and self.early_stop >= 0, "--warmup-epochs and --early-stop must be >= 0"),
+            (self.task in TASKS, f"unknown task {self.task!r}; choose one of: {', '.join(TASKS)}"),
+            (self.history >= 1, f"--history must be at least 1 past field, got {self.history}"),
+            (self.engine == "torch" or self.task == "classify",
+             f"--engine {self.engine} trains image classifiers only; use --engine torch for --task {self.task}"),
         ]
         for ok, message in checks:
             if not ok:

@@ -59,6 +59,9 @@ def load_run_model(run_dir: Path, which: str = "best", device: torch.device | No
     if not config_path.is_file():
         raise CnnlabError(f"{run_dir} is not a run folder (no config.json); give the folder `cnnlab train` wrote")
     config = TrainConfig.load(config_path)
+    if config.task != "classify":
+        raise CnnlabError(f"{run_dir} is a --task {config.task} run: its test scores are in results.json; "
+                          f"for new data use cnnlab.geo.forecast.load_forecast_run / forecast_from_fields")
     weights = run_dir / f"{which}.safetensors"
     if not weights.is_file():
         raise CnnlabError(f"{run_dir} has no {weights.name}; did its training finish an epoch?")
@@ -120,6 +123,10 @@ def train(
         from cnnlab.train.numpy_engine import train_numpy
 
         return train_numpy(config, resume, overwrite, log, progress)
+    from cnnlab.geo.tasks import is_geo_run, train_gridded  # forecast / detect / segment on grids
+
+    if is_geo_run(config):
+        return train_gridded(config, resume, overwrite, log, progress)
     started = time.perf_counter()
     device = resolve_device(config.device)
     autocast_context(config.precision, device)  # an impossible precision fails here, before any file is written

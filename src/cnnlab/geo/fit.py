@@ -1,0 +1,115 @@
+"""The training loop of the gridded tasks: field-to-field models on samples gathered by index.
+
+Each task supplies `batch(index) -> (x, target, mask)` and a masked loss; this loop shuffles the training
+indices (seeded), steps the optimiser and per-batch schedule of cnnlab.train, computes the validation
+loss each epoch, keeps best (lowest validation loss) and last weights as safetensors with the task's
+normalisation statistics in their metadata, and writes metrics.csv. All writes are atomic.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from cnnlab.errors import CnnlabError
+from cnnlab.train.checkpoint import atomic_write_text, save_weights
+from cnnlab.train.optimizers import build_optimizer
+from cnnlab.train.progress import EpochBar
+from cnnlab.train.schedules import build_scheduler
+
+__all__ = ["fit", "predict_in_batches", "GEO_METRIC_COLUMNS"]
+
+GEO_METRIC_COLUMNS = ["epoch", "train_loss", "val_loss", "lr", "epoch_time_s", "samples_per_s"]
+
+Batch = Callable[[np.ndarray], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
+Loss = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def predict_in_batches(model: nn.Module, batch: Batch, index: np.ndarray, device: torch.device, size: int = 256):
+    """Model outputs (N, C, H, W) for the samples `index`, as a NumPy array."""
+    model.eval()
+    outputs = []
+    with torch.no_grad():
+        for start in range(0, len(index), size):
+            x, _, _ = batch(index[start:start + size])
+            outputs.append(model(x.to(device)).float().cpu())
+    return torch.cat(outputs).numpy()
+
+
+def _mean_loss(model, batch: Batch, index: np.ndarray, loss_fn: Loss, device, size: int = 256) -> float:
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for start in range(0, len(index), size):
+            x, y, m = (t.to(device) for t in batch(index[start:start + size]))
+            total += loss_fn(model(x).float(), y, m).item() * len(x)
+            count += len(x)
+    return total / max(count, 1)
+
+
+def fit(model: nn.Module, batch: Batch, train_index: np.ndarray, val_index: np.ndarray, loss_fn: Loss, config, device: torch.device,
+        run_dir: Path, metadata: dict, log: Callable[[str], None], progress: bool | None = None,
+        augment: Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Generator], tuple] | None = None) -> tuple[list[dict], int]:
+    """Train for config.epochs; returns the per-epoch history and the best epoch (by validation loss)."""
+    generator = torch.Generator().manual_seed(config.seed)
+    steps_per_epoch = max(1, len(train_index) // config.batch_size)
+    optimizer = build_optimizer(config.optimizer, model.parameters(), config.lr, config.weight_decay, config.momentum)
+    scheduler = build_scheduler(config.schedule, optimizer, config.epochs * steps_per_epoch, round(config.warmup_epochs * steps_per_epoch))
+    history: list[dict] = []
+    best_loss, best_epoch = math.inf, 0
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        order = train_index[torch.randperm(len(train_index), generator=generator).numpy()]
+        bar = EpochBar(epoch, config.epochs, steps_per_epoch, progress)
+        start, total, seen = time.perf_counter(), 0.0, 0
+        for step in range(steps_per_epoch):
+            x, y, m = batch(order[step * config.batch_size:(step + 1) * config.batch_size])
+            if augment is not None:
+                x, y, m = augment(x, y, m, generator)
+            x, y, m = x.to(device), y.to(device), m.to(device)
+            loss = loss_fn(model(x).float(), y, m)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            value = loss.item()
+            if not math.isfinite(value):
+                bar.close()
+                raise CnnlabError(f"the loss became {value} at epoch {epoch}, batch {step + 1}: training diverged; lower --lr (now {config.lr})")
+            total += value * len(x)
+            seen += len(x)
+            if bar.enabled:
+                bar.bar.update(1)
+                bar.bar.set_postfix_str(f"loss {total / seen:.4f}", refresh=False)
+        bar.close()
+        seconds = time.perf_counter() - start
+        val_loss = _mean_loss(model, batch, val_index, loss_fn, device) if len(val_index) else float("nan")
+        row = {"epoch": epoch, "train_loss": total / max(seen, 1), "val_loss": val_loss, "lr": optimizer.param_groups[0]["lr"],
+               "epoch_time_s": seconds, "samples_per_s": seen / max(seconds, 1e-9)}
+        history.append(row)
+        val_text = f"  val loss {val_loss:.4f}" if val_loss == val_loss else ""
+        log(f"epoch {epoch}/{config.epochs}  train loss {row['train_loss']:.4f}{val_text}  {seconds:.1f} s  {row['samples_per_s']:,.0f} samples/s")
+        meta = {**metadata, "epoch": epoch}
+        if not len(val_index) or val_loss < best_loss:
+            best_loss, best_epoch = val_loss, epoch
+            save_weights(model, run_dir / "best.safetensors", meta)
+        save_weights(model, run_dir / "last.safetensors", meta)
+        _write_history(run_dir / "metrics.csv", history)
+    return history, best_epoch
+
+
+def _write_history(path: Path, history: list[dict]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=GEO_METRIC_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in history:
+        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+    atomic_write_text(path, buffer.getvalue())
