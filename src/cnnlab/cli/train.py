@@ -13,7 +13,7 @@ from cnnlab.cli.geo_options import GEO_EXAMPLES, add_geo_arguments, geo_fields_f
 from cnnlab.cli.options import parse_options
 from cnnlab.errors import CnnlabError
 from cnnlab.train import OPTIMIZERS, PRECISIONS, SCHEDULES, TrainConfig, train
-from cnnlab.train.config import ENGINES
+from cnnlab.train.config import DEFAULT_LR, ENGINES
 
 EXAMPLES = """\
   cnnlab train --data mnist --model lenet5
@@ -47,7 +47,7 @@ def register(subparsers) -> None:
     p.add_argument("--option", action="append", metavar="KEY=VALUE", help="model option, e.g. dropout=0.5 or hidden=256,128 (repeatable)")
     p.add_argument("--epochs", type=int, help=f"passes over the training set (default {defaults.epochs})")
     p.add_argument("--batch-size", type=int, help=f"images per step (default {defaults.batch_size})")
-    p.add_argument("--lr", type=float, help=f"peak learning rate (default {defaults.lr})")
+    p.add_argument("--lr", type=float, help=f"peak learning rate (default: the model's suggestion in `cnnlab models`, else {DEFAULT_LR})")
     p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"(default {defaults.optimizer})")
     p.add_argument("--schedule", choices=SCHEDULES, help=f"learning-rate schedule, per batch (default {defaults.schedule})")
     p.add_argument("--warmup-epochs", type=float, help="linear warm-up before the schedule, in epochs (default 0)")

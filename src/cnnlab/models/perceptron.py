@@ -41,7 +41,9 @@ def slp(in_shape, num_classes):
     return MLP(math.prod(in_shape), (), num_classes)
 
 
-@register_model("mlp")
+# Sigmoid units saturate slowly out of their linear range: at the CNNs' 2e-3 the 784-100-10 net ends 6
+# epochs at ~96.4% on MNIST, at 1e-2 at ~97.4% (both engines, measured).
+@register_model("mlp", lr=1e-2)
 def mlp(in_shape, num_classes, hidden: tuple = (100,), activation: str = "sigmoid", dropout: float = 0.0):
     """MLP with sigmoid hidden layer 784-100-10 by default (SEEDS.md C); hidden sizes/activation are options."""
     return MLP(math.prod(in_shape), tuple(hidden), num_classes, activation, dropout)

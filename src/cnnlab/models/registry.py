@@ -24,6 +24,7 @@ class ModelInfo:
     family: str
     summary: str
     builder: Callable[..., nn.Module]
+    lr: float | None = None  # suggested peak learning rate (Adam, one-cycle) where the common default does badly
 
     @property
     def options(self) -> dict[str, object]:
@@ -35,15 +36,18 @@ class ModelInfo:
 _REGISTRY: dict[str, ModelInfo] = {}
 
 
-def register_model(name: str):
-    """Decorator: add a builder to the registry under `name`; its docstring's first line is the summary."""
+def register_model(name: str, lr: float | None = None):
+    """Decorator: add a builder to the registry under `name`; its docstring's first line is the summary.
+
+    `lr` is the model's suggested peak learning rate, used by training when none is given.
+    """
 
     def decorate(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} registered twice")
         summary = (builder.__doc__ or "").strip().splitlines()[0] if builder.__doc__ else ""
         family = builder.__module__.rsplit(".", 1)[-1]
-        _REGISTRY[name] = ModelInfo(name, family, summary, builder)
+        _REGISTRY[name] = ModelInfo(name, family, summary, builder, lr)
         return builder
 
     return decorate

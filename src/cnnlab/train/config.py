@@ -20,6 +20,7 @@ SCHEDULES = ("constant", "step", "cosine", "onecycle", "warmup")
 PRECISIONS = ("fp32", "bf16", "fp16")
 ENGINES = ("torch", "numpy")  # numpy: the from-scratch networks of cnnlab.scratch
 TASKS = ("classify", "forecast", "detect", "segment")
+DEFAULT_LR = 2e-3  # Adam with a one-cycle schedule, good for every CNN of the zoo
 
 
 @dataclass
@@ -29,7 +30,7 @@ class TrainConfig:
     epochs: int = 6
     batch_size: int = 128
     optimizer: str = "adam"
-    lr: float = 2e-3  # peak learning rate of the schedule
+    lr: float | None = None  # peak learning rate of the schedule; None = the model's suggestion, else DEFAULT_LR
     momentum: float = 0.9  # for momentum/nesterov/rmsprop
     schedule: str = "onecycle"
     warmup_epochs: float = 0.0  # linear warm-up before the schedule (onecycle has its own: 25% of steps)
@@ -55,7 +56,11 @@ class TrainConfig:
     geo: dict = field(default_factory=dict)  # selection, periods, nans, padding, weights (see cnnlab.geo)
 
     def validate(self) -> "TrainConfig":
-        """Raise CnnlabError naming the first invalid setting and what would be valid."""
+        """Raise CnnlabError naming the first invalid setting and what would be valid; fill in a missing lr."""
+        if self.lr is None:
+            from cnnlab.models import model_info
+
+            self.lr = model_info(self.model).lr or DEFAULT_LR
         checks = [
             (self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}"),
             (self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}"),
