@@ -51,6 +51,16 @@ def test_models_and_datasets_list(capsys, monkeypatch, tmp_path):
     code, out, _ = run_cli(capsys, "datasets", "--data-dir", str(tmp_path), "--json")
     status = {d["name"]: d["status"] for d in json.loads(out)["datasets"]}
     assert code == 0 and status["synthetic-cifar"] == "generated" and status["mnist"].startswith("missing")
+    assert status["synthetic-cyclones"] == "generated" and status["air_temperature"].startswith("missing")
+    (tmp_path / "air_temperature.nc").write_bytes(b"not the tutorial file")
+    code, out, _ = run_cli(capsys, "datasets", "--data-dir", str(tmp_path))
+    assert code == 0 and "air_temperature: missing or invalid" in out and "expected de5b9d45db48cf6b7034de1a4a6d6c98" in out
+
+
+def test_datasets_verifies_the_real_gridded_file(capsys, real_data_dir):
+    code, out, _ = run_cli(capsys, "datasets", "--data-dir", str(real_data_dir), "--json")
+    status = {d["name"]: d["status"] for d in json.loads(out)["datasets"]}
+    assert code == 0 and status["air_temperature"] == "verified" and status["mnist"] == "verified"
 
 
 @pytest.mark.parametrize(

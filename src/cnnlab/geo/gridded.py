@@ -22,7 +22,7 @@ import numpy as np
 from cnnlab.data.sources import data_root, verify
 from cnnlab.errors import CnnlabError
 
-__all__ = ["GridSelection", "open_gridded", "select", "time_step", "parse_duration", "check_finite", "NAMED_GRIDS", "is_gridded_source"]
+__all__ = ["GridSelection", "open_gridded", "select", "time_step", "parse_duration", "check_finite", "NAMED_GRIDS", "is_gridded_source", "named_grid_status"]
 
 NAMED_GRIDS = {"air_temperature": "air_temperature.nc"}
 NAMED_GRID_MD5 = {"air_temperature.nc": "de5b9d45db48cf6b7034de1a4a6d6c98"}  # the xarray tutorial file
@@ -32,6 +32,18 @@ _RENAMES = {"latitude": "lat", "longitude": "lon", "isobaricInhPa": "level", "pl
 
 def is_gridded_source(data: str) -> bool:
     return data in NAMED_GRIDS or data.startswith(_PREFIXES)
+
+
+def named_grid_status(name: str, data_dir: str | None = None) -> str:
+    """'verified', or why the named grid's file cannot be used (as `cnnlab datasets` shows it)."""
+    path = data_root(data_dir) / NAMED_GRIDS[name]
+    if not path.is_file():
+        return f"missing ({path} not found; xarray's tutorial loader downloads it when online)"
+    try:
+        verify(path, NAMED_GRID_MD5[path.name])
+    except CnnlabError as error:
+        return f"missing or invalid ({error})"
+    return "verified"
 
 
 @dataclass(frozen=True)
