@@ -32,7 +32,7 @@ from cnnlab.geo.weights import latitude_weights
 from cnnlab.models import create_model, model_info
 from cnnlab.train.checkpoint import load_weights
 from cnnlab.train.device import resolve_device
-from cnnlab.train.runs import default_run_dir, prepare_run_dir, write_json
+from cnnlab.train.runs import default_run_dir, open_run, prepare_run_dir, write_json
 
 __all__ = ["train_forecast", "load_forecast_run", "forecast_from_fields", "selection_from", "weighted_mse", "json_number"]
 
@@ -181,15 +181,7 @@ def load_forecast_run(run_dir: Path, which: str = "best", device: torch.device |
 
     Inputs at inference are normalised with the stored training mean/std and outputs de-normalised
     with the stored residual std, never with statistics of the new data."""
-    from cnnlab.train.config import TrainConfig
-
-    run_dir = Path(run_dir)
-    if not (run_dir / "config.json").is_file():
-        raise CnnlabError(f"{run_dir} is not a run folder (no config.json); give the folder `cnnlab train --task forecast` wrote")
-    config = TrainConfig.load(run_dir / "config.json")
-    weights = run_dir / f"{which}.safetensors"
-    if not weights.is_file():
-        raise CnnlabError(f"{run_dir} has no {weights.name}; did its training finish an epoch?")
+    config, weights = open_run(run_dir, which, writer="cnnlab train --task forecast")
     from safetensors import safe_open
 
     with safe_open(str(weights), "pt") as f:

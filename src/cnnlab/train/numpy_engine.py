@@ -31,7 +31,7 @@ from cnnlab.scratch.loss import NonFiniteLoss
 from cnnlab.train.checkpoint import atomic_write, load_state, save_state
 from cnnlab.train.config import TrainConfig
 from cnnlab.train.progress import EpochBar, format_epoch_line
-from cnnlab.train.runs import default_run_dir, prepare_run_dir, write_json, write_metrics_csv
+from cnnlab.train.runs import default_run_dir, open_run, prepare_run_dir, write_json, write_metrics_csv
 from cnnlab.train.schedules import lr_factor
 from cnnlab.train.trainer import EVAL_BATCH, RunResult, _diverged, _split_data, _write_confusion, _write_plots
 
@@ -85,13 +85,7 @@ def load_scratch_weights(net: Network, path: Path) -> dict:
 
 def load_run_scratch_model(run_dir: Path, which: str = "best", dtype=np.float32) -> tuple[Network, TrainConfig]:
     """The scratch network of a run folder (trained by either engine) with its best (or last) weights."""
-    run_dir = Path(run_dir)
-    if not (run_dir / "config.json").is_file():
-        raise CnnlabError(f"{run_dir} is not a run folder (no config.json); give the folder `cnnlab train` wrote")
-    config = TrainConfig.load(run_dir / "config.json")
-    weights = run_dir / f"{which}.safetensors"
-    if not weights.is_file():
-        raise CnnlabError(f"{run_dir} has no {weights.name}; did its training finish an epoch?")
+    config, weights = open_run(run_dir, which)
     net = build_scratch_for(config, dtype)
     load_scratch_weights(net, weights)
     return net, config

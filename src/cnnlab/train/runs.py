@@ -12,9 +12,23 @@ from pathlib import Path
 from cnnlab.errors import CnnlabError
 from cnnlab.train.checkpoint import atomic_write_text
 
-__all__ = ["prepare_run_dir", "default_run_dir", "write_metrics_csv", "write_json", "read_results", "METRIC_COLUMNS"]
+__all__ = ["open_run", "prepare_run_dir", "default_run_dir", "write_metrics_csv", "write_json", "read_results", "METRIC_COLUMNS"]
 
 METRIC_COLUMNS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "epoch_time_s", "images_per_s"]
+
+
+def open_run(run_dir: Path, which: str = "best", writer: str = "cnnlab train"):
+    """A run folder's TrainConfig and the path of its best (or last) weights; a clear error if either is missing."""
+    from cnnlab.train.config import TrainConfig
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.json").is_file():
+        raise CnnlabError(f"{run_dir} is not a run folder (no config.json); give the folder `{writer}` wrote")
+    config = TrainConfig.load(run_dir / "config.json")
+    weights = run_dir / f"{which}.safetensors"
+    if not weights.is_file():
+        raise CnnlabError(f"{run_dir} has no {weights.name}; did its training finish an epoch?")
+    return config, weights
 
 
 def default_run_dir(data: str, model: str) -> Path:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import platform
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ from cnnlab.train.device import autocast_context, resolve_device
 from cnnlab.train.metrics import ClassificationMeter, confusion_matrix
 from cnnlab.train.optimizers import build_optimizer
 from cnnlab.train.progress import EpochBar, format_epoch_line
-from cnnlab.train.runs import default_run_dir, prepare_run_dir, write_json, write_metrics_csv
+from cnnlab.train.runs import default_run_dir, open_run, prepare_run_dir, write_json, write_metrics_csv
 from cnnlab.train.schedules import build_scheduler
 
 __all__ = ["train", "evaluate", "build_model_for", "load_run_model", "RunResult"]
@@ -54,17 +53,10 @@ def build_model_for(config: TrainConfig) -> nn.Module:
 
 def load_run_model(run_dir: Path, which: str = "best", device: torch.device | None = None) -> tuple[nn.Module, TrainConfig]:
     """The model of a run folder with its best (or last) weights, and the run's config."""
-    run_dir = Path(run_dir)
-    config_path = run_dir / "config.json"
-    if not config_path.is_file():
-        raise CnnlabError(f"{run_dir} is not a run folder (no config.json); give the folder `cnnlab train` wrote")
-    config = TrainConfig.load(config_path)
+    config, weights = open_run(run_dir, which)
     if config.task != "classify":
         raise CnnlabError(f"{run_dir} is a --task {config.task} run: its test scores are in results.json; "
                           f"for new data use cnnlab.geo.forecast.load_forecast_run / forecast_from_fields")
-    weights = run_dir / f"{which}.safetensors"
-    if not weights.is_file():
-        raise CnnlabError(f"{run_dir} has no {weights.name}; did its training finish an epoch?")
     model = build_model_for(config)
     load_weights(model, weights, config.model)
     return model.to(device or torch.device("cpu")).eval(), config
