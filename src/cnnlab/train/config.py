@@ -45,6 +45,16 @@ class TrainConfig:
     out: str = ""  # run folder; "" = runs/<data>-<model>-<time>
     data_dir: str | None = None
     model_options: dict = field(default_factory=dict)
+    # speed and scale-out (issue 6); see cnnlab.train.recipes for presets that combine them
+    recipe: str = ""  # the recipe these settings came from ("" = none); informational
+    compile: bool = False  # torch.compile the model (a win for long runs; compiling costs tens of seconds)
+    test_every_epoch: bool = False  # evaluate the test set after every epoch (time-to-accuracy recipes)
+    alternating_flip: bool = False  # flip each image in every other epoch instead of at random (airbench)
+    lookahead: float = 0.0  # every `lookahead_every` steps: slow <- d*slow + (1-d)*fast, fast <- slow (0 = off)
+    lookahead_every: int = 5
+    tta: int = 0  # test-time augmentation: 0 none, 1 mirror, 2 mirror and 1-pixel translations
+    distributed: bool = False  # DistributedDataParallel over the processes torchrun started
+    sync_bn: bool = False  # with distributed: batch-norm statistics over the global batch
 
     def validate(self) -> "TrainConfig":
         """Raise CnnlabError naming the first invalid setting and what would be valid."""
@@ -61,6 +71,9 @@ class TrainConfig:
             (self.translate >= 0, f"--translate must be >= 0 pixels, got {self.translate}"),
             (self.val_size >= 0 and self.train_size >= 0, "--val-size and --train-size must be >= 0"),
             (self.warmup_epochs >= 0 and self.early_stop >= 0, "--warmup-epochs and --early-stop must be >= 0"),
+            (0 <= self.lookahead < 1, f"--lookahead must be a decay in [0, 1), got {self.lookahead}"),
+            (self.lookahead_every >= 1, f"--lookahead-every must be at least 1 step, got {self.lookahead_every}"),
+            (self.tta in (0, 1, 2), f"--tta must be 0 (none), 1 (mirror) or 2 (mirror and translations), got {self.tta}"),
         ]
         for ok, message in checks:
             if not ok:
