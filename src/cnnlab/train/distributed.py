@@ -59,6 +59,8 @@ class Distributed:
         if not self.enabled:
             return model
         if sync_bn:
+            if device.type == "cpu":
+                raise CnnlabError("--sync-bn needs GPUs: torch's SyncBatchNorm has no CPU kernel; leave it off on CPU")
             model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
         ids = [device.index] if device.type == "cuda" else None
         return nn.parallel.DistributedDataParallel(model, device_ids=ids)

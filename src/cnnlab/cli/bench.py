@@ -1,0 +1,41 @@
+"""`cnnlab bench`: the trainer against the plain PyTorch tutorial loop (same as bench/train_speed.py)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from cnnlab.cli.common import add_command
+
+EXAMPLES = """\
+  cnnlab bench --models lenet5 --variants fp32 bf16 --scale 0.25 --rounds 1
+  cnnlab bench                                # every model, fp32 / bf16 / bf16+channels_last, 2 rounds
+  cnnlab bench --models resnet20 airbench --variants bf16 bf16+compile --out speed.json
+"""
+
+
+def register(subparsers) -> None:
+    from cnnlab.bench.speed import MODELS, VARIANTS
+
+    p = add_command(subparsers, "bench", "Training images/s of cnnlab's trainer vs the plain PyTorch loop, and FLOP/s vs the matmul peak.", EXAMPLES, run)
+    p.add_argument("--models", nargs="+", default=["lenet5", "keras-cnn", "resnet20", "airbench"], choices=list(MODELS))
+    p.add_argument("--variants", nargs="+", default=["fp32", "bf16", "bf16+cl"], choices=list(VARIANTS),
+                   help="trainer switch settings to measure (default fp32 bf16 bf16+cl)")
+    p.add_argument("--rounds", type=int, default=2, help="alternating reference/trainer rounds; the median counts (default 2)")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--scale", type=float, default=1.0, help="multiply the images per epoch (default 1; 0.25 for a quick look)")
+    p.add_argument("--out", help="JSON file (default bench/results/train_speed-<time>.json)")
+
+
+def run(args) -> int:
+    from cnnlab.bench.speed import format_table, measure
+
+    report = measure(args.models, args.variants, args.rounds, args.batch_size, args.scale, log=lambda s: print(s, file=sys.stderr, flush=True))
+    print(format_table(report))
+    out = Path(args.out or f"bench/results/train_speed-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"-> {out}")
+    return 0
