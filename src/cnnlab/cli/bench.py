@@ -25,6 +25,7 @@ def register(subparsers) -> None:
                    help="trainer switch settings to measure (default fp32 bf16 bf16+cl)")
     p.add_argument("--rounds", type=int, default=2, help="alternating reference/trainer rounds; the median counts (default 2)")
     p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--threads", type=int, help="intra-op threads (default: torch's, one per core); 1 is steadier on a busy machine")
     p.add_argument("--scale", type=float, default=1.0, help="multiply the images per epoch (default 1; 0.25 for a quick look)")
     p.add_argument("--out", help="JSON file (default bench/results/train_speed-<time>.json)")
 
@@ -32,6 +33,10 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from cnnlab.bench.speed import format_table, measure
 
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     report = measure(args.models, args.variants, args.rounds, args.batch_size, args.scale, log=lambda s: print(s, file=sys.stderr, flush=True))
     print(format_table(report))
     out = Path(args.out or f"bench/results/train_speed-{time.strftime('%Y%m%d-%H%M%S')}.json")
