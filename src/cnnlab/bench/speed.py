@@ -143,7 +143,8 @@ def measure(models: list[str], variants: list[str], rounds: int = 2, batch_size:
     """Run the comparison; returns a JSON-ready dict (machine, peaks, per-model rows)."""
     if not cpu_supports_bf16() and not torch.cuda.is_available():
         variants = [v for v in variants if "bf16" not in v]
-    log(f"machine: {machine_info()}")
+    machine = machine_info()
+    log(f"machine: {machine}")
     peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
     log(f"matmul peak: fp32 {peaks['fp32'] / 1e9:.1f} GFLOP/s, bf16 {peaks['bf16'] / 1e9:.1f} GFLOP/s")
     results = []
@@ -160,7 +161,7 @@ def measure(models: list[str], variants: list[str], rounds: int = 2, batch_size:
                 result.trainer.setdefault(variant, []).append(speed)
                 log(f"{name} round {r + 1}: trainer {variant} {speed:,.0f} img/s ({speed / result.reference[-1]:.2f}x)")
         results.append(result.summary(peaks))
-    return {"machine": {**machine_info(), "load_avg_at_end": [round(x, 2) for x in os.getloadavg()]},
+    return {"machine": {**machine, "load_avg_at_end": [round(x, 2) for x in os.getloadavg()]},
             "peaks_gflops": {k: round(v / 1e9, 1) for k, v in peaks.items()}, "rounds": rounds, "models": results}
 
 
