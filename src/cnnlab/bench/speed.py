@@ -139,13 +139,13 @@ class ModelResult:
 
 
 def measure(models: list[str], variants: list[str], rounds: int = 2, batch_size: int = 128, scale: float = 1.0,
-            log=print) -> dict:
+            log=print, peak_size: int = 2048) -> dict:
     """Run the comparison; returns a JSON-ready dict (machine, peaks, per-model rows)."""
     if not cpu_supports_bf16() and not torch.cuda.is_available():
         variants = [v for v in variants if "bf16" not in v]
     machine = machine_info()
     log(f"machine: {machine}")
-    peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
+    peaks = {"fp32": matmul_peak(torch.float32, peak_size), "bf16": matmul_peak(torch.bfloat16, peak_size)}
     log(f"matmul peak: fp32 {peaks['fp32'] / 1e9:.1f} GFLOP/s, bf16 {peaks['bf16'] / 1e9:.1f} GFLOP/s")
     results = []
     for name in models:

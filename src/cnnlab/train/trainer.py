@@ -159,9 +159,16 @@ def _train(config, resume, overwrite, log, progress, started, device, dist) -> R
     train_data, val_data, test_data = _split_data(config)
     if dist.enabled and config.batch_size % dist.world:
         raise CnnlabError(f"--batch-size {config.batch_size} is the global batch and must divide by the {dist.world} processes")
-    if not resume and dist.is_main:
-        prepare_run_dir(run_dir, overwrite)
-    dist.barrier()
+    if not resume:
+        problem = None
+        if dist.is_main:
+            try:
+                prepare_run_dir(run_dir, overwrite)
+            except CnnlabError as error:
+                problem = str(error)
+        problem = dist.broadcast(problem)  # every rank stops with rank 0's message instead of waiting forever
+        if problem:
+            raise CnnlabError(problem)
     config.out = str(run_dir)
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     model = model.to(memory_format=memory_format)
