@@ -10,16 +10,15 @@ from pathlib import Path
 from cnnlab.cli.common import add_command
 
 EXAMPLES = """\
-  cnnlab bench --models lenet5 keras-cnn resnet20 airbench --variants fp32 bf16 bf16+cl fp32+cl --scale 0.5
+  cnnlab bench --variants fp32 bf16 bf16+cl fp32+cl --scale 0.5
       model      loop                      img/s  x ref  of peak
-      lenet5     reference (fp32)          1,706  1.00x    6.0% fp32
-      lenet5     trainer fp32              2,404  1.93x    8.5% fp32
-      lenet5     trainer bf16              1,622  1.29x    1.4% bf16
-      lenet5     trainer bf16+cl           2,200  1.63x    1.9% bf16
-      lenet5     trainer fp32+cl           2,561  2.16x    9.0% fp32
-      ...
-      (2-core AMD EPYC shared with other jobs, load average 4-5: see the README on noise)
-  cnnlab bench                                # every model, fp32 / bf16 / bf16+channels_last, 2 rounds
+      lenet5     reference (fp32)         20,363  1.00x   21.7% fp32
+      lenet5     trainer fp32             21,624  1.07x   23.0% fp32
+      lenet5     trainer bf16             18,965  0.93x    5.0% bf16
+      lenet5     trainer bf16+cl          27,877  1.38x    7.3% bf16
+      lenet5     trainer fp32+cl          25,036  1.24x   26.7% fp32
+      ...        (keras-cnn, resnet20, airbench; 2-core AMD EPYC, quiet)
+  cnnlab bench --models lenet5 --variants fp32 bf16+cl --rounds 3 --threads 1
   cnnlab bench --models resnet20 airbench --variants bf16 bf16+compile --out speed.json
 """
 
