@@ -66,3 +66,13 @@ def test_missing_lr_is_the_models_suggestion_and_a_given_lr_wins():
     assert TrainConfig(model="mlp", lr=3e-4).validate().lr == 3e-4
     with pytest.raises(CnnlabError, match="unknown model 'nope'"):
         TrainConfig(model="nope").validate()
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"engine": "numpy", "compile": True}, "--compile is a switch of the torch image trainer, not of --engine numpy"),
+    ({"task": "forecast", "data": "air_temperature", "model": "unet", "distributed": True}, "--distributed is a switch of the torch image trainer, not of --task forecast"),
+    ({"engine": "numpy", "task": "segment"}, "--engine numpy trains image classifiers only"),
+])
+def test_switches_of_one_trainer_are_refused_by_the_others(change, message):
+    with pytest.raises(CnnlabError, match=message):
+        TrainConfig(**change).validate()

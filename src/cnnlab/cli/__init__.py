@@ -18,6 +18,7 @@ __all__ = ["main", "build_parser"]
 # One module per command (or group of related commands), in the order `cnnlab --help` lists them.
 COMMAND_MODULES = [
     "train",
+    "bench",
     "evaluate",
     "predict",
     "summary",

@@ -14,6 +14,7 @@ from cnnlab.cli.options import parse_options
 from cnnlab.errors import CnnlabError
 from cnnlab.train import OPTIMIZERS, PRECISIONS, SCHEDULES, TrainConfig, train
 from cnnlab.train.config import DEFAULT_LR, ENGINES
+from cnnlab.train.recipes import list_recipes, recipe_config
 
 EXAMPLES = """\
   cnnlab train --data mnist --model lenet5
@@ -27,6 +28,10 @@ EXAMPLES = """\
   cnnlab train --engine numpy --model simple-convnet --data mnist   # the NumPy twin (cnnlab.scratch)
       epoch 6/6  train loss 0.0039 acc 99.93%  val loss 0.0388 acc 98.80%  37.9 s  1,448 img/s
       test accuracy 99.02%  loss 0.0337  (236.1 s, 1,487 img/s)  -> runs/mnist-simple-convnet-20261125-124700
+  cnnlab train --recipe mnist-fast            # preset: aims at 99.5% MNIST test accuracy (see README, Speed)
+  cnnlab train --recipe fashion-fast --epochs 4 --seed 1   # flags override the recipe's values
+  cnnlab train --recipe cifar10-fast --compile             # airbench-class CIFAR-10 (needs the CIFAR-10 files)
+  torchrun --nproc_per_node=2 -m cnnlab train --data mnist --model lenet5 --distributed --out runs/ddp
 """
 
 # flag name -> TrainConfig field, for flags that map one to one
@@ -34,6 +39,7 @@ _FIELDS = [
     "data", "model", "epochs", "batch_size", "lr", "optimizer", "schedule", "warmup_epochs", "weight_decay",
     "momentum", "label_smoothing", "translate", "hflip", "val_size", "train_size", "early_stop", "precision",
     "device", "channels_last", "seed", "out", "data_dir", "engine",
+    "compile", "test_every_epoch", "alternating_flip", "lookahead", "lookahead_every", "tta", "distributed", "sync_bn",
 ]
 _RESUMABLE = {"epochs", "device", "data_dir"}
 
@@ -65,6 +71,16 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, help="seed of weights, data order and augmentation (default 0)")
     p.add_argument("--out", help="run folder (default runs/<data>-<model>-<time>)")
     p.add_argument("--data-dir", help="data root (default $CNNLAB_DATA, else ~/.cache/cnnlab)")
+    p.add_argument("--recipe", help=f"preset of model, schedule, augmentation and speed switches: {', '.join(list_recipes())}; "
+                   "flags given with it override its values")
+    p.add_argument("--compile", action=argparse.BooleanOptionalAction, help="torch.compile the model (default off; costs a compile at start)")
+    p.add_argument("--test-every-epoch", action=argparse.BooleanOptionalAction, help="evaluate the test set after every epoch")
+    p.add_argument("--alternating-flip", action=argparse.BooleanOptionalAction, help="with --hflip: mirror each image every other epoch")
+    p.add_argument("--lookahead", type=float, metavar="DECAY", help="lookahead: slow <- d*slow + (1-d)*fast every few steps, fast <- slow (default 0 = off)")
+    p.add_argument("--lookahead-every", type=int, metavar="STEPS", help="steps between lookahead updates (default 5)")
+    p.add_argument("--tta", type=int, choices=(0, 1, 2), help="test-time augmentation: 0 none, 1 mirror, 2 mirror + 1-pixel shifts (default 0)")
+    p.add_argument("--distributed", action=argparse.BooleanOptionalAction, help="DistributedDataParallel over the processes torchrun started")
+    p.add_argument("--sync-bn", action=argparse.BooleanOptionalAction, help="with --distributed: SyncBatchNorm (statistics over the global batch)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     p.add_argument("--json", action="store_true", help="print results.json to stdout (progress goes to stderr)")
@@ -88,6 +104,8 @@ def config_from_args(args) -> TrainConfig:
             setattr(config, key, given[key])
         config.out = str(run_dir)
         return config.validate()
+    if args.recipe:
+        return recipe_config(args.recipe, given)
     return TrainConfig(**given).validate()
 
 

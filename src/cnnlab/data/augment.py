@@ -10,15 +10,21 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["random_translate", "random_hflip"]
+__all__ = ["random_translate", "random_hflip", "translate", "alternating_flip_mask"]
 
 
 def random_translate(x: torch.Tensor, pad: int, generator: torch.Generator) -> torch.Tensor:
     """Shift each image of x (N, C, H, W) by its own random (dy, dx) in [-pad, pad]."""
     if pad <= 0:
         return x
+    offsets = torch.randint(0, 2 * pad + 1, (2, x.shape[0]), generator=generator, device=generator.device)
+    return translate(x, offsets.to(x.device), pad)
+
+
+def translate(x: torch.Tensor, offsets: torch.Tensor, pad: int) -> torch.Tensor:
+    """Shift image i of x (N, C, H, W) so that out[i, :, r, c] = x[i, :, r + dy_i, c + dx_i] (zero outside),
+    with (dy_i, dx_i) = offsets[:, i] - pad and offsets int (2, N) in [0, 2 pad]."""
     n, _, h, w = x.shape
-    offsets = torch.randint(0, 2 * pad + 1, (2, n), generator=generator, device=generator.device).to(x.device)
     padded = F.pad(x, (pad, pad, pad, pad))  # (N, C, H+2p, W+2p)
     rows = offsets[0][:, None] + torch.arange(h, device=x.device)  # (N, H)
     cols = offsets[1][:, None] + torch.arange(w, device=x.device)  # (N, W)
@@ -33,3 +39,10 @@ def random_hflip(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Mirror each image left-right with probability 1/2."""
     flip = (torch.rand(x.shape[0], generator=generator, device=generator.device) < 0.5).to(x.device)
     return torch.where(flip[:, None, None, None], x.flip(3), x)
+
+
+def alternating_flip_mask(base: torch.Tensor, indices: torch.Tensor, epoch: int) -> torch.Tensor:
+    """Which images to mirror in `epoch` (1-based): `base` (bool, one per dataset image, a fixed random
+    half) in odd epochs and its complement in even ones, so any two consecutive epochs show every image
+    both ways (airbench's alternating flip; less redundant than a fresh coin per image and epoch)."""
+    return base[indices] ^ (epoch % 2 == 0)

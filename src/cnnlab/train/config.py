@@ -54,6 +54,16 @@ class TrainConfig:
     lead: str = "6h"  # forecast lead time(s), comma-separated: "6h" or "6h,24h"
     history: int = 3  # past fields given to a forecast (the last one is the initial time)
     geo: dict = field(default_factory=dict)  # selection, periods, nans, padding, weights (see cnnlab.geo)
+    # speed and scale-out (issue 6); see cnnlab.train.recipes for presets that combine them
+    recipe: str = ""  # the recipe these settings came from ("" = none); informational
+    compile: bool = False  # torch.compile the model (a win for long runs; compiling costs tens of seconds)
+    test_every_epoch: bool = False  # evaluate the test set after every epoch (time-to-accuracy recipes)
+    alternating_flip: bool = False  # flip each image in every other epoch instead of at random (airbench)
+    lookahead: float = 0.0  # every `lookahead_every` steps: slow <- d*slow + (1-d)*fast, fast <- slow (0 = off)
+    lookahead_every: int = 5
+    tta: int = 0  # test-time augmentation: 0 none, 1 mirror, 2 mirror and 1-pixel translations
+    distributed: bool = False  # DistributedDataParallel over the processes torchrun started
+    sync_bn: bool = False  # with distributed: batch-norm statistics over the global batch
 
     def validate(self) -> "TrainConfig":
         """Raise CnnlabError naming the first invalid setting and what would be valid; fill in a missing lr."""
@@ -79,7 +89,16 @@ class TrainConfig:
             (self.history >= 1, f"--history must be at least 1 past field, got {self.history}"),
             (self.engine == "torch" or self.task == "classify",
              f"--engine {self.engine} trains image classifiers only; use --engine torch for --task {self.task}"),
+            (0 <= self.lookahead < 1, f"--lookahead must be a decay in [0, 1), got {self.lookahead}"),
+            (self.lookahead_every >= 1, f"--lookahead-every must be at least 1 step, got {self.lookahead_every}"),
+            (self.tta in (0, 1, 2), f"--tta must be 0 (none), 1 (mirror) or 2 (mirror and translations), got {self.tta}"),
         ]
+        switches = {"--compile": self.compile, "--distributed": self.distributed, "--tta": self.tta, "--lookahead": self.lookahead,
+                    "--alternating-flip": self.alternating_flip, "--test-every-epoch": self.test_every_epoch}
+        used = [flag for flag, on in switches.items() if on]
+        if used and (self.engine != "torch" or self.task != "classify"):
+            other = f"--engine {self.engine}" if self.engine != "torch" else f"--task {self.task}"
+            checks.append((False, f"{used[0]} is a switch of the torch image trainer, not of {other}; drop it"))
         for ok, message in checks:
             if not ok:
                 raise CnnlabError(message)

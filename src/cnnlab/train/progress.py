@@ -30,7 +30,8 @@ class EpochBar:
 
 def format_epoch_line(epoch: int, epochs: int, row: dict) -> str:
     val = f"  val loss {row['val_loss']:.4f} acc {100 * row['val_accuracy']:.2f}%" if row.get("val_accuracy") == row.get("val_accuracy") else ""
+    test = f"  test acc {100 * row['test_accuracy']:.2f}%" if "test_accuracy" in row else ""
     return (
-        f"epoch {epoch}/{epochs}  train loss {row['train_loss']:.4f} acc {100 * row['train_accuracy']:.2f}%{val}"
+        f"epoch {epoch}/{epochs}  train loss {row['train_loss']:.4f} acc {100 * row['train_accuracy']:.2f}%{val}{test}"
         f"  {row['epoch_time_s']:.1f} s  {row['images_per_s']:,.0f} img/s"
     )

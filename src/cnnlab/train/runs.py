@@ -53,7 +53,8 @@ def prepare_run_dir(path: Path, overwrite: bool) -> Path:
 
 def write_metrics_csv(path: Path, history: list[dict]) -> None:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=METRIC_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    extra = [k for k in ("test_loss", "test_accuracy") if history and k in history[0]]  # --test-every-epoch
+    writer = csv.DictWriter(buffer, fieldnames=METRIC_COLUMNS + extra, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in history:
         writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})

@@ -7,6 +7,11 @@ registry -> steps (autocast, optimiser, per-batch schedule) -> validation each e
 A run killed at any point resumes from its last epoch checkpoint with `resume=True`; optimiser,
 schedule, data order and all RNG states are restored, so on CPU the resumed run ends with the same
 numbers as an uninterrupted one.
+
+Fast path (issue 6): bf16/fp16 autocast, channels_last, `torch.compile`, cudnn benchmark, data resident
+on the device, no host synchronisation inside the step loop on a GPU; lookahead, alternating flips,
+test-time augmentation and a whitening first layer for the airbench-class recipes; several processes
+with DistributedDataParallel under torchrun (cnnlab.train.distributed).
 """
 
 from __future__ import annotations
@@ -27,16 +32,20 @@ from cnnlab.errors import CnnlabError
 from cnnlab.models import create_model
 from cnnlab.train.checkpoint import load_state, load_weights, save_state, save_weights
 from cnnlab.train.config import TrainConfig
+from cnnlab.train import distributed
 from cnnlab.train.device import autocast_context, resolve_device
+from cnnlab.train.lookahead import Lookahead
 from cnnlab.train.metrics import ClassificationMeter, confusion_matrix
 from cnnlab.train.optimizers import build_optimizer
 from cnnlab.train.progress import EpochBar, format_epoch_line
 from cnnlab.train.runs import default_run_dir, open_run, prepare_run_dir, write_json, write_metrics_csv
 from cnnlab.train.schedules import build_scheduler
+from cnnlab.train.tta import tta_logits
 
 __all__ = ["train", "evaluate", "build_model_for", "load_run_model", "RunResult"]
 
 EVAL_BATCH = 1000
+WHITENING_IMAGES = 5000  # training images that set a whitening first layer (airbench uses 5000)
 
 
 @dataclass
@@ -62,17 +71,26 @@ def load_run_model(run_dir: Path, which: str = "best", device: torch.device | No
     return model.to(device or torch.device("cpu")).eval(), config
 
 
-def evaluate(model: nn.Module, batches: Batches, precision: str, device: torch.device, num_classes: int):
-    """Mean loss, accuracy and the confusion matrix over all batches."""
+def evaluate(model: nn.Module, batches: Batches, precision: str, device: torch.device, num_classes: int,
+             tta: int = 0, dist: distributed.Distributed = distributed.SINGLE):
+    """Mean loss, accuracy and the confusion matrix over all batches (of all ranks, when distributed)."""
     model.eval()
     meter = ClassificationMeter()
     confusion = torch.zeros(num_classes, num_classes, dtype=torch.int64, device=device)
     with torch.no_grad(), autocast_context(precision, device):
         for x, y in batches:
-            logits = model(x).float()
+            logits = tta_logits(model, x, tta)
             meter.update(logits, y, F.cross_entropy(logits, y))
             confusion += confusion_matrix(logits.argmax(1), y, num_classes)
+    _all_reduce_meter(meter, dist, device)
+    dist.all_reduce_sum(confusion)
     return meter.result(), confusion.cpu()
+
+
+def _all_reduce_meter(meter: ClassificationMeter, dist: distributed.Distributed, device: torch.device) -> None:
+    if dist.enabled:
+        sums = torch.stack([torch.as_tensor(v, dtype=torch.float64, device=device) for v in (meter.loss_sum, meter.correct, meter.count)])
+        meter.loss_sum, meter.correct, meter.count = dist.all_reduce_sum(sums).tolist()
 
 
 def _rng_state(generator: torch.Generator) -> dict:
@@ -122,8 +140,18 @@ def train(
     started = time.perf_counter()
     device = resolve_device(config.device)
     autocast_context(config.precision, device)  # an impossible precision fails here, before any file is written
+    dist, device = distributed.setup(config.distributed, device)
+    try:
+        return _train(config, resume, overwrite, log if dist.is_main else (lambda line: None), progress, started, device, dist)
+    finally:
+        dist.teardown()
+
+
+def _train(config, resume, overwrite, log, progress, started, device, dist) -> RunResult:
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels once
     spec = dataset_spec(config.data)
-    run_dir = Path(config.out) if config.out else default_run_dir(config.data, config.model)
+    run_dir = dist.broadcast(Path(config.out) if config.out else default_run_dir(config.data, config.model))
     if resume and not (run_dir / "last.state.pt").is_file():
         raise CnnlabError(f"{run_dir} has no last.state.pt to resume from; start a new run instead")
 
@@ -132,25 +160,40 @@ def train(
     generator = torch.Generator().manual_seed(config.seed)
     model = build_model_for(config).to(device)
     train_data, val_data, test_data = _split_data(config)
+    if dist.enabled and config.batch_size % dist.world:
+        raise CnnlabError(f"--batch-size {config.batch_size} is the global batch and must divide by the {dist.world} processes")
     if not resume:
-        prepare_run_dir(run_dir, overwrite)
+        problem = None
+        if dist.is_main:
+            try:
+                prepare_run_dir(run_dir, overwrite)
+            except CnnlabError as error:
+                problem = str(error)
+        problem = dist.broadcast(problem)  # every rank stops with rank 0's message instead of waiting forever
+        if problem:
+            raise CnnlabError(problem)
     config.out = str(run_dir)
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     model = model.to(memory_format=memory_format)
     normalise = Normalise(spec.mean, spec.std)
+    if hasattr(model, "fit_whitening"):  # airbench-style frozen first layer, set from the training images
+        model.fit_whitening(normalise(train_data.images[:WHITENING_IMAGES].to(device)))
     hflip = spec.hflip if config.hflip is None else config.hflip
+    shard = (dist.rank, dist.world)
     train_batches = Batches(train_data, config.batch_size, normalise, device, shuffle=True, translate=config.translate,
                             hflip=hflip, generator=generator, drop_last=len(train_data) > config.batch_size,
-                            channels_last=config.channels_last)
-    eval_kwargs = dict(batch_size=EVAL_BATCH, normalise=normalise, device=device, channels_last=config.channels_last)
+                            channels_last=config.channels_last, alternating_flip=config.alternating_flip, shard=shard)
+    eval_kwargs = dict(batch_size=EVAL_BATCH, normalise=normalise, device=device, channels_last=config.channels_last, shard=shard)
     val_batches = Batches(val_data, **eval_kwargs) if val_data is not None else None
     test_batches = Batches(test_data, **eval_kwargs)
 
     steps_per_epoch = len(train_batches)
-    optimizer = build_optimizer(config.optimizer, model.parameters(), config.lr, config.weight_decay, config.momentum)
+    trainable = [p for p in model.parameters() if p.requires_grad]  # frozen layers (whitening, BN scales) stay out
+    optimizer = build_optimizer(config.optimizer, trainable, config.lr, config.weight_decay, config.momentum)
     scheduler = build_scheduler(config.schedule, optimizer, config.epochs * steps_per_epoch, round(config.warmup_epochs * steps_per_epoch))
     scaler = torch.amp.GradScaler("cuda") if config.precision == "fp16" else None
     criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    lookahead = Lookahead(model, config.lookahead, config.lookahead_every) if config.lookahead else None
 
     history: list[dict] = []
     best = {"epoch": 0, "val_accuracy": -1.0}
@@ -162,46 +205,67 @@ def train(
         scheduler.load_state_dict(state["scheduler"])
         if scaler is not None and "scaler" in state:
             scaler.load_state_dict(state["scaler"])
+        if lookahead is not None and "lookahead" in state:
+            lookahead.load_state_dict(state["lookahead"])
         _set_rng_state(state["rng"], generator)
         history, best = state["history"], state["best"]
         start_epoch, elapsed_before = state["epoch"] + 1, state["elapsed_s"]
+        train_batches.epoch = state["epoch"]
         log(f"resuming {run_dir} after epoch {state['epoch']}")
-    config.save(run_dir / "config.json")  # on resume too: --epochs may have changed
+    if dist.is_main:
+        config.save(run_dir / "config.json")  # on resume too: --epochs may have changed
+    # The module that steps: DDP (gradient averaging) and/or compiled around the model whose weights are saved.
+    stepper = dist.wrap(model, device, config.sync_bn)
+    if config.compile:
+        stepper = torch.compile(stepper)
 
     params = sum(p.numel() for p in model.parameters())
+    processes = f", {dist.world} processes" if dist.enabled else ""
     log(f"training {config.model} ({params:,} params) on {config.data} ({len(train_data):,} train"
-        f"{f', {len(val_data):,} val' if val_data is not None else ''}, {len(test_data):,} test) on {device}, {config.precision}; run folder {run_dir}")
+        f"{f', {len(val_data):,} val' if val_data is not None else ''}, {len(test_data):,} test) on {device}, {config.precision}"
+        f"{', compiled' if config.compile else ''}{processes}; run folder {run_dir}")
     stopped_early = False
     for epoch in range(start_epoch, config.epochs + 1):
-        row = _train_epoch(model, train_batches, optimizer, scheduler, scaler, criterion, config, device, epoch, progress)
+        row = _train_epoch(stepper, train_batches, optimizer, scheduler, scaler, criterion, config, device, epoch, progress,
+                           lookahead, dist)
+        if lookahead is not None and epoch == config.epochs:
+            lookahead.sync()  # the last epoch ends on the slow (averaged) weights
         if val_batches is not None:
-            val_metrics, _ = evaluate(model, val_batches, config.precision, device, len(spec.classes))
+            val_metrics, _ = evaluate(model, val_batches, config.precision, device, len(spec.classes), dist=dist)
             row.update(val_loss=val_metrics["loss"], val_accuracy=val_metrics["accuracy"])
         else:
             row.update(val_loss=float("nan"), val_accuracy=float("nan"))
+        if config.test_every_epoch:
+            test_now, _ = evaluate(model, test_batches, config.precision, device, len(spec.classes), config.tta, dist)
+            row.update(test_loss=test_now["loss"], test_accuracy=test_now["accuracy"])
         history.append(row)
         log(format_epoch_line(epoch, config.epochs, row))
 
-        meta = {"model": config.model, "data": config.data, "epoch": epoch, "config": config.to_dict()}
         improved = val_batches is None or row["val_accuracy"] > best["val_accuracy"]
         if improved:
             best = {"epoch": epoch, "val_accuracy": row["val_accuracy"] if val_batches is not None else -1.0}
-            save_weights(model, run_dir / "best.safetensors", meta)
-        save_weights(model, run_dir / "last.safetensors", meta)
-        state = {
-            "epoch": epoch,
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            "rng": _rng_state(generator),
-            "history": history,
-            "best": best,
-            "elapsed_s": elapsed_before + time.perf_counter() - started,
-            "config": config.to_dict(),
-        }
-        if scaler is not None:
-            state["scaler"] = scaler.state_dict()
-        save_state(state, run_dir / "last.state.pt")
-        write_metrics_csv(run_dir / "metrics.csv", history)
+        if dist.is_main:  # only rank 0 writes; the others wait at the barrier for its checkpoint
+            meta = {"model": config.model, "data": config.data, "epoch": epoch, "config": config.to_dict()}
+            if improved:
+                save_weights(model, run_dir / "best.safetensors", meta)
+            save_weights(model, run_dir / "last.safetensors", meta)
+            state = {
+                "epoch": epoch,
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "rng": _rng_state(generator),
+                "history": history,
+                "best": best,
+                "elapsed_s": elapsed_before + time.perf_counter() - started,
+                "config": config.to_dict(),
+            }
+            if scaler is not None:
+                state["scaler"] = scaler.state_dict()
+            if lookahead is not None:
+                state["lookahead"] = lookahead.state_dict()
+            save_state(state, run_dir / "last.state.pt")
+            write_metrics_csv(run_dir / "metrics.csv", history)
+        dist.barrier()
         if config.early_stop and epoch - best["epoch"] >= config.early_stop:
             log(f"early stop: no better validation accuracy for {config.early_stop} epochs (best: epoch {best['epoch']})")
             stopped_early = True
@@ -209,7 +273,7 @@ def train(
 
     # Test with the best weights (by validation accuracy; the last ones when there is no validation set).
     load_weights(model, run_dir / "best.safetensors", config.model)
-    test_metrics, confusion = evaluate(model, test_batches, config.precision, device, len(spec.classes))
+    test_metrics, confusion = evaluate(model, test_batches, config.precision, device, len(spec.classes), config.tta, dist)
     wall = elapsed_before + time.perf_counter() - started
     trained_images = sum(r["images"] for r in history)
     train_time = sum(r["epoch_time_s"] for r in history)
@@ -228,6 +292,10 @@ def train(
         "torch": torch.__version__,
         "python": platform.python_version(),
     }
+    if dist.enabled:
+        results["processes"] = dist.world
+    if not dist.is_main:
+        return RunResult(run_dir, results, history)
     write_json(run_dir / "results.json", results)
     _write_confusion(run_dir, confusion, list(spec.classes))
     _write_plots(run_dir, history, confusion, list(spec.classes), f"{config.model} on {config.data}", log)
@@ -236,12 +304,16 @@ def train(
     return RunResult(run_dir, results, history)
 
 
-def _train_epoch(model, batches, optimizer, scheduler, scaler, criterion, config, device, epoch, progress) -> dict:
+def _train_epoch(model, batches, optimizer, scheduler, scaler, criterion, config, device, epoch, progress,
+                 lookahead=None, dist=distributed.SINGLE) -> dict:
     model.train()
     meter = ClassificationMeter()
     bar = EpochBar(epoch, config.epochs, len(batches), progress)
-    # On a GPU, checking the loss forces a host sync; do it every few steps there, every step on CPU.
-    check_every = 1 if device.type == "cpu" else 25
+    # Reading a value from a GPU waits for every queued kernel. On CPU it is free, so the loss is checked
+    # every step; on a GPU the loop never reads (a diverged loss shows in the epoch's sum), and a progress
+    # bar on a terminal reads the running metrics every 100 steps only.
+    on_cpu = device.type == "cpu"
+    show_every = 20 if on_cpu else 100
     shown_at, shown_time = 0, time.perf_counter()
     start = time.perf_counter()
     for step, (x, y) in enumerate(batches, 1):
@@ -257,17 +329,20 @@ def _train_epoch(model, batches, optimizer, scheduler, scaler, criterion, config
             loss.backward()
             optimizer.step()
         scheduler.step()
+        if lookahead is not None:
+            lookahead.step()
         meter.update(logits, y, loss)
-        if step % check_every == 0 and not math.isfinite(loss.item()):
+        if on_cpu and not math.isfinite(loss.item()):
             bar.close()
             raise _diverged(loss.item(), f"at epoch {epoch}, batch {step}", epoch, config)
-        if bar.enabled and (step % 20 == 0 or step == len(batches)):
+        if bar.enabled and (step % show_every == 0 or step == len(batches)):
             now = time.perf_counter()
             running = meter.result()
             bar.update(step - shown_at, running["loss"], running["accuracy"], (step - shown_at) * config.batch_size / (now - shown_time))
             shown_at, shown_time = step, now
     if device.type == "cuda":
         torch.cuda.synchronize()
+    _all_reduce_meter(meter, dist, device)
     seconds = time.perf_counter() - start
     bar.close()
     metrics = meter.result()
@@ -280,7 +355,7 @@ def _train_epoch(model, batches, optimizer, scheduler, scaler, criterion, config
         "lr": optimizer.param_groups[0]["lr"],
         "epoch_time_s": seconds,
         "images_per_s": meter.count / seconds,
-        "images": meter.count,
+        "images": int(meter.count),
     }
 
 

@@ -1,0 +1,44 @@
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from cnnlab.bench.reference import tutorial_epoch, tutorial_tensors
+from cnnlab.bench.speed import format_table, measure, training_flops_per_image
+from cnnlab.inspect.summary import summary
+from cnnlab.models import create_model
+
+
+@pytest.mark.parametrize("name", ["lenet5", "keras-cnn"])
+def test_training_flops_are_forward_plus_two_backward_passes(name):
+    # 2 FLOPs per multiply-add; backward = grad of inputs + grad of weights, except the first layer's input
+    s = summary(create_model(name, (1, 28, 28), 10), (1, 28, 28))
+    first = next(layer for layer in s.layers if layer.macs)
+    assert training_flops_per_image(name, (1, 28, 28), 10) == 6 * s.total_macs - 2 * first.macs
+
+
+def test_tutorial_loop_normalises_like_totensor_normalize_and_learns():
+    data = tutorial_tensors("synthetic-mnist", "train", limit=256)
+    x, y = data.tensors
+    assert x.dtype == torch.float32 and x.shape == (256, 1, 28, 28)
+    torch.manual_seed(0)
+    model = create_model("lenet5", (1, 28, 28), 10)
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+    loader = DataLoader(data, batch_size=32, shuffle=True)
+    first, seen, _ = tutorial_epoch(model, loader, optimizer)
+    for _ in range(3):
+        last, _, _ = tutorial_epoch(model, loader, optimizer)
+    assert seen == 256 and last < 0.8 * first
+
+
+def test_measure_reports_consistent_ratios_and_flop_fractions(monkeypatch):
+    import cnnlab.bench.speed as speed
+
+    monkeypatch.setitem(speed.MODELS, "lenet5", ("synthetic-mnist", 256))
+    report = measure(["lenet5"], ["fp32"], rounds=1, batch_size=64, log=lambda line: None, peak_size=256)
+    model = report["models"][0]
+    ref, mine = model["rows"]["reference (fp32)"], model["rows"]["trainer fp32"]
+    assert model["images_per_epoch"] == 256 and ref["ratio"] == 1.0
+    assert mine["ratio"] == pytest.approx(mine["images_per_s"] / ref["images_per_s"], rel=0.01)
+    flops = model["gflops_per_image"] * 1e9
+    assert mine["flops_fraction"] == pytest.approx(flops * mine["images_per_s"] / (report["peaks_gflops"]["fp32"] * 1e9), rel=0.02)
+    assert "trainer fp32" in format_table(report)
