@@ -12,7 +12,6 @@ Scenes: training, validation and test come from different seeds (test: always th
 
 from __future__ import annotations
 
-import platform
 import time
 from pathlib import Path
 from typing import Callable
@@ -24,7 +23,7 @@ import torch.nn.functional as F
 from cnnlab.errors import CnnlabError
 from cnnlab.geo.cyclones import make_cyclone_scenes
 from cnnlab.geo.detection_metrics import detection_scores
-from cnnlab.geo.fit import fit, predict_in_batches
+from cnnlab.geo.fit import fit, predict_in_batches, run_facts
 from cnnlab.geo.forecast import json_number
 from cnnlab.geo.padding import resolve_padding
 from cnnlab.models import create_model, model_info
@@ -112,17 +111,7 @@ def train_cyclones(config, overwrite: bool = False, log: Callable[[str], None] =
         "metrics": {"f1": "presence per scene (any storm), F1 over scenes", "iou": f"IoU of the predicted {target_name} mask, over all test cells",
                     "center_error_cells": "median distance of matched centres in grid cells", "center_error_km": "median great-circle distance of matched centres"},
         "scenes": {"train": n_train, "val": n_val, "test": n_test, "grid": size, "resolution_deg": float(lat[1] - lat[0])},
-        "epochs": len(history),
-        "best_epoch": best_epoch,
-        "train_time_s": round(train_time, 2),
-        "wall_time_s": round(time.perf_counter() - started, 2),
-        "model": config.model,
-        "data": CYCLONE_DATA,
-        "params": params,
-        "padding_mode": options.get("padding_mode"),
-        "device": str(device),
-        "torch": torch.__version__,
-        "python": platform.python_version(),
+        **run_facts(history, best_epoch, train_time, started, config.model, CYCLONE_DATA, params, options.get("padding_mode"), device),
     }
     write_json(run_dir / "results.json", results)
     from cnnlab.report import have_matplotlib

@@ -25,7 +25,7 @@ from cnnlab.train.optimizers import build_optimizer
 from cnnlab.train.progress import EpochBar
 from cnnlab.train.schedules import build_scheduler
 
-__all__ = ["fit", "predict_in_batches", "GEO_METRIC_COLUMNS"]
+__all__ = ["fit", "predict_in_batches", "run_facts", "GEO_METRIC_COLUMNS"]
 
 GEO_METRIC_COLUMNS = ["epoch", "train_loss", "val_loss", "lr", "epoch_time_s", "samples_per_s"]
 
@@ -104,6 +104,26 @@ def fit(model: nn.Module, batch: Batch, train_index: np.ndarray, val_index: np.n
         save_weights(model, run_dir / "last.safetensors", meta)
         _write_history(run_dir / "metrics.csv", history)
     return history, best_epoch
+
+
+def run_facts(history: list[dict], best_epoch: int, train_time: float, started: float, model: str, data: str, params: int,
+              padding_mode, device: torch.device) -> dict:
+    """The facts every gridded run's results.json ends with: epochs, times, model, machine."""
+    import platform
+
+    return {
+        "epochs": len(history),
+        "best_epoch": best_epoch,
+        "train_time_s": round(train_time, 2),
+        "wall_time_s": round(time.perf_counter() - started, 2),
+        "model": model,
+        "data": data,
+        "params": params,
+        "padding_mode": padding_mode,
+        "device": str(device),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
 
 
 def _write_history(path: Path, history: list[dict]) -> None:

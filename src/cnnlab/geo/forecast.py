@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import platform
 import time
 from pathlib import Path
 from typing import Callable
@@ -23,7 +22,7 @@ import numpy as np
 import torch
 
 from cnnlab.errors import CnnlabError
-from cnnlab.geo.fit import fit, predict_in_batches
+from cnnlab.geo.fit import fit, predict_in_batches, run_facts
 from cnnlab.geo.forecast_data import ForecastData, build_forecast_data, climatology_for, parse_period
 from cnnlab.geo.gridded import GridSelection, open_gridded, select
 from cnnlab.geo.metrics import forecast_scores
@@ -141,17 +140,7 @@ def train_forecast(config, overwrite: bool = False, log: Callable[[str], None] =
         "samples": counts,
         "periods": {k: list(v) for k, v in fd.periods.items()},
         "channels": fd.channels,
-        "epochs": len(history),
-        "best_epoch": best_epoch,
-        "train_time_s": round(train_time, 2),
-        "wall_time_s": round(time.perf_counter() - started, 2),
-        "model": config.model,
-        "data": config.data,
-        "params": params,
-        "padding_mode": options.get("padding_mode"),
-        "device": str(device),
-        "torch": torch.__version__,
-        "python": platform.python_version(),
+        **run_facts(history, best_epoch, train_time, started, config.model, config.data, params, options.get("padding_mode"), device),
     }
     write_json(run_dir / "results.json", results)
     _plots(run_dir, fd, forecasts, truth, test_index, test, history, config, log)
