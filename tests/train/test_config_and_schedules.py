@@ -60,9 +60,9 @@ def test_missing_lr_is_the_models_suggestion_and_a_given_lr_wins():
     from cnnlab.models import model_info
     from cnnlab.train.config import DEFAULT_LR
 
-    assert model_info("mlp").lr == 1e-2 and model_info("lenet5").lr is None
+    assert model_info("mlp").lr == 1e-2 and model_info("keras-cnn").lr is None
     assert TrainConfig(model="mlp").validate().lr == 1e-2
-    assert TrainConfig(model="lenet5").validate().lr == DEFAULT_LR
+    assert TrainConfig(model="keras-cnn").validate().lr == DEFAULT_LR
     assert TrainConfig(model="mlp", lr=3e-4).validate().lr == 3e-4
     with pytest.raises(CnnlabError, match="unknown model 'nope'"):
         TrainConfig(model="nope").validate()
