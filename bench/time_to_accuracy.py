@@ -13,7 +13,6 @@ Writes bench/results/time_to_accuracy-<recipe>-<time>.json.
 """
 
 import argparse
-import json
 import os
 import re
 import statistics
@@ -23,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from cnnlab.bench import write_report
 from cnnlab.train.recipes import RECIPES
 
 TARGETS = {"mnist-fast": (0.990, 0.995), "fashion-fast": (0.920, 0.940), "cifar10-fast": (0.94,)}
@@ -96,10 +96,7 @@ def main(argv=None) -> int:
             line += f"; plain loop {ref.get('mean_s', 'not reached')} s ({ref['reached']} in {args.reference_epochs} epochs)"
         print(line)
     print(f"final test accuracy per seed: {report['final_accuracy']}; load average {report['load_avg_before']} -> {report['load_avg_after']}")
-    out = Path(__file__).parent / "results" / f"time_to_accuracy-{args.recipe}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"-> {out}")
+    write_report(report, Path(__file__).parent / "results", f"time_to_accuracy-{args.recipe}")
     return 0
 
 

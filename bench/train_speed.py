@@ -8,11 +8,10 @@ Prints a table and writes bench/results/train_speed-<time>.json. Method: cnnlab.
 """
 
 import argparse
-import json
 import sys
-import time
 from pathlib import Path
 
+from cnnlab.bench import write_report
 from cnnlab.bench.speed import MODELS, VARIANTS, format_table, measure
 
 
@@ -32,10 +31,7 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     report = measure(args.models, args.variants, args.rounds, args.batch_size, args.scale, log=lambda s: print(s, file=sys.stderr, flush=True))
     print(format_table(report))
-    out = Path(args.out) if args.out else Path(__file__).parent / "results" / f"train_speed-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"-> {out}")
+    write_report(report, Path(__file__).parent / "results", "train_speed", args.out)
     return 0
 
 

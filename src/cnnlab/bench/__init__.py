@@ -3,3 +3,20 @@
 reference  the plain PyTorch training loop of the tutorials, the yardstick the trainer is measured against
 speed      images/s of the trainer and of the reference in one process, FLOP/s against the matmul peak
 """
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+__all__ = ["write_report"]
+
+
+def write_report(report: dict, folder: Path, stem: str, out: str | Path | None = None) -> Path:
+    """Write a benchmark's JSON report to `out`, else to folder/<stem>-<time>.json; prints and returns the path."""
+    path = Path(out) if out else Path(folder) / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"-> {path}")
+    return path

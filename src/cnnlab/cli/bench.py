@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import sys
-import time
 from pathlib import Path
 
+from cnnlab.bench import write_report
 from cnnlab.cli.common import add_command
 
 EXAMPLES = """\
@@ -46,8 +45,5 @@ def run(args) -> int:
         torch.set_num_threads(args.threads)
     report = measure(args.models, args.variants, args.rounds, args.batch_size, args.scale, log=lambda s: print(s, file=sys.stderr, flush=True))
     print(format_table(report))
-    out = Path(args.out or f"bench/results/train_speed-{time.strftime('%Y%m%d-%H%M%S')}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"-> {out}")
+    write_report(report, Path("bench/results"), "train_speed", args.out)
     return 0

@@ -16,12 +16,12 @@ from typing import Callable
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 
 from cnnlab.errors import CnnlabError
 
-__all__ = ["atomic_write", "atomic_write_text", "save_weights", "load_weights", "save_state", "load_state"]
+__all__ = ["atomic_write", "atomic_write_text", "save_weights", "load_weights", "read_safetensors", "save_state", "load_state"]
 
 
 def atomic_write(path: Path, write: Callable[[str], None]) -> None:
@@ -51,16 +51,22 @@ def save_weights(model: nn.Module, path: Path, metadata: dict | None = None) -> 
     atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta))
 
 
-def load_weights(model: nn.Module, path: Path, model_name: str = "") -> dict:
-    """Load safetensors weights into `model`; returns the file's metadata. Clear error on a mismatch."""
-    try:
-        tensors = load_file(str(path))
-        from safetensors import safe_open
+def read_safetensors(path: Path, framework: str = "pt") -> tuple[dict, dict]:
+    """The tensors of a safetensors file (torch tensors for "pt", arrays for "np") and its JSON metadata."""
+    from safetensors import safe_open
 
-        with safe_open(str(path), "pt") as f:
+    try:
+        with safe_open(str(path), framework) as f:
             metadata = {k: json.loads(v) for k, v in (f.metadata() or {}).items()}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
     except (OSError, SafetensorError, ValueError) as error:
         raise CnnlabError(f"cannot read checkpoint {path}: {error}") from None
+    return tensors, metadata
+
+
+def load_weights(model: nn.Module, path: Path, model_name: str = "") -> dict:
+    """Load safetensors weights into `model`; returns the file's metadata. Clear error on a mismatch."""
+    tensors, metadata = read_safetensors(path, "pt")
     expected = model.state_dict()
     written_for = metadata.get("model", "another model")
     missing = sorted(set(expected) - set(tensors))

@@ -19,8 +19,7 @@ from typing import Callable
 
 import numpy as np
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import save_file
 from threadpoolctl import threadpool_limits
 
 from cnnlab.data import Batches, Normalise, dataset_spec
@@ -28,7 +27,7 @@ from cnnlab.errors import CnnlabError
 from cnnlab.models import create_model
 from cnnlab.scratch import Network, SoftmaxCrossEntropy, build_scratch_optimizer, create_scratch_model
 from cnnlab.scratch.loss import NonFiniteLoss
-from cnnlab.train.checkpoint import atomic_write, load_state, save_state
+from cnnlab.train.checkpoint import atomic_write, load_state, read_safetensors, save_state
 from cnnlab.train.config import TrainConfig
 from cnnlab.train.progress import EpochBar, format_epoch_line
 from cnnlab.train.runs import default_run_dir, open_run, prepare_run_dir, write_json, write_metrics_csv
@@ -70,12 +69,7 @@ def save_scratch_weights(net: Network, path: Path, metadata: dict | None = None)
 
 def load_scratch_weights(net: Network, path: Path) -> dict:
     """Load a safetensors checkpoint (of either engine) into a scratch network; returns its metadata."""
-    try:
-        tensors = load_file(str(path))
-        with safe_open(str(path), "np") as f:
-            metadata = {k: json.loads(v) for k, v in (f.metadata() or {}).items()}
-    except (OSError, SafetensorError, ValueError) as error:
-        raise CnnlabError(f"cannot read checkpoint {path}: {error}") from None
+    tensors, metadata = read_safetensors(path, "np")
     try:
         net.load_state_dict(tensors)
     except CnnlabError as error:
