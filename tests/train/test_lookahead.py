@@ -45,3 +45,29 @@ def test_state_round_trip():
     again = Lookahead(nn.Linear(2, 2), 0.9, 3)
     again.load_state_dict(la.state_dict())
     assert again.steps == 1 and all(torch.equal(a, b) for a, b in zip(again.slow, la.slow))
+
+
+def test_ema_warmup_decay_follows_tensorflows_rule_and_is_capped():
+    la = Lookahead(nn.Linear(2, 2), decay=0.99, every=1, copy_back=False, warmup=True)
+    seen = []
+    for _ in range(1000):
+        seen.append(la.current_decay())
+        la.step()
+    assert seen[0] == 1 / 10 and seen[1] == 2 / 11 and seen[100] == 101 / 110
+    assert max(seen) == 0.99 and seen[-1] == 0.99  # (1 + n) / (10 + n) passes 0.99 at n = 890
+    assert Lookahead(nn.Linear(2, 2), decay=0.99, warmup=False).current_decay() == 0.99
+
+
+def test_swapped_in_holds_the_average_inside_and_the_trained_weights_after():
+    model = nn.Linear(3, 2)
+    ema = Lookahead(model, decay=0.5, every=1, copy_back=False)
+    start = [p.detach().clone() for p in model.parameters()]
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(2.0)
+    ema.step()  # average = start + 1
+    trained = [p.detach().clone() for p in model.parameters()]
+    with ema.swapped_in():
+        for p, s in zip(model.parameters(), start):
+            torch.testing.assert_close(p.detach(), s + 1.0)
+    assert all(torch.equal(p.detach(), t) for p, t in zip(model.parameters(), trained))

@@ -116,3 +116,42 @@ def test_bf16_autocast_trains_where_the_cpu_has_native_bf16(tmp_path):
     result = train(quick(tmp_path, model="lenet5", epochs=2, lr=3e-3, precision="bf16", channels_last=True, device="cpu"),
                    log=lambda s: None, progress=False)
     assert result.results["precision"] == "bf16" and result.results["test"]["accuracy"] > 0.5
+
+
+def test_ema_weights_are_the_ones_evaluated_and_saved_and_resume_keeps_both(tmp_path, monkeypatch):
+    from cnnlab.data import Batches, Normalise, dataset_spec, load_dataset
+    from cnnlab.train import trainer
+
+    config = dict(model="lenet5", epochs=3, lr=3e-3, ema=0.9, test_every_epoch=True)
+    whole = train(quick(tmp_path, out=str(tmp_path / "whole"), **config), log=lambda s: None, progress=False)
+
+    # the saved (averaged) weights give exactly the test accuracy the last epoch reported
+    model, _ = load_run_model(whole.run_dir, "last")
+    spec = dataset_spec("synthetic-mnist")
+    test = Batches(load_dataset("synthetic-mnist", "test"), 1000, Normalise(spec.mean, spec.std), torch.device("cpu"))
+    metrics, _ = trainer.evaluate(model, test, "fp32", torch.device("cpu"), 10)
+    assert metrics["accuracy"] == whole.history[-1]["test_accuracy"]
+
+    # stop after epoch 2's checkpoint, resume, and end where the uninterrupted run ended
+    calls = []
+    real_write = trainer.write_metrics_csv
+
+    def dies_after_epoch_2(path, history):
+        real_write(path, history)
+        calls.append(len(history))
+        if len(history) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(trainer, "write_metrics_csv", dies_after_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        train(quick(tmp_path, out=str(tmp_path / "cut"), **config), log=lambda s: None, progress=False)
+    monkeypatch.setattr(trainer, "write_metrics_csv", real_write)
+    resumed = train(quick(tmp_path, out=str(tmp_path / "cut"), **config), resume=True, log=lambda s: None, progress=False)
+    keep = ("train_loss", "train_accuracy", "val_accuracy", "test_accuracy")
+    assert [{k: r[k] for k in keep} for r in resumed.history] == [{k: r[k] for k in keep} for r in whole.history]
+    assert resumed.results["test"] == whole.results["test"]
+
+
+def test_ema_must_be_a_decay():
+    with pytest.raises(CnnlabError, match="--ema must be a decay"):
+        TrainConfig(ema=1.0).validate()

@@ -39,7 +39,7 @@ _FIELDS = [
     "data", "model", "epochs", "batch_size", "lr", "optimizer", "schedule", "warmup_epochs", "weight_decay",
     "momentum", "label_smoothing", "translate", "hflip", "val_size", "train_size", "early_stop", "precision",
     "device", "channels_last", "seed", "out", "data_dir", "engine",
-    "compile", "test_every_epoch", "alternating_flip", "lookahead", "lookahead_every", "tta", "distributed", "sync_bn",
+    "compile", "test_every_epoch", "alternating_flip", "lookahead", "lookahead_every", "ema", "tta", "distributed", "sync_bn",
 ]
 _RESUMABLE = {"epochs", "device", "data_dir"}
 
@@ -77,6 +77,7 @@ def register(subparsers) -> None:
     p.add_argument("--test-every-epoch", action=argparse.BooleanOptionalAction, help="evaluate the test set after every epoch")
     p.add_argument("--alternating-flip", action=argparse.BooleanOptionalAction, help="with --hflip: mirror each image every other epoch")
     p.add_argument("--lookahead", type=float, metavar="DECAY", help="lookahead: slow <- d*slow + (1-d)*fast every few steps, fast <- slow (default 0 = off)")
+    p.add_argument("--ema", type=float, metavar="DECAY", help="evaluate and save an exponential moving average of the weights with this decay per step, e.g. 0.99 (default 0 = off)")
     p.add_argument("--lookahead-every", type=int, metavar="STEPS", help="steps between lookahead updates (default 5)")
     p.add_argument("--tta", type=int, choices=(0, 1, 2), help="test-time augmentation: 0 none, 1 mirror, 2 mirror + 1-pixel shifts (default 0)")
     p.add_argument("--distributed", action=argparse.BooleanOptionalAction, help="DistributedDataParallel over the processes torchrun started")

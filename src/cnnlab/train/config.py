@@ -61,6 +61,7 @@ class TrainConfig:
     alternating_flip: bool = False  # flip each image in every other epoch instead of at random (airbench)
     lookahead: float = 0.0  # every `lookahead_every` steps: slow <- d*slow + (1-d)*fast, fast <- slow (0 = off)
     lookahead_every: int = 5
+    ema: float = 0.0  # evaluate and save an exponential moving average of the weights, this decay per step (0 = off)
     tta: int = 0  # test-time augmentation: 0 none, 1 mirror, 2 mirror and 1-pixel translations
     distributed: bool = False  # DistributedDataParallel over the processes torchrun started
     sync_bn: bool = False  # with distributed: batch-norm statistics over the global batch
@@ -90,10 +91,11 @@ class TrainConfig:
             (self.engine == "torch" or self.task == "classify",
              f"--engine {self.engine} trains image classifiers only; use --engine torch for --task {self.task}"),
             (0 <= self.lookahead < 1, f"--lookahead must be a decay in [0, 1), got {self.lookahead}"),
+            (0 <= self.ema < 1, f"--ema must be a decay in [0, 1), got {self.ema}"),
             (self.lookahead_every >= 1, f"--lookahead-every must be at least 1 step, got {self.lookahead_every}"),
             (self.tta in (0, 1, 2), f"--tta must be 0 (none), 1 (mirror) or 2 (mirror and translations), got {self.tta}"),
         ]
-        switches = {"--compile": self.compile, "--distributed": self.distributed, "--tta": self.tta, "--lookahead": self.lookahead,
+        switches = {"--compile": self.compile, "--distributed": self.distributed, "--tta": self.tta, "--lookahead": self.lookahead, "--ema": self.ema,
                     "--alternating-flip": self.alternating_flip, "--test-every-epoch": self.test_every_epoch}
         used = [flag for flag, on in switches.items() if on]
         if used and (self.engine != "torch" or self.task != "classify"):

@@ -4,8 +4,10 @@ A recipe is a partial TrainConfig. Flags given on the command line override the 
 `cnnlab train --recipe mnist-fast --epochs 3` is the recipe with three epochs. The measured times and
 accuracies behind each recipe are in the README (section "Speed"), with the machine and the number of runs.
 
-  mnist-fast    MNIST: aims at 99.5% test accuracy; the per-epoch test line shows when 99.0% is passed
-  fashion-fast  Fashion-MNIST: fast-cnn 48/96/128, 10 epochs; aims at 94% in under 5 minutes (README: measured)
+  mnist-fast    MNIST: fast-cnn 16/32/64, 6 epochs, evaluated on an EMA of the weights; aims at 99.5% test
+                accuracy, and the per-epoch test line shows when 99.0% is passed (epoch 1 in every seed measured)
+  fashion-fast  Fashion-MNIST: fast-cnn 32/64/96, 16 epochs of cosine after a 1-epoch warm-up, EMA of the
+                weights, mirror TTA; 92% by epoch 2 or 3, 94% by epoch 7-9 (README: measured)
   cifar10-fast  CIFAR-10, airbench-class (Jordan 2024): frozen 2x2 patch-whitening first layer, BN with
                 frozen scales, label smoothing 0.2, lookahead (EMA of weights copied back), alternating
                 flips, 2-pixel translations, test-time mirror+translate. No CIFAR-10 accuracy has been
@@ -44,16 +46,17 @@ RECIPES = {
         Recipe(
             "mnist-fast",
             "MNIST to 99.5% in under a minute on a 2-core CPU; 99.0% within the first epochs",
-            dict(data="mnist", model="fast-cnn", epochs=6, batch_size=256, optimizer="adam", lr=4e-3,
-                 schedule="onecycle", translate=1, label_smoothing=0.1, val_size=0, test_every_epoch=True,
-                 precision="fast", channels_last=True, model_options={"widths": [24, 48, 64]}),
+            dict(data="mnist", model="fast-cnn", epochs=6, batch_size=128, optimizer="adam", lr=4e-3,
+                 schedule="onecycle", translate=1, label_smoothing=0.1, ema=0.99, val_size=0, test_every_epoch=True,
+                 precision="fast", channels_last=True, model_options={"widths": [16, 32, 64]}),
         ),
         Recipe(
             "fashion-fast",
-            "Fashion-MNIST: aims at 94% in under 5 minutes on a 2-core CPU (wider net, 10 epochs)",
-            dict(data="fashion-mnist", model="fast-cnn", epochs=10, batch_size=256, optimizer="adam", lr=4e-3,
-                 schedule="onecycle", translate=2, hflip=True, alternating_flip=True, label_smoothing=0.1,
-                 val_size=0, test_every_epoch=True, precision="fast", channels_last=True, model_options={"widths": [48, 96, 128]}),
+            "Fashion-MNIST: 92% within the first 30 s and 94% within 5 minutes on a 2-core CPU",
+            dict(data="fashion-mnist", model="fast-cnn", epochs=16, batch_size=128, optimizer="adam", lr=4e-3,
+                 schedule="cosine", warmup_epochs=1, translate=1, hflip=True, alternating_flip=True, label_smoothing=0.1,
+                 ema=0.99, tta=1, val_size=0, test_every_epoch=True, precision="fast", channels_last=True,
+                 model_options={"widths": [32, 64, 96]}),
         ),
         Recipe(
             "cifar10-fast",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import platform
+from contextlib import nullcontext
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,6 +195,9 @@ def _train(config, resume, overwrite, log, progress, started, device, dist) -> R
     scaler = torch.amp.GradScaler("cuda") if config.precision == "fp16" else None
     criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     lookahead = Lookahead(model, config.lookahead, config.lookahead_every) if config.lookahead else None
+    # EMA of the weights: training never sees it; evaluation and the saved weights do.
+    ema = Lookahead(model, config.ema, every=1, copy_back=False, warmup=True) if config.ema else None
+    averaged = ema.swapped_in if ema is not None else nullcontext
 
     history: list[dict] = []
     best = {"epoch": 0, "val_accuracy": -1.0}
@@ -207,6 +211,9 @@ def _train(config, resume, overwrite, log, progress, started, device, dist) -> R
             scaler.load_state_dict(state["scaler"])
         if lookahead is not None and "lookahead" in state:
             lookahead.load_state_dict(state["lookahead"])
+        if ema is not None and "ema" in state:  # last.safetensors held the average; the trained weights are here
+            ema.load_state_dict(state["ema"])
+            model.load_state_dict(state["trained_weights"])
         _set_rng_state(state["rng"], generator)
         history, best = state["history"], state["best"]
         start_epoch, elapsed_before = state["epoch"] + 1, state["elapsed_s"]
@@ -227,28 +234,30 @@ def _train(config, resume, overwrite, log, progress, started, device, dist) -> R
     stopped_early = False
     for epoch in range(start_epoch, config.epochs + 1):
         row = _train_epoch(stepper, train_batches, optimizer, scheduler, scaler, criterion, config, device, epoch, progress,
-                           lookahead, dist)
+                           lookahead, dist, ema)
         if lookahead is not None and epoch == config.epochs:
             lookahead.sync()  # the last epoch ends on the slow (averaged) weights
-        if val_batches is not None:
-            val_metrics, _ = evaluate(model, val_batches, config.precision, device, len(spec.classes), dist=dist)
-            row.update(val_loss=val_metrics["loss"], val_accuracy=val_metrics["accuracy"])
-        else:
-            row.update(val_loss=float("nan"), val_accuracy=float("nan"))
-        if config.test_every_epoch:
-            test_now, _ = evaluate(model, test_batches, config.precision, device, len(spec.classes), config.tta, dist)
-            row.update(test_loss=test_now["loss"], test_accuracy=test_now["accuracy"])
-        history.append(row)
-        log(format_epoch_line(epoch, config.epochs, row))
+        with averaged():  # what is evaluated is what is saved
+            if val_batches is not None:
+                val_metrics, _ = evaluate(model, val_batches, config.precision, device, len(spec.classes), dist=dist)
+                row.update(val_loss=val_metrics["loss"], val_accuracy=val_metrics["accuracy"])
+            else:
+                row.update(val_loss=float("nan"), val_accuracy=float("nan"))
+            if config.test_every_epoch:
+                test_now, _ = evaluate(model, test_batches, config.precision, device, len(spec.classes), config.tta, dist)
+                row.update(test_loss=test_now["loss"], test_accuracy=test_now["accuracy"])
+            history.append(row)
+            log(format_epoch_line(epoch, config.epochs, row))
 
-        improved = val_batches is None or row["val_accuracy"] > best["val_accuracy"]
-        if improved:
-            best = {"epoch": epoch, "val_accuracy": row["val_accuracy"] if val_batches is not None else -1.0}
-        if dist.is_main:  # only rank 0 writes; the others wait at the barrier for its checkpoint
-            meta = {"model": config.model, "data": config.data, "epoch": epoch, "config": config.to_dict()}
+            improved = val_batches is None or row["val_accuracy"] > best["val_accuracy"]
             if improved:
-                save_weights(model, run_dir / "best.safetensors", meta)
-            save_weights(model, run_dir / "last.safetensors", meta)
+                best = {"epoch": epoch, "val_accuracy": row["val_accuracy"] if val_batches is not None else -1.0}
+            if dist.is_main:  # only rank 0 writes; the others wait at the barrier for its checkpoint
+                meta = {"model": config.model, "data": config.data, "epoch": epoch, "config": config.to_dict()}
+                if improved:
+                    save_weights(model, run_dir / "best.safetensors", meta)
+                save_weights(model, run_dir / "last.safetensors", meta)
+        if dist.is_main:
             state = {
                 "epoch": epoch,
                 "optimizer": optimizer.state_dict(),
@@ -263,6 +272,8 @@ def _train(config, resume, overwrite, log, progress, started, device, dist) -> R
                 state["scaler"] = scaler.state_dict()
             if lookahead is not None:
                 state["lookahead"] = lookahead.state_dict()
+            if ema is not None:
+                state["ema"], state["trained_weights"] = ema.state_dict(), model.state_dict()
             save_state(state, run_dir / "last.state.pt")
             write_metrics_csv(run_dir / "metrics.csv", history)
         dist.barrier()
@@ -305,7 +316,7 @@ def _train(config, resume, overwrite, log, progress, started, device, dist) -> R
 
 
 def _train_epoch(model, batches, optimizer, scheduler, scaler, criterion, config, device, epoch, progress,
-                 lookahead=None, dist=distributed.SINGLE) -> dict:
+                 lookahead=None, dist=distributed.SINGLE, ema=None) -> dict:
     model.train()
     meter = ClassificationMeter()
     bar = EpochBar(epoch, config.epochs, len(batches), progress)
@@ -331,6 +342,8 @@ def _train_epoch(model, batches, optimizer, scheduler, scaler, criterion, config
         scheduler.step()
         if lookahead is not None:
             lookahead.step()
+        if ema is not None:
+            ema.step()
         meter.update(logits, y, loss)
         if on_cpu and not math.isfinite(loss.item()):
             bar.close()
