@@ -8,7 +8,8 @@ Each seed runs `python -m cnnlab train --recipe NAME --seed S` as a fresh proces
 before the process is launched (interpreter start, imports and data loading are included) and each
 epoch's line, which carries the test accuracy, is time-stamped when it arrives. The time to a target
 is the stamp of the first epoch line at or above it. The plain reference (python -m
-cnnlab.bench.reference, the tutorial loop on the recipe's model) is timed the same way.
+cnnlab.bench.reference, the tutorial loop on the recipe's model with the recipe's model options) is
+timed the same way.
 Writes bench/results/time_to_accuracy-<recipe>-<time>.json.
 """
 
@@ -59,7 +60,7 @@ def summarise(times: list) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipe", required=True, choices=list(RECIPES))
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2], help="seeds of the recipe runs (none: only the plain loop)")
     parser.add_argument("--reference-seeds", type=int, nargs="*", default=[0], help="seeds of the plain loop (none: skip it)")
     parser.add_argument("--reference-epochs", type=int, default=3)
     parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="further `cnnlab train` flags")
@@ -77,7 +78,9 @@ def main(argv=None) -> int:
     model = recipe.settings["model"]
     for seed in args.reference_seeds:
         command = [sys.executable, "-m", "cnnlab.bench.reference", "--data", recipe.settings["data"], "--model", model,
-                   "--epochs", str(args.reference_epochs), "--seed", str(seed)]
+                   "--epochs", str(args.reference_epochs), "--seed", str(seed),
+                   *[f"--option={key}={','.join(map(str, v)) if isinstance(v, (list, tuple)) else v}"
+                     for key, v in recipe.settings.get("model_options", {}).items()]]
         stamps, total, code = timed_epochs(command)
         reference.append({"seed": seed, "epochs": stamps, "total_s": round(total, 2), "exit_code": code})
     report = {

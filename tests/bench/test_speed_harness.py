@@ -42,3 +42,25 @@ def test_measure_reports_consistent_ratios_and_flop_fractions(monkeypatch):
     flops = model["gflops_per_image"] * 1e9
     assert mine["flops_fraction"] == pytest.approx(flops * mine["images_per_s"] / (report["peaks_gflops"]["fp32"] * 1e9), rel=0.02)
     assert "trainer fp32" in format_table(report)
+
+
+def test_cnnlab_bench_and_the_bench_script_share_flags_and_write_the_same_report(monkeypatch, tmp_path, capsys):
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    import cnnlab.bench.speed as speed
+    from cnnlab.cli import main
+
+    monkeypatch.setitem(speed.MODELS, "lenet5", ("synthetic-mnist", 256))
+    monkeypatch.setattr(speed, "matmul_peak", lambda dtype, n=2048: 1e11)  # the peak's timing is not what is tested here
+    flags = ["--models", "lenet5", "--variants", "fp32", "--rounds", "1", "--batch-size", "64"]
+    assert main(["bench", *flags, "--out", str(tmp_path / "cli.json")]) == 0
+    script = Path(__file__).parents[2] / "bench" / "train_speed.py"
+    spec = importlib.util.spec_from_file_location("train_speed", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main([*flags, "--out", str(tmp_path / "script.json")]) == 0
+    reports = [json.loads((tmp_path / name).read_text()) for name in ("cli.json", "script.json")]
+    assert [set(r["models"][0]["rows"]) for r in reports] == [{"reference (fp32)", "trainer fp32"}] * 2
+    assert capsys.readouterr().out.count("trainer fp32") == 2

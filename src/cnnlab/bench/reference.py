@@ -65,12 +65,15 @@ def main(argv=None) -> int:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir")
+    parser.add_argument("--option", action="append", metavar="KEY=VALUE", help="model option, as for cnnlab train")
     args = parser.parse_args(argv)
     torch.manual_seed(args.seed)
     spec = dataset_spec(args.data)
     train_set = tutorial_tensors(args.data, "train", args.data_dir)
     test_set = tutorial_tensors(args.data, "test", args.data_dir)
-    model = create_model(args.model, spec.in_shape, len(spec.classes))
+    from cnnlab.cli.options import parse_options
+
+    model = create_model(args.model, spec.in_shape, len(spec.classes), **parse_options(args.option))
     if hasattr(model, "fit_whitening"):  # the model's own first layer needs it; part of the model, not the loop
         model.fit_whitening(train_set.tensors[0][:5000])
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=args.lr)

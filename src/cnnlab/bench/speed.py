@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -31,7 +32,8 @@ from cnnlab.models import create_model
 from cnnlab.train.config import TrainConfig
 from cnnlab.train.device import cpu_supports_bf16
 
-__all__ = ["MODELS", "VARIANTS", "matmul_peak", "training_flops_per_image", "measure", "format_table", "machine_info"]
+__all__ = ["MODELS", "VARIANTS", "matmul_peak", "training_flops_per_image", "measure", "format_table", "machine_info",
+           "add_arguments", "run_from_args"]
 
 # model -> (dataset, training images per epoch); CIFAR-shaped models run on synthetic CIFAR-shaped data
 MODELS = {
@@ -175,3 +177,28 @@ def format_table(report: dict) -> str:
     lines.append(f"matmul peak: fp32 {peaks['fp32']} GFLOP/s, bf16 {peaks['bf16']} GFLOP/s; "
                  f"load average {report['machine']['load_avg']} -> {report['machine']['load_avg_at_end']}")
     return "\n".join(lines)
+
+
+def add_arguments(parser) -> None:
+    """The flags of `cnnlab bench` and bench/train_speed.py (one set, so the two cannot drift apart)."""
+    parser.add_argument("--models", nargs="+", default=["lenet5", "keras-cnn", "resnet20", "airbench"], choices=list(MODELS))
+    parser.add_argument("--variants", nargs="+", default=["fp32", "bf16", "bf16+cl"], choices=list(VARIANTS),
+                        help="trainer switch settings to measure (default fp32 bf16 bf16+cl)")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating reference/trainer rounds; the median counts (default 2)")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--threads", type=int, help="intra-op threads (default: torch's, one per core); 1 is steadier on a busy machine")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply the images per epoch (default 1; 0.25 for a quick look)")
+    parser.add_argument("--out", help="JSON file (default bench/results/train_speed-<time>.json)")
+
+
+def run_from_args(args, results_folder) -> int:
+    """Measure as the parsed flags say, print the table, write the JSON report; returns the exit code."""
+    from cnnlab.bench import write_report
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    report = measure(args.models, args.variants, args.rounds, args.batch_size, args.scale,
+                     log=lambda line: print(line, file=sys.stderr, flush=True))
+    print(format_table(report))
+    write_report(report, results_folder, "train_speed", args.out)
+    return 0

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from cnnlab.bench import write_report
 from cnnlab.cli.common import add_command
 
 EXAMPLES = """\
@@ -23,27 +21,13 @@ EXAMPLES = """\
 
 
 def register(subparsers) -> None:
-    from cnnlab.bench.speed import MODELS, VARIANTS
+    from cnnlab.bench.speed import add_arguments
 
     p = add_command(subparsers, "bench", "Training images/s of cnnlab's trainer vs the plain PyTorch loop, and FLOP/s vs the matmul peak.", EXAMPLES, run)
-    p.add_argument("--models", nargs="+", default=["lenet5", "keras-cnn", "resnet20", "airbench"], choices=list(MODELS))
-    p.add_argument("--variants", nargs="+", default=["fp32", "bf16", "bf16+cl"], choices=list(VARIANTS),
-                   help="trainer switch settings to measure (default fp32 bf16 bf16+cl)")
-    p.add_argument("--rounds", type=int, default=2, help="alternating reference/trainer rounds; the median counts (default 2)")
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--threads", type=int, help="intra-op threads (default: torch's, one per core); 1 is steadier on a busy machine")
-    p.add_argument("--scale", type=float, default=1.0, help="multiply the images per epoch (default 1; 0.25 for a quick look)")
-    p.add_argument("--out", help="JSON file (default bench/results/train_speed-<time>.json)")
+    add_arguments(p)
 
 
 def run(args) -> int:
-    from cnnlab.bench.speed import format_table, measure
+    from cnnlab.bench.speed import run_from_args
 
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    report = measure(args.models, args.variants, args.rounds, args.batch_size, args.scale, log=lambda s: print(s, file=sys.stderr, flush=True))
-    print(format_table(report))
-    write_report(report, Path("bench/results"), "train_speed", args.out)
-    return 0
+    return run_from_args(args, Path("bench/results"))
