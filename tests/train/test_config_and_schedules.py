@@ -76,3 +76,19 @@ def test_missing_lr_is_the_models_suggestion_and_a_given_lr_wins():
 def test_switches_of_one_trainer_are_refused_by_the_others(change, message):
     with pytest.raises(CnnlabError, match=message):
         TrainConfig(**change).validate()
+
+
+def test_the_fast_path_is_the_default_of_the_torch_image_trainer_only(monkeypatch):
+    import cnnlab.train.device as device
+    from cnnlab.train import TrainConfig
+
+    monkeypatch.setattr(device, "cpu_supports_bf16", lambda: True)
+    images = TrainConfig(device="cpu").validate()
+    assert (images.precision, images.channels_last) == ("bf16", True)
+    monkeypatch.setattr(device, "cpu_supports_bf16", lambda: False)
+    assert TrainConfig(device="cpu").validate().precision == "fp32"  # no native bf16: fp32, never emulated bf16
+    numpy_engine = TrainConfig(engine="numpy", device="cpu").validate()
+    gridded = TrainConfig(task="forecast", data="air_temperature", device="cpu").validate()
+    assert [(c.precision, c.channels_last) for c in (numpy_engine, gridded)] == [("fp32", False)] * 2
+    explicit = TrainConfig(device="cpu", precision="fp32", channels_last=False).validate()
+    assert (explicit.precision, explicit.channels_last) == ("fp32", False)

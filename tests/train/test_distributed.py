@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-ARGS = ["--data", "synthetic-mnist", "--model", "lenet5", "--epochs", "2", "--train-size", "800", "--val-size", "200",
+# fp32: bf16 kernels round differently for a half batch and a whole one, which hides what is compared here
+ARGS = ["--data", "synthetic-mnist", "--model", "lenet5", "--precision", "fp32", "--epochs", "2", "--train-size", "800", "--val-size", "200",
         "--batch-size", "100", "--seed", "3", "--translate", "0"]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 

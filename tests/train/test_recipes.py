@@ -20,11 +20,11 @@ def test_given_values_override_the_recipe():
 
 
 def test_fast_precision_is_bf16_only_where_native(monkeypatch):
-    import cnnlab.train.recipes as recipes
+    import cnnlab.train.device as device
 
-    monkeypatch.setattr(recipes, "cpu_supports_bf16", lambda: False)
+    monkeypatch.setattr(device, "cpu_supports_bf16", lambda: False)
     assert fast_precision("cpu") == "fp32" and fast_precision("cuda") == "bf16"
-    monkeypatch.setattr(recipes, "cpu_supports_bf16", lambda: True)
+    monkeypatch.setattr(device, "cpu_supports_bf16", lambda: True)
     assert fast_precision("cpu") == "bf16" and fast_precision("mps") == "fp32"
 
 

@@ -122,7 +122,7 @@ def test_ema_weights_are_the_ones_evaluated_and_saved_and_resume_keeps_both(tmp_
     from cnnlab.data import Batches, Normalise, dataset_spec, load_dataset
     from cnnlab.train import trainer
 
-    config = dict(model="lenet5", epochs=3, lr=3e-3, ema=0.9, test_every_epoch=True)
+    config = dict(model="lenet5", epochs=3, lr=3e-3, ema=0.9, test_every_epoch=True, precision="fp32", channels_last=False)
     whole = train(quick(tmp_path, out=str(tmp_path / "whole"), **config), log=lambda s: None, progress=False)
 
     # the saved (averaged) weights give exactly the test accuracy the last epoch reported

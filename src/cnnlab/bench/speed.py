@@ -44,11 +44,11 @@ MODELS = {
 }
 # trainer switch settings: name -> TrainConfig fields
 VARIANTS = {
-    "fp32": dict(precision="fp32"),
-    "bf16": dict(precision="bf16"),
+    "fp32": dict(precision="fp32", channels_last=False),
+    "bf16": dict(precision="bf16", channels_last=False),
     "bf16+cl": dict(precision="bf16", channels_last=True),
     "fp32+cl": dict(precision="fp32", channels_last=True),
-    "bf16+compile": dict(precision="bf16", compile=True),
+    "bf16+compile": dict(precision="bf16", channels_last=False, compile=True),
 }
 
 

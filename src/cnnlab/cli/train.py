@@ -18,8 +18,8 @@ from cnnlab.train.recipes import list_recipes, recipe_config
 
 EXAMPLES = """\
   cnnlab train --data mnist --model lenet5
-      epoch 6/6  train loss 0.0093 acc 99.73%  val loss 0.0288 acc 99.12%  2.5 s  22,318 img/s
-      test accuracy 99.31%  loss 0.0230  (17.2 s, 22,256 img/s)  -> runs/mnist-lenet5-20261125-144500
+      epoch 6/6  train loss 0.0089 acc 99.74%  val loss 0.0295 acc 98.98%  2.2 s  24,679 img/s
+      test accuracy 99.32%  loss 0.0221  (14.0 s, 26,802 img/s)  -> runs/mnist-lenet5-<time>
   cnnlab train --data mnist --model keras-cnn --epochs 5
   cnnlab train --data fashion-mnist --model lenet5 --out runs/fashion
   cnnlab train --data synthetic-cifar --model resnet20 --epochs 2 --lr 0.01
@@ -65,9 +65,9 @@ def register(subparsers) -> None:
     p.add_argument("--val-size", type=int, help=f"training images held out for validation (default {defaults.val_size})")
     p.add_argument("--train-size", type=int, help="use only the first N training images (default: all)")
     p.add_argument("--early-stop", type=int, metavar="EPOCHS", help="stop after this many epochs without improvement (default off)")
-    p.add_argument("--precision", choices=PRECISIONS, help="fp32, bf16 (CPU with native bf16, or GPU), fp16 (GPU) (default fp32)")
+    p.add_argument("--precision", choices=PRECISIONS, help="auto, fp32, bf16 (CPU with native bf16, or GPU), fp16 (GPU) (default auto: bf16 where the hardware has it natively, else fp32)")
     p.add_argument("--device", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps (default auto)")
-    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, help="NHWC memory format (default off)")
+    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, help="NHWC memory format (default: on for the torch image trainer; --no-channels-last turns it off)")
     p.add_argument("--seed", type=int, help="seed of weights, data order and augmentation (default 0)")
     p.add_argument("--out", help="run folder (default runs/<data>-<model>-<time>)")
     p.add_argument("--data-dir", help="data root (default $CNNLAB_DATA, else ~/.cache/cnnlab)")

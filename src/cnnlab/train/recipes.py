@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from cnnlab.errors import CnnlabError
 from cnnlab.train.config import TrainConfig
-from cnnlab.train.device import cpu_supports_bf16
+from cnnlab.train.device import fast_precision
 
 __all__ = ["Recipe", "RECIPES", "recipe_config", "list_recipes", "fast_precision"]
 
@@ -30,14 +30,7 @@ __all__ = ["Recipe", "RECIPES", "recipe_config", "list_recipes", "fast_precision
 class Recipe:
     name: str
     summary: str
-    settings: dict  # TrainConfig fields; "precision": "fast" means bf16 where it is native, else fp32
-
-
-def fast_precision(device_type: str = "cpu") -> str:
-    """bf16 autocast where the hardware does bf16 natively (CUDA, or a CPU with AVX512-BF16/AMX), else fp32."""
-    if device_type == "cuda":
-        return "bf16"
-    return "bf16" if device_type == "cpu" and cpu_supports_bf16() else "fp32"
+    settings: dict  # TrainConfig fields; precision and channels_last are left to their "auto" defaults
 
 
 RECIPES = {
@@ -48,15 +41,14 @@ RECIPES = {
             "MNIST to 99.5% in under a minute on a 2-core CPU; 99.0% within the first epochs",
             dict(data="mnist", model="fast-cnn", epochs=6, batch_size=128, optimizer="adam", lr=4e-3,
                  schedule="onecycle", translate=1, label_smoothing=0.1, ema=0.99, val_size=0, test_every_epoch=True,
-                 precision="fast", channels_last=True, model_options={"widths": [16, 32, 64]}),
+                 model_options={"widths": [16, 32, 64]}),
         ),
         Recipe(
             "fashion-fast",
             "Fashion-MNIST: 92% within the first 30 s and 94% within 5 minutes on a 2-core CPU",
             dict(data="fashion-mnist", model="fast-cnn", epochs=16, batch_size=128, optimizer="adam", lr=4e-3,
                  schedule="cosine", warmup_epochs=1, translate=1, hflip=True, alternating_flip=True, label_smoothing=0.1,
-                 ema=0.99, tta=1, val_size=0, test_every_epoch=True, precision="fast", channels_last=True,
-                 model_options={"widths": [32, 64, 96]}),
+                 ema=0.99, tta=1, val_size=0, test_every_epoch=True, model_options={"widths": [32, 64, 96]}),
         ),
         Recipe(
             "cifar10-fast",
@@ -64,7 +56,7 @@ RECIPES = {
             dict(data="cifar10", model="airbench", epochs=10, batch_size=1024, optimizer="nesterov", lr=1.0,
                  momentum=0.85, weight_decay=5e-4, schedule="onecycle", translate=2, hflip=True,
                  alternating_flip=True, label_smoothing=0.2, lookahead=0.95 ** 5, lookahead_every=5, tta=2,
-                 val_size=0, test_every_epoch=False, precision="fast", channels_last=True),
+                 val_size=0, test_every_epoch=False),
         ),
     ]
 }
@@ -80,11 +72,7 @@ def recipe_config(name: str, overrides: dict | None = None, device_type: str | N
         raise CnnlabError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}")
     values = {**RECIPES[name].settings, "recipe": name}
     values.update(overrides or {})
-    if values.get("precision") == "fast":
-        if device_type is None:
-            from cnnlab.train.device import resolve_device
-
-            device_type = resolve_device(values.get("device", "auto")).type
+    if values.get("precision", "auto") == "auto" and device_type is not None:
         values["precision"] = fast_precision(device_type)
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     return TrainConfig(**{k: v for k, v in values.items() if k in known}).validate()
