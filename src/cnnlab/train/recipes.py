@@ -38,14 +38,14 @@ RECIPES = {
     for r in [
         Recipe(
             "mnist-fast",
-            "MNIST to 99.5% in under a minute on a 2-core CPU; 99.0% within the first epochs",
+            "MNIST: 99.0% after epoch 1 (7.7 s from launch), 99.5% by epoch 2-3 (15.3 s); mean of 3 seeds, 2-core CPU",
             dict(data="mnist", model="fast-cnn", epochs=6, batch_size=128, optimizer="adam", lr=4e-3,
                  schedule="onecycle", translate=1, label_smoothing=0.1, ema=0.99, val_size=0, test_every_epoch=True,
                  model_options={"widths": [16, 32, 64]}),
         ),
         Recipe(
             "fashion-fast",
-            "Fashion-MNIST: 92% within the first 30 s and 94% within 5 minutes on a 2-core CPU",
+            "Fashion-MNIST: 92% by epoch 2-3 (27.4 s from launch), 94% by epoch 7-9 (84.3 s); mean of 3 seeds, 2-core CPU",
             dict(data="fashion-mnist", model="fast-cnn", epochs=16, batch_size=128, optimizer="adam", lr=4e-3,
                  schedule="cosine", warmup_epochs=1, translate=1, hflip=True, alternating_flip=True, label_smoothing=0.1,
                  ema=0.99, tta=1, val_size=0, test_every_epoch=True, model_options={"widths": [32, 64, 96]}),
