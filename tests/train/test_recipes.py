@@ -3,18 +3,19 @@ import pytest
 from cnnlab.cli import main
 from cnnlab.errors import CnnlabError
 from cnnlab.train import TrainConfig
-from cnnlab.train.recipes import RECIPES, fast_precision, recipe_config
+from cnnlab.train.device import fast_precision
+from cnnlab.train.recipes import RECIPES, recipe_config
 
 
 def test_every_recipe_builds_a_valid_config_with_its_own_name():
     for name in RECIPES:
-        config = recipe_config(name, device_type="cpu")
+        config = recipe_config(name)
         assert isinstance(config, TrainConfig) and config.recipe == name
         assert config.precision in ("fp32", "bf16")
 
 
 def test_given_values_override_the_recipe():
-    config = recipe_config("mnist-fast", {"epochs": 3, "seed": 5, "precision": "fp32"}, device_type="cpu")
+    config = recipe_config("mnist-fast", {"epochs": 3, "seed": 5, "precision": "fp32"})
     assert (config.epochs, config.seed, config.precision) == (3, 5, "fp32")
     assert config.model == RECIPES["mnist-fast"].settings["model"] and config.test_every_epoch
 
@@ -29,7 +30,7 @@ def test_fast_precision_is_bf16_only_where_native(monkeypatch):
 
 
 def test_cifar10_fast_carries_the_airbench_mechanisms():
-    config = recipe_config("cifar10-fast", device_type="cpu")
+    config = recipe_config("cifar10-fast")
     assert config.model == "airbench" and config.label_smoothing == 0.2 and config.alternating_flip and config.hflip
     assert config.lookahead > 0 and config.tta == 2 and config.translate == 2
 

@@ -21,9 +21,8 @@ from dataclasses import dataclass
 
 from cnnlab.errors import CnnlabError
 from cnnlab.train.config import TrainConfig
-from cnnlab.train.device import fast_precision
 
-__all__ = ["Recipe", "RECIPES", "recipe_config", "list_recipes", "fast_precision"]
+__all__ = ["Recipe", "RECIPES", "recipe_config", "list_recipes"]
 
 
 @dataclass(frozen=True)
@@ -66,13 +65,12 @@ def list_recipes() -> list[str]:
     return list(RECIPES)
 
 
-def recipe_config(name: str, overrides: dict | None = None, device_type: str | None = None) -> TrainConfig:
-    """The TrainConfig of recipe `name`, with `overrides` (e.g. the flags a person gave) on top."""
+def recipe_config(name: str, overrides: dict | None = None) -> TrainConfig:
+    """The TrainConfig of recipe `name`, with `overrides` (e.g. the flags a person gave) on top; precision and
+    channels_last keep the trainer's "auto" defaults (TrainConfig.validate resolves them for the device)."""
     if name not in RECIPES:
         raise CnnlabError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}")
     values = {**RECIPES[name].settings, "recipe": name}
     values.update(overrides or {})
-    if values.get("precision", "auto") == "auto" and device_type is not None:
-        values["precision"] = fast_precision(device_type)
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     return TrainConfig(**{k: v for k, v in values.items() if k in known}).validate()

@@ -203,17 +203,18 @@ def _train(config, resume, overwrite, log, progress, started, device, dist) -> R
     best = {"epoch": 0, "val_accuracy": -1.0}
     start_epoch, elapsed_before = 1, 0.0
     if resume:
-        load_weights(model, run_dir / "last.safetensors", config.model)
         state = load_state(run_dir / "last.state.pt")
+        if ema is not None and "ema" in state:  # last.safetensors holds the average; the trained weights are here
+            ema.load_state_dict(state["ema"])
+            model.load_state_dict(state["trained_weights"])
+        else:
+            load_weights(model, run_dir / "last.safetensors", config.model)
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         if scaler is not None and "scaler" in state:
             scaler.load_state_dict(state["scaler"])
         if lookahead is not None and "lookahead" in state:
             lookahead.load_state_dict(state["lookahead"])
-        if ema is not None and "ema" in state:  # last.safetensors held the average; the trained weights are here
-            ema.load_state_dict(state["ema"])
-            model.load_state_dict(state["trained_weights"])
         _set_rng_state(state["rng"], generator)
         history, best = state["history"], state["best"]
         start_epoch, elapsed_before = state["epoch"] + 1, state["elapsed_s"]
