@@ -8,8 +8,6 @@ normalisation statistics in their metadata, and writes metrics.csv. All writes a
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import time
 from pathlib import Path
@@ -20,9 +18,10 @@ import torch
 from torch import nn
 
 from cnnlab.errors import CnnlabError
-from cnnlab.train.checkpoint import atomic_write_text, save_weights
+from cnnlab.train.checkpoint import save_weights
 from cnnlab.train.optimizers import build_optimizer
 from cnnlab.train.progress import EpochBar
+from cnnlab.train.runs import write_metrics_csv
 from cnnlab.train.schedules import build_scheduler
 
 __all__ = ["fit", "predict_in_batches", "run_facts", "GEO_METRIC_COLUMNS"]
@@ -102,7 +101,7 @@ def fit(model: nn.Module, batch: Batch, train_index: np.ndarray, val_index: np.n
             best_loss, best_epoch = val_loss, epoch
             save_weights(model, run_dir / "best.safetensors", meta)
         save_weights(model, run_dir / "last.safetensors", meta)
-        _write_history(run_dir / "metrics.csv", history)
+        write_metrics_csv(run_dir / "metrics.csv", history, GEO_METRIC_COLUMNS)
     return history, best_epoch
 
 
@@ -125,11 +124,3 @@ def run_facts(history: list[dict], best_epoch: int, train_time: float, started: 
         "python": platform.python_version(),
     }
 
-
-def _write_history(path: Path, history: list[dict]) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=GEO_METRIC_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in history:
-        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
-    atomic_write_text(path, buffer.getvalue())

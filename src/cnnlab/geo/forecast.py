@@ -29,7 +29,7 @@ from cnnlab.geo.metrics import forecast_scores
 from cnnlab.geo.padding import resolve_padding
 from cnnlab.geo.weights import latitude_weights
 from cnnlab.models import create_model, model_info
-from cnnlab.train.checkpoint import load_weights
+from cnnlab.train.checkpoint import load_weights, read_safetensors
 from cnnlab.train.device import resolve_device
 from cnnlab.train.runs import default_run_dir, open_run, prepare_run_dir, write_json
 
@@ -171,10 +171,7 @@ def load_forecast_run(run_dir: Path, which: str = "best", device: torch.device |
     Inputs at inference are normalised with the stored training mean/std and outputs de-normalised
     with the stored residual std, never with statistics of the new data."""
     config, weights = open_run(run_dir, which, writer="cnnlab train --task forecast")
-    from safetensors import safe_open
-
-    with safe_open(str(weights), "pt") as f:
-        metadata = {k: json.loads(v) for k, v in (f.metadata() or {}).items()}
+    _, metadata = read_safetensors(weights)  # the statistics decide the model's shape before its weights load
     stats = metadata.get("statistics")
     if metadata.get("task") != "forecast" or not stats:
         raise CnnlabError(f"{weights} holds no forecast statistics; it was not written by --task forecast")

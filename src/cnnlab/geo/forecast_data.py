@@ -218,10 +218,7 @@ def _check_finite_lazily(da, channels, where: str, times) -> None:
     if bad_per_time.any():
         t = int(np.flatnonzero(bad_per_time)[0])
         first = np.asarray(da.isel(time=[t]).values, np.float32)
-        try:
-            check_finite(first, channels, where, times[t:t + 1])
-        except CnnlabError as error:
-            raise CnnlabError(str(error).replace(f"has {int((~np.isfinite(first)).sum()):,} missing", f"has {int(bad_per_time.sum()):,} missing", 1)) from None
+        check_finite(first, channels, where, times[t:t + 1], total=int(bad_per_time.sum()))
 
 
 def _check_disjoint(periods: dict[str, tuple[str, str]]) -> None:

@@ -211,11 +211,13 @@ def time_step(times: np.ndarray, where: str = "the dataset") -> np.timedelta64:
     return steps[0]
 
 
-def check_finite(values: np.ndarray, channels, where: str, times=None) -> None:
-    """Refuse NaN/inf with one line saying where the first one is and how to allow them."""
+def check_finite(values: np.ndarray, channels, where: str, times=None, total: int | None = None) -> None:
+    """Refuse NaN/inf with one line saying where the first one is and how to allow them; `total` is the count
+    to report when `values` is only the part of the data that holds the first bad value."""
     bad = ~np.isfinite(values)
     if bad.any():
         t, c = np.argwhere(bad)[0][:2]
         when = f" at time {np.datetime_as_string(times[t], unit='m')}" if times is not None else ""
-        raise CnnlabError(f"{where} has {int(bad.sum()):,} missing (NaN) values in {channels[c]!r}{when}; "
+        count = int(bad.sum()) if total is None else total
+        raise CnnlabError(f"{where} has {count:,} missing (NaN) values in {channels[c]!r}{when}; "
                           f"pass --nans mask to leave them out of the loss and metrics, or fill them first")

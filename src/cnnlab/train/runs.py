@@ -51,10 +51,12 @@ def prepare_run_dir(path: Path, overwrite: bool) -> Path:
     return path
 
 
-def write_metrics_csv(path: Path, history: list[dict]) -> None:
+def write_metrics_csv(path: Path, history: list[dict], columns: list[str] = METRIC_COLUMNS) -> None:
+    """One row per epoch, floats to 6 significant digits, written atomically; `columns` (the image trainer's
+    by default, gridded runs pass theirs) plus the test columns of --test-every-epoch when the rows have them."""
     buffer = io.StringIO()
     extra = [k for k in ("test_loss", "test_accuracy") if history and k in history[0]]  # --test-every-epoch
-    writer = csv.DictWriter(buffer, fieldnames=METRIC_COLUMNS + extra, extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns + extra, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in history:
         writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
