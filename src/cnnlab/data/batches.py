@@ -87,7 +87,10 @@ class Batches:
         order = torch.randperm(n, generator=g) if self.shuffle else torch.arange(n)
         offsets = torch.randint(0, 2 * self.translate + 1, (2, n), generator=g) if self.translate else None
         flips = (torch.rand(n, generator=g) < 0.5) if self.hflip and self.flip_base is None else None
-        return [t.to(self.device) if t is not None else None for t in (order, offsets, flips)]
+        order, offsets, flips = [t.to(self.device) if t is not None else None for t in (order, offsets, flips)]
+        if self.flip_base is not None:  # alternating flips draw nothing from the generator
+            flips = alternating_flip_mask(self.flip_base, order, self.epoch)
+        return order, offsets, flips
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         n = len(self.labels)
@@ -100,9 +103,7 @@ class Batches:
             x = (images.float() - self.shift) * self.scale
             if offsets is not None:
                 x = translate(x, offsets[:, positions], self.translate)
-            if self.flip_base is not None:
-                x = torch.where(alternating_flip_mask(self.flip_base, idx, self.epoch)[:, None, None, None], x.flip(3), x)
-            elif flips is not None:
+            if flips is not None:  # flips is in epoch order, like `order`
                 x = torch.where(flips[positions][:, None, None, None], x.flip(3), x)
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
