@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
-from torch.utils.flop_counter import FlopCounterMode
 
 from cnnlab.bench.reference import tutorial_epoch, tutorial_tensors
 from cnnlab.data import dataset_spec
@@ -83,6 +82,8 @@ def matmul_peak(dtype: torch.dtype, n: int = 2048, reps: int = 5, tries: int = 3
 
 def training_flops_per_image(model_name: str, in_shape, num_classes: int, batch: int = 8) -> float:
     """FLOPs of forward + backward of one image (convolutions and matmuls, as torch counts them)."""
+    from torch.utils.flop_counter import FlopCounterMode  # imported here: `cnnlab --help` need not load it
+
     model = create_model(model_name, in_shape, num_classes)
     x = torch.randn(batch, *in_shape)
     with FlopCounterMode(display=False) as counter:
@@ -90,10 +91,9 @@ def training_flops_per_image(model_name: str, in_shape, num_classes: int, batch:
     return counter.get_total_flops() / batch
 
 
-def _reference_images_per_s(model_name: str, data: str, n: int, batch_size: int, seed: int) -> float:
+def _reference_images_per_s(model_name: str, data: str, train_set, batch_size: int, seed: int) -> float:
     spec = dataset_spec(data)
     torch.manual_seed(seed)
-    train_set = tutorial_tensors(data, "train", limit=n)
     model = create_model(model_name, spec.in_shape, len(spec.classes))
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
     loader = DataLoader(train_set, batch_size=batch_size, shuffle=True)
@@ -155,8 +155,9 @@ def measure(models: list[str], variants: list[str], rounds: int = 2, batch_size:
         n = max(batch_size * 4, int(n * scale))
         spec = dataset_spec(data)
         result = ModelResult(name, data, n, batch_size, training_flops_per_image(name, spec.in_shape, len(spec.classes)))
+        train_set = tutorial_tensors(data, "train", limit=n)  # read once per model; no round changes it
         for r in range(rounds):
-            result.reference.append(_reference_images_per_s(name, data, n, batch_size, seed=r))
+            result.reference.append(_reference_images_per_s(name, data, train_set, batch_size, seed=r))
             log(f"{name} round {r + 1}: reference {result.reference[-1]:,.0f} img/s")
             for variant in variants:
                 speed = _trainer_images_per_s(name, data, n, batch_size, r, VARIANTS[variant])
