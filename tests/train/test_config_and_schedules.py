@@ -92,3 +92,14 @@ def test_the_fast_path_is_the_default_of_the_torch_image_trainer_only(monkeypatc
     assert [(c.precision, c.channels_last) for c in (numpy_engine, gridded)] == [("fp32", False)] * 2
     explicit = TrainConfig(device="cpu", precision="fp32", channels_last=False).validate()
     assert (explicit.precision, explicit.channels_last) == ("fp32", False)
+
+
+@pytest.mark.parametrize("values,message", [
+    (dict(engine="numpy", model="two-layer-net", precision="bf16"), "the numpy engine computes in float32 only"),
+    (dict(engine="numpy", model="two-layer-net", device="cuda"), "the numpy engine runs on the CPU"),
+    (dict(engine="numpy", model="two-layer-net", channels_last=True), "--channels-last has no meaning for the numpy engine"),
+    (dict(task="forecast", data="air_temperature", model="unet", precision="bf16"), "--task forecast trains in fp32 only"),
+])
+def test_what_an_engine_or_task_cannot_do_is_refused_by_validate(values, message):
+    with pytest.raises(CnnlabError, match=message):
+        TrainConfig(**values).validate()

@@ -38,8 +38,6 @@ def train_gridded(config, resume: bool = False, overwrite: bool = False, log: Ca
     check_task_fits_data(config.task, config.data)
     if resume:
         raise CnnlabError(f"--resume is not available for --task {config.task} yet; these runs take minutes, start a new one")
-    if config.precision != "fp32":
-        raise CnnlabError(f"--task {config.task} trains in fp32 only; drop --precision {config.precision}")
     if config.task == "forecast":
         return train_forecast(config, overwrite, log, progress)
     return train_cyclones(config, overwrite, log, progress)

@@ -102,6 +102,14 @@ class TrainConfig:
         if used and (self.engine != "torch" or self.task != "classify"):
             other = f"--engine {self.engine}" if self.engine != "torch" else f"--task {self.task}"
             checks.append((False, f"{used[0]} is a switch of the torch image trainer, not of {other}; drop it"))
+        if self.engine == "numpy":
+            checks += [
+                (self.precision == "fp32", f"--precision {self.precision}: the numpy engine computes in float32 only; use --precision fp32"),
+                (self.device in ("auto", "cpu"), f"--device {self.device}: the numpy engine runs on the CPU; use --device cpu"),
+                (not self.channels_last, "--channels-last has no meaning for the numpy engine; leave it off"),
+            ]
+        elif self.task != "classify":
+            checks.append((self.precision == "fp32", f"--task {self.task} trains in fp32 only; drop --precision {self.precision}"))
         for ok, message in checks:
             if not ok:
                 raise CnnlabError(message)

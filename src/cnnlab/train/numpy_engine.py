@@ -101,22 +101,13 @@ def evaluate_scratch(net: Network, batches: Batches, num_classes: int) -> tuple[
     return {"loss": loss_sum / count, "accuracy": correct / count}, confusion
 
 
-def _check_numpy_config(config: TrainConfig) -> None:
-    unsupported = [
-        (config.precision != "fp32", f"--precision {config.precision}: the numpy engine computes in float32 only; use --precision fp32"),
-        (config.device not in ("auto", "cpu"), f"--device {config.device}: the numpy engine runs on the CPU; use --device cpu"),
-        (config.channels_last, "--channels-last has no meaning for the numpy engine; leave it off"),
-    ]
-    for bad, message in unsupported:
-        if bad:
-            raise CnnlabError(message)
-    build_scratch_optimizer(config.optimizer, config.lr, config.momentum)  # adamw and friends fail here
 
 
 def train_numpy(config: TrainConfig, resume: bool = False, overwrite: bool = False, log: Callable[[str], None] = print,
                 progress: bool | None = None) -> RunResult:
-    """cnnlab.train.train for config.engine == "numpy" (the caller validated the config)."""
-    _check_numpy_config(config)
+    """cnnlab.train.train for config.engine == "numpy" (the caller validated the config, which refuses
+    precisions, devices and layouts the numpy engine does not have)."""
+    build_scratch_optimizer(config.optimizer, config.lr, config.momentum)  # adamw and friends fail here
     with threadpool_limits(limits=blas_threads(), user_api="blas"):
         return _train_numpy(config, resume, overwrite, log, progress)
 
