@@ -45,3 +45,16 @@ def test_distributed_without_torchrun_is_a_one_line_error(tmp_path):
                          env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "torchrun --nproc_per_node" in out.stderr and "Traceback" not in out.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_sync_bn_on_cpu_is_refused_before_joining_any_group(monkeypatch):
+    import torch
+
+    from cnnlab.errors import CnnlabError
+    from cnnlab.train import distributed
+
+    for key, value in {"RANK": "0", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29599"}.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(CnnlabError, match="--sync-bn needs GPUs"):
+        distributed.setup(True, torch.device("cpu"), sync_bn=True)
+    assert not torch.distributed.is_initialized()

@@ -58,9 +58,7 @@ class Distributed:
     def wrap(self, model: nn.Module, device: torch.device, sync_bn: bool) -> nn.Module:
         if not self.enabled:
             return model
-        if sync_bn:
-            if device.type == "cpu":
-                raise CnnlabError("--sync-bn needs GPUs: torch's SyncBatchNorm has no CPU kernel; leave it off on CPU")
+        if sync_bn:  # setup() refused it on CPU
             model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
         ids = [device.index] if device.type == "cuda" else None
         return nn.parallel.DistributedDataParallel(model, device_ids=ids)
@@ -73,14 +71,17 @@ class Distributed:
 SINGLE = Distributed()
 
 
-def setup(asked: bool, device: torch.device) -> tuple[Distributed, torch.device]:
-    """Join the process group when asked for (or when torchrun started several processes)."""
+def setup(asked: bool, device: torch.device, sync_bn: bool = False) -> tuple[Distributed, torch.device]:
+    """Join the process group when asked for (or when torchrun started several processes); refuses what
+    cannot run here before the trainer touches the run folder."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if not asked and world == 1:
         return SINGLE, device
     if "RANK" not in os.environ or "MASTER_ADDR" not in os.environ:
         raise CnnlabError("--distributed needs the processes torchrun starts: "
                           "torchrun --nproc_per_node=2 -m cnnlab train ... --distributed")
+    if sync_bn and device.type == "cpu":
+        raise CnnlabError("--sync-bn needs GPUs: torch's SyncBatchNorm has no CPU kernel; leave it off on CPU")
     rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
     if device.type == "cuda":
         device = torch.device("cuda", local_rank)

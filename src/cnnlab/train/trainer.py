@@ -141,7 +141,7 @@ def train(
     started = time.perf_counter()
     device = resolve_device(config.device)
     autocast_context(config.precision, device)  # an impossible precision fails here, before any file is written
-    dist, device = distributed.setup(config.distributed, device)
+    dist, device = distributed.setup(config.distributed, device, config.sync_bn)
     try:
         return _train(config, resume, overwrite, log if dist.is_main else (lambda line: None), progress, started, device, dist)
     finally:
