@@ -23,7 +23,7 @@ import torch
 
 from cnnlab.errors import CnnlabError
 from cnnlab.geo.fit import fit, predict_in_batches, run_facts
-from cnnlab.geo.forecast_data import ForecastData, build_forecast_data, climatology_for, parse_period
+from cnnlab.geo.forecast_data import ForecastData, build_forecast_data, climatology_for, input_channels, parse_period, stack_inputs
 from cnnlab.geo.gridded import GridSelection, open_gridded, select
 from cnnlab.geo.metrics import forecast_scores
 from cnnlab.geo.padding import resolve_padding
@@ -179,7 +179,7 @@ def load_forecast_run(run_dir: Path, which: str = "best", device: torch.device |
     if metadata.get("padding_mode"):
         options["padding_mode"] = metadata["padding_mode"]
     channels = len(stats["channels"])
-    in_channels = stats["history"] * channels + 4 + (channels if stats["mask_inputs"] else 0) + (2 if stats.get("coords") else 0)
+    in_channels = input_channels(stats["history"], channels, stats["mask_inputs"], stats.get("coords", False))
     shape = tuple(metadata["grid"])
     model = create_model(config.model, (in_channels, *shape), len(stats["leads"]) * channels, **options)
     load_weights(model, weights, config.model)
@@ -191,25 +191,16 @@ def forecast_from_fields(model: torch.nn.Module, stats: dict, past: np.ndarray, 
 
     past: (history, C, H, W) in the data's units, oldest first, the last at `initial_time`.
     Returns (leads, C, H, W) in the data's units: x[t] + residual_std * model output."""
-    from cnnlab.geo.forecast_data import _coordinate_channels, time_features
-
     past = np.asarray(past, np.float32)
     history, channels = stats["history"], len(stats["channels"])
     if past.shape[:2] != (history, channels):
         raise CnnlabError(f"the run needs {history} past fields of {channels} channels ({', '.join(stats['channels'])}), got shape {past.shape}")
-    mean = np.asarray(stats["mean"], np.float32)[:, None, None]
-    std = np.asarray(stats["std"], np.float32)[:, None, None]
-    newest_first = past[::-1]  # the input order of training: x[t], x[t-1], ...
-    known = np.isfinite(newest_first)
-    parts = [np.where(known, (newest_first - mean) / std, 0.0).reshape(history * channels, *past.shape[-2:])]
-    parts.append(np.broadcast_to(time_features(np.array([initial_time], "datetime64[ns]"))[0][:, None, None], (4, *past.shape[-2:])))
-    if stats["mask_inputs"]:
-        parts.append(known[0].astype(np.float32))
-    if stats.get("coords"):
-        if lat is None or lon is None:
-            raise CnnlabError("this run was trained with --coords: pass the grid's lat and lon")
-        parts.append(_coordinate_channels(lat, lon))
-    x = torch.from_numpy(np.concatenate(parts).astype(np.float32))[None]
+    mean, std = np.asarray(stats["mean"], np.float32), np.asarray(stats["std"], np.float32)
+    if stats.get("coords") and (lat is None or lon is None):
+        raise CnnlabError("this run was trained with --coords: pass the grid's lat and lon")
+    newest_first = past[::-1][None]  # the input order of training: x[t], x[t-1], ...
+    x = torch.from_numpy(stack_inputs(newest_first, np.array([initial_time], "datetime64[ns]"), mean, std, stats["mask_inputs"],
+                                      stats.get("coords", False), lat, lon))
     with torch.no_grad():
         residual = model.eval()(x.to(next(model.parameters()).device)).float().cpu().numpy()[0]
     residual = residual.reshape(len(stats["leads"]), channels, *past.shape[-2:])

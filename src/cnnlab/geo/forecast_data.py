@@ -24,7 +24,8 @@ from cnnlab.errors import CnnlabError
 from cnnlab.geo.gridded import check_finite, parse_duration, time_step
 from cnnlab.geo.lazy_fields import STREAM_BYTES, LazyFields
 
-__all__ = ["ForecastData", "build_forecast_data", "default_periods", "parse_period", "time_features", "climatology_for"]
+__all__ = ["ForecastData", "build_forecast_data", "default_periods", "parse_period", "time_features", "climatology_for",
+           "input_channels", "stack_inputs"]
 
 # air_temperature (WeatherBench-like): train on 2013, its last two months for validation, test on 2014.
 AIR_TEMPERATURE_PERIODS = {
@@ -68,6 +69,28 @@ def time_features(times: np.ndarray) -> np.ndarray:
     return np.stack([np.sin(hour_phase), np.cos(hour_phase), np.sin(year_phase), np.cos(year_phase)], axis=1).astype(np.float32)
 
 
+def input_channels(history: int, channels: int, mask_inputs: bool, coords: bool) -> int:
+    """Input channels of a forecast model: the normalised past fields, 4 time features, the known-cell mask
+    of x[t] (with --nans mask) and latitude/longitude (with coords)."""
+    return history * channels + 4 + (channels if mask_inputs else 0) + (2 if coords else 0)
+
+
+def stack_inputs(past: np.ndarray, times: np.ndarray, mean: np.ndarray, std: np.ndarray, mask_inputs: bool, coords: bool,
+                 lat: np.ndarray | None, lon: np.ndarray | None) -> np.ndarray:
+    """The model input (N, input_channels, H, W) float32 from past fields (N, K, C, H, W), newest first (x[t],
+    x[t-1], ...), in the data's units, and the initial times (N,). Training and inference both build it here."""
+    known = np.isfinite(past)
+    normalised = np.where(known, (past - mean[:, None, None]) / std[:, None, None], 0.0)
+    n, k, c, h, w = past.shape
+    parts = [normalised.reshape(n, k * c, h, w)]
+    parts.append(np.broadcast_to(time_features(times)[:, :, None, None], (n, 4, h, w)))
+    if mask_inputs:
+        parts.append(known[:, 0].astype(np.float32))
+    if coords:
+        parts.append(np.broadcast_to(_coordinate_channels(lat, lon)[None], (n, 2, h, w)))
+    return np.concatenate(parts, axis=1).astype(np.float32)
+
+
 @dataclass
 class ForecastData:
     fields: np.ndarray | LazyFields  # (T, C, H, W) float32 in the data's units, NaN where missing
@@ -89,8 +112,7 @@ class ForecastData:
 
     @property
     def in_channels(self) -> int:
-        c = len(self.channels)
-        return self.history * c + 4 + (c if self.mask_inputs else 0) + (2 if self.coords else 0)
+        return input_channels(self.history, len(self.channels), self.mask_inputs, self.coords)
 
     @property
     def out_channels(self) -> int:
@@ -105,16 +127,8 @@ class ForecastData:
     def inputs(self, index: np.ndarray) -> torch.Tensor:
         """(N, in_channels, H, W) for initial-time indices `index`."""
         past = np.stack([self.fields[index - k] for k in range(self.history)], axis=1)  # (N, K, C, H, W)
-        known = np.isfinite(past)
-        normalised = np.where(known, (past - self.mean[:, None, None]) / self.std[:, None, None], 0.0)
-        n, k, c, h, w = past.shape
-        parts = [normalised.reshape(n, k * c, h, w)]
-        parts.append(np.broadcast_to(time_features(self.times[index])[:, :, None, None], (n, 4, h, w)))
-        if self.mask_inputs:
-            parts.append(known[:, 0].astype(np.float32))
-        if self.coords:
-            parts.append(np.broadcast_to(_coordinate_channels(self.lat, self.lon)[None], (n, 2, h, w)))
-        return torch.from_numpy(np.concatenate(parts, axis=1).astype(np.float32))
+        return torch.from_numpy(stack_inputs(past, self.times[index], self.mean, self.std, self.mask_inputs, self.coords,
+                                             self.lat, self.lon))
 
     def targets(self, index: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """Normalised residuals (N, L*C, H, W) and their 0/1 mask of known cells."""
