@@ -61,6 +61,8 @@ def test_nans_are_refused_by_default_and_masked_on_request(tmp_path):
     x = fd.inputs(index)
     assert torch_is_finite(x) and x.shape[1] == fd.in_channels == 2 + 4 + 1
     assert x[1, -1, 2, 3] == 0 and x[0, -1, 2, 3] == 1  # the known-cell channel of the latest field
+    sampled = fd.sample(index)  # what training steps on: the same tensors, x[t] read once
+    assert all(a.equal(b) for a, b in zip(sampled, (x, y, mask)))
 
 
 def torch_is_finite(t) -> bool:

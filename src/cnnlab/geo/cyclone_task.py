@@ -101,7 +101,7 @@ def train_cyclones(config, overwrite: bool = False, log: Callable[[str], None] =
     history, best_epoch = fit(model, batch, index["train"], index["val"], bce_dice_loss, config, device, run_dir, metadata, log, progress)
     train_time = time.perf_counter() - started
     load_weights(model, run_dir / "best.safetensors", config.model)
-    probabilities = torch.sigmoid(torch.from_numpy(predict_in_batches(model, batch, index["test"], device)))[:, 0].numpy()
+    probabilities = torch.sigmoid(torch.from_numpy(predict_in_batches(model, lambda idx: fields[torch.from_numpy(idx)], index["test"], device)))[:, 0].numpy()
     test = scenes["test"]
     scores, predicted_centres = detection_scores(probabilities, getattr(test, target_name), test.centres, lat, lon)
     results = {

@@ -32,13 +32,14 @@ Batch = Callable[[np.ndarray], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
 Loss = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def predict_in_batches(model: nn.Module, batch: Batch, index: np.ndarray, device: torch.device, size: int = 256):
-    """Model outputs (N, C, H, W) for the samples `index`, as a NumPy array."""
+def predict_in_batches(model: nn.Module, inputs: Callable[[np.ndarray], torch.Tensor], index: np.ndarray,
+                       device: torch.device, size: int = 256):
+    """Model outputs (N, C, H, W) for the samples `index` (`inputs(index)` gives the model's input), as NumPy."""
     model.eval()
     outputs = []
     with torch.no_grad():
         for start in range(0, len(index), size):
-            x, _, _ = batch(index[start:start + size])
+            x = inputs(index[start:start + size])
             outputs.append(model(x.to(device)).float().cpu())
     return torch.cat(outputs).numpy()
 

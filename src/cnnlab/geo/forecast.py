@@ -101,10 +101,6 @@ def train_forecast(config, overwrite: bool = False, log: Callable[[str], None] =
     config.out = str(run_dir)
     config.save(run_dir / "config.json")
 
-    def batch(index: np.ndarray):
-        y, m = fd.targets(index)
-        return fd.inputs(index), y, m
-
     loss_fn = weighted_mse(torch.tensor(lat_w, dtype=torch.float32, device=device))
     stats = fd.statistics()
     metadata = {"model": config.model, "data": config.data, "task": "forecast", "statistics": stats, "padding_mode": options.get("padding_mode"),
@@ -114,12 +110,12 @@ def train_forecast(config, overwrite: bool = False, log: Callable[[str], None] =
     log(f"forecast {','.join(fd.lead_names)} ahead with {config.model} ({params:,} params, padding {options.get('padding_mode', 'model default')}) "
         f"on {config.data} {'+'.join(fd.channels)} {height}x{width}: {counts.get('train', 0):,} train, {counts.get('val', 0):,} val, "
         f"{counts['test']:,} test samples; run folder {run_dir}")
-    history, best_epoch = fit(model, batch, fd.splits["train"], fd.splits.get("val", np.array([], int)), loss_fn, config, device,
+    history, best_epoch = fit(model, fd.sample, fd.splits["train"], fd.splits.get("val", np.array([], int)), loss_fn, config, device,
                               run_dir, metadata, log, progress)
     train_time = time.perf_counter() - started
     load_weights(model, run_dir / "best.safetensors", config.model)
     test_index = fd.splits["test"]
-    forecasts = fd.to_fields(predict_in_batches(model, batch, test_index, device), test_index)  # (N, L, C, H, W)
+    forecasts = fd.to_fields(predict_in_batches(model, fd.inputs, test_index, device), test_index)  # (N, L, C, H, W)
     truth = fd.truth(test_index)
     test = {}
     for i, (name, lead) in enumerate(zip(fd.lead_names, fd.leads)):

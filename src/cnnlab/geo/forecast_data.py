@@ -124,15 +124,24 @@ class ForecastData:
                 "residual_std": self.residual_std.tolist(), "leads": self.lead_names, "history": self.history,
                 "step_minutes": int(self.step / np.timedelta64(1, "m")), "mask_inputs": self.mask_inputs, "coords": self.coords, "periods": self.periods}
 
-    def inputs(self, index: np.ndarray) -> torch.Tensor:
-        """(N, in_channels, H, W) for initial-time indices `index`."""
-        past = np.stack([self.fields[index - k] for k in range(self.history)], axis=1)  # (N, K, C, H, W)
+    def past(self, index: np.ndarray) -> np.ndarray:
+        """(N, K, C, H, W): x[t], x[t-1], ... for initial-time indices `index`, in the data's units."""
+        return np.stack([self.fields[index - k] for k in range(self.history)], axis=1)
+
+    def sample(self, index: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """inputs, targets and their mask, reading x[t] once (it is both the newest input and the residual's base)."""
+        past = self.past(index)
+        return (self.inputs(index, past), *self.targets(index, past[:, 0]))
+
+    def inputs(self, index: np.ndarray, past: np.ndarray | None = None) -> torch.Tensor:
+        """(N, in_channels, H, W) for initial-time indices `index` (`past`: their self.past(index), if read)."""
+        past = self.past(index) if past is None else past
         return torch.from_numpy(stack_inputs(past, self.times[index], self.mean, self.std, self.mask_inputs, self.coords,
                                              self.lat, self.lon))
 
-    def targets(self, index: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """Normalised residuals (N, L*C, H, W) and their 0/1 mask of known cells."""
-        base = self.fields[index]
+    def targets(self, index: np.ndarray, base: np.ndarray | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Normalised residuals (N, L*C, H, W) and their 0/1 mask of known cells (`base`: x[t], if read)."""
+        base = self.fields[index] if base is None else base
         residuals = np.stack([(self.fields[index + lead] - base) / self.residual_std[i][:, None, None] for i, lead in enumerate(self.leads)], axis=1)
         n, l, c, h, w = residuals.shape
         residuals = residuals.reshape(n, l * c, h, w)
