@@ -30,9 +30,9 @@ from cnnlab.scratch.loss import NonFiniteLoss
 from cnnlab.train.checkpoint import atomic_write, load_state, read_safetensors, save_state
 from cnnlab.train.config import TrainConfig
 from cnnlab.train.progress import EpochBar, format_epoch_line
-from cnnlab.train.runs import default_run_dir, open_run, prepare_run_dir, write_json, write_metrics_csv
+from cnnlab.train.runs import default_run_dir, open_run, prepare_run_dir, write_metrics_csv
 from cnnlab.train.schedules import lr_factor
-from cnnlab.train.trainer import EVAL_BATCH, RunResult, _diverged, _split_data, _write_confusion, _write_plots
+from cnnlab.train.trainer import EVAL_BATCH, RunResult, _diverged, _split_data, finish_run, run_results
 
 __all__ = ["train_numpy", "blas_threads", "build_scratch_for", "save_scratch_weights", "load_scratch_weights", "load_run_scratch_model",
            "evaluate_scratch"]
@@ -236,28 +236,9 @@ def _train_numpy(config: TrainConfig, resume: bool, overwrite: bool, log: Callab
 
     load_scratch_weights(net, run_dir / "best.safetensors")
     test_metrics, confusion = evaluate_scratch(net, test_batches, len(classes))
-    wall = elapsed_before + time.perf_counter() - started
-    train_time = sum(r["epoch_time_s"] for r in history)
-    results = {
-        "test": {"accuracy": round(test_metrics["accuracy"], 6), "loss": round(test_metrics["loss"], 6)},
-        "epochs": len(history),
-        "best_epoch": best["epoch"],
-        "stopped_early": len(history) < config.epochs,
-        "wall_time_s": round(wall, 2),
-        "images_per_s": round(sum(r["images"] for r in history) / max(train_time, 1e-9)),
-        "model": config.model,
-        "data": config.data,
-        "params": params,
-        "device": "cpu",
-        "precision": "fp32",
-        "engine": "numpy",
-        "blas_threads": blas_threads(),
-        "numpy": np.__version__,
-        "python": platform.python_version(),
-    }
-    write_json(run_dir / "results.json", results)
-    _write_confusion(run_dir, torch.from_numpy(confusion), classes)
-    _write_plots(run_dir, history, torch.from_numpy(confusion), classes, f"{config.model} (numpy engine) on {config.data}", log)
-    log(f"test accuracy {100 * results['test']['accuracy']:.2f}%  loss {results['test']['loss']:.4f}  "
-        f"({results['wall_time_s']:.1f} s, {results['images_per_s']:,} img/s)  -> {run_dir}")
-    return RunResult(run_dir, results, history)
+    facts = {"device": "cpu", "precision": "fp32", "engine": "numpy", "blas_threads": blas_threads(), "numpy": np.__version__,
+             "python": platform.python_version()}
+    results = run_results(config, history, best["epoch"], len(history) < config.epochs, test_metrics,
+                          elapsed_before + time.perf_counter() - started, params, facts)
+    return finish_run(run_dir, results, history, torch.from_numpy(confusion), classes,
+                      f"{config.model} (numpy engine) on {config.data}", log)

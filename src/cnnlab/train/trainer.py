@@ -286,31 +286,40 @@ def _train(config, resume, overwrite, log, progress, started, device, dist) -> R
     # Test with the best weights (by validation accuracy; the last ones when there is no validation set).
     load_weights(model, run_dir / "best.safetensors", config.model)
     test_metrics, confusion = evaluate(model, test_batches, config.precision, device, len(spec.classes), config.tta, dist)
-    wall = elapsed_before + time.perf_counter() - started
-    trained_images = sum(r["images"] for r in history)
+    facts = {"device": str(device), "precision": config.precision, "torch": torch.__version__, "python": platform.python_version()}
+    if dist.enabled:
+        facts["processes"] = dist.world
+    results = run_results(config, history, best["epoch"], stopped_early, test_metrics, elapsed_before + time.perf_counter() - started,
+                          params, facts)
+    if not dist.is_main:
+        return RunResult(run_dir, results, history)
+    return finish_run(run_dir, results, history, confusion, list(spec.classes), f"{config.model} on {config.data}", log)
+
+
+def run_results(config: TrainConfig, history: list[dict], best_epoch: int, stopped_early: bool, test_metrics: dict,
+                wall: float, params: int, facts: dict) -> dict:
+    """results.json of an image run (either engine): test scores, epochs, times, then the engine's own `facts`."""
     train_time = sum(r["epoch_time_s"] for r in history)
-    results = {
+    return {
         "test": {"accuracy": round(test_metrics["accuracy"], 6), "loss": round(test_metrics["loss"], 6)},
         "epochs": len(history),
-        "best_epoch": best["epoch"],
+        "best_epoch": best_epoch,
         "stopped_early": stopped_early,
         "wall_time_s": round(wall, 2),
-        "images_per_s": round(trained_images / max(train_time, 1e-9)),
+        "images_per_s": round(sum(r["images"] for r in history) / max(train_time, 1e-9)),
         "model": config.model,
         "data": config.data,
         "params": params,
-        "device": str(device),
-        "precision": config.precision,
-        "torch": torch.__version__,
-        "python": platform.python_version(),
+        **facts,
     }
-    if dist.enabled:
-        results["processes"] = dist.world
-    if not dist.is_main:
-        return RunResult(run_dir, results, history)
+
+
+def finish_run(run_dir: Path, results: dict, history: list[dict], confusion: torch.Tensor, classes: list[str], title: str,
+               log: Callable[[str], None]) -> RunResult:
+    """Write results.json, the confusion matrix and the plots of a finished image run, and say where they are."""
     write_json(run_dir / "results.json", results)
-    _write_confusion(run_dir, confusion, list(spec.classes))
-    _write_plots(run_dir, history, confusion, list(spec.classes), f"{config.model} on {config.data}", log)
+    _write_confusion(run_dir, confusion, classes)
+    _write_plots(run_dir, history, confusion, classes, title, log)
     log(f"test accuracy {100 * results['test']['accuracy']:.2f}%  loss {results['test']['loss']:.4f}  "
         f"({results['wall_time_s']:.1f} s, {results['images_per_s']:,} img/s)  -> {run_dir}")
     return RunResult(run_dir, results, history)
