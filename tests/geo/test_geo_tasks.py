@@ -43,8 +43,6 @@ def test_forecast_results_hold_every_metric_for_model_and_baselines(forecast_run
 
 def test_persistence_score_in_results_is_recomputable(forecast_run):
     result, data = forecast_run
-    import xarray as xr
-
     ds = make_grid_dataset(times=120)
     t2m = ds["t2m"].values.astype(np.float32)[:, None]
     times = ds["time"].values

@@ -12,7 +12,6 @@ cnnlab.geo.metrics (`rmse` is the time mean of per-step latitude-weighted RMSE).
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
