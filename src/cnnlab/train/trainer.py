@@ -292,8 +292,11 @@ def _train(config, resume, overwrite, log, progress, started, device, dist) -> R
     results = run_results(config, history, best["epoch"], stopped_early, test_metrics, elapsed_before + time.perf_counter() - started,
                           params, facts)
     if not dist.is_main:
+        dist.barrier()  # wait while rank 0 writes, so that all ranks leave the process group together
         return RunResult(run_dir, results, history)
-    return finish_run(run_dir, results, history, confusion, list(spec.classes), f"{config.model} on {config.data}", log)
+    result = finish_run(run_dir, results, history, confusion, list(spec.classes), f"{config.model} on {config.data}", log)
+    dist.barrier()
+    return result
 
 
 def run_results(config: TrainConfig, history: list[dict], best_epoch: int, stopped_early: bool, test_metrics: dict,
