@@ -9,7 +9,7 @@ TORCH_VERSION ?= 2.13.0
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 DEMO_ARGS ?= --data mnist --model lenet5
 
-.PHONY: install dev demo test bench clean
+.PHONY: install dev demo test bench browser clean
 
 install: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
@@ -40,6 +40,14 @@ demo: install
 
 test: dev
 	$(PY) -m pytest
+
+# Debian's chromium for the browser tests (Playwright drives it through executable_path; it never downloads
+# a browser of its own). Needs root or sudo; where neither works the browser tests skip with the reason.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then echo "chromium present"; \
+	elif [ "$$(id -u)" = 0 ]; then (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium could not be installed: browser tests will skip"; \
+	elif command -v sudo >/dev/null 2>&1; then (sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null) || echo "chromium could not be installed: browser tests will skip"; \
+	else echo "chromium missing and no root: browser tests will skip"; fi
 
 bench: dev
 	$(PY) bench/train_speed.py
