@@ -6,7 +6,8 @@ from cnnlab.errors import CnnlabError
 from cnnlab.inspect import summary
 from cnnlab.models import create_model, list_models, model_info
 
-CLASSIFIER_FAMILIES = ("perceptron", "lenet", "keras_cnn", "cifar_cnn", "vgg", "resnet", "alexnet", "googlenet", "unet_classifier")
+CLASSIFIER_FAMILIES = ("perceptron", "lenet", "keras_cnn", "cifar_cnn", "vgg", "resnet", "alexnet", "googlenet", "unet_classifier",
+                       "conv_stack")
 CLASSIFIERS = [m for m in list_models() if model_info(m).family in CLASSIFIER_FAMILIES]
 SMALL_INPUT_FAILS = {"vgg11", "vgg16"}  # five 2x2 pools need at least 32x32
 

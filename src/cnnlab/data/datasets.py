@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -13,7 +14,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from cnnlab.data import cifar, synthetic
+from cnnlab.data import cifar, permuted, synthetic
 from cnnlab.data.idx import read_idx
 from cnnlab.data.sources import Resource, data_root, fetch, find_file, verify
 from cnnlab.errors import CnnlabError
@@ -181,6 +182,20 @@ _SPECS = {
         ),
     ]
 }
+
+
+def _permuted_spec(base: DatasetSpec) -> DatasetSpec:
+    """The base dataset with its pixels shuffled by one fixed permutation (same files, same statistics)."""
+
+    def read(spec: DatasetSpec, root: Path, split: str, download: bool):
+        images, labels = base.reader(base, root, split, download)
+        return permuted.permute_pixels(images), labels
+
+    return dataclasses.replace(base, name=permuted.PREFIX + base.name, reader=read, hflip=False,
+                               description=f"{base.name} with every image's pixels shuffled by one fixed permutation")
+
+
+_SPECS.update({permuted.PREFIX + name: _permuted_spec(spec) for name, spec in list(_SPECS.items())})
 
 
 def list_datasets() -> list[str]:

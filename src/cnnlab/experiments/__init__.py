@@ -11,24 +11,34 @@ writes table.md, table.csv, curves.csv and plot.png into a run folder.
 
 from __future__ import annotations
 
+import shutil
 from typing import Callable
 
 from cnnlab.errors import CnnlabError
 from cnnlab.experiments.activations import run_activations
 from cnnlab.experiments.common import ExperimentResult, ExperimentSettings, write_outputs
+from cnnlab.experiments.depth import run_depth
 from cnnlab.experiments.engines import ENGINES
 from cnnlab.experiments.init import run_init
+from cnnlab.experiments.mlp_vs_cnn import check_mlp_vs_cnn, run_mlp_vs_cnn
 from cnnlab.experiments.optimizers import run_optimizers
 from cnnlab.experiments.regularization import run_regularization
+from cnnlab.train.runs import prepare_run_dir
 
-__all__ = ["EXPERIMENTS", "run_experiment", "ExperimentSettings", "ExperimentResult", "ENGINES"]
+__all__ = ["EXPERIMENTS", "DEFAULT_DATA", "run_experiment", "ExperimentSettings", "ExperimentResult", "ENGINES"]
 
 EXPERIMENTS: dict[str, Callable] = {
     "optimizers": run_optimizers,
     "init": run_init,
     "regularization": run_regularization,
     "activations": run_activations,
+    "mlp-vs-cnn": run_mlp_vs_cnn,
+    "depth": run_depth,
 }
+DEFAULT_DATA = {"depth": "fashion-mnist"}  # where the default differs from mnist
+
+# name -> check(settings): raises CnnlabError for a dataset or option the experiment cannot use
+CHECKS: dict[str, Callable] = {"mlp-vs-cnn": check_mlp_vs_cnn}
 
 
 def run_experiment(settings: ExperimentSettings, overwrite: bool = False) -> ExperimentResult:
@@ -41,6 +51,20 @@ def run_experiment(settings: ExperimentSettings, overwrite: bool = False) -> Exp
     if run_dir.exists() and any(run_dir.iterdir()) and not overwrite:
         raise CnnlabError(f"folder {run_dir} already exists; pass --overwrite to replace it or --out for a new folder")
     settings.out = str(run_dir)
+    check = CHECKS.get(settings.name)
+    if check is not None:
+        check(settings)  # refuses data or options the experiment cannot use, before any folder is made
+    prepare_run_dir(run_dir, overwrite)  # the trained models' run folders go inside it
+    try:
+        result = _run_with_threads(settings)
+        write_outputs(settings, result[0], result[1], prepared=True)
+    except BaseException:
+        shutil.rmtree(run_dir, ignore_errors=True)  # made empty above: everything in it is this run's
+        raise
+    return result[0]
+
+
+def _run_with_threads(settings: ExperimentSettings):
     from threadpoolctl import threadpool_limits
 
     from cnnlab.train.numpy_engine import blas_threads
@@ -52,8 +76,6 @@ def run_experiment(settings: ExperimentSettings, overwrite: bool = False) -> Exp
     torch.set_num_threads(blas_threads())
     try:
         with threadpool_limits(limits=blas_threads(), user_api="blas"):
-            result, plot = EXPERIMENTS[settings.name](settings)
+            return EXPERIMENTS[settings.name](settings)
     finally:
         torch.set_num_threads(torch_threads)
-    write_outputs(settings, result, plot, overwrite)
-    return result

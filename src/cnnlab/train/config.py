@@ -40,6 +40,7 @@ class TrainConfig:
     hflip: bool | None = None  # random horizontal flips; None = where the dataset allows (not digits)
     val_size: int = 5000  # training images held out for validation (fixed, seeded); 0 = none
     train_size: int = 0  # use only the first N training images (0 = all): quick experiments
+    test_size: int = 0  # test on only the first N test images (0 = all): quick experiments
     early_stop: int = 0  # stop after this many epochs without a better validation accuracy (0 = off)
     precision: str = "auto"  # resolved by validate(): bf16 on a GPU or a CPU with native bf16, else fp32
     device: str = "auto"
@@ -84,7 +85,7 @@ class TrainConfig:
             (self.schedule in SCHEDULES, f"unknown schedule {self.schedule!r}; choose one of: {', '.join(SCHEDULES)}"),
             (self.precision in PRECISIONS, f"unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}"),
             (self.translate >= 0, f"--translate must be >= 0 pixels, got {self.translate}"),
-            (self.val_size >= 0 and self.train_size >= 0, "--val-size and --train-size must be >= 0"),
+            (min(self.val_size, self.train_size, self.test_size) >= 0, "--val-size, --train-size and --test-size must be >= 0"),
             (self.engine in ENGINES, f"unknown engine {self.engine!r}; choose one of: {', '.join(ENGINES)}"),
             (self.warmup_epochs >= 0 and self.early_stop >= 0, "--warmup-epochs and --early-stop must be >= 0"),
             (self.task in TASKS, f"unknown task {self.task!r}; choose one of: {', '.join(TASKS)}"),

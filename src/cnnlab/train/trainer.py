@@ -118,6 +118,8 @@ def _split_data(config: TrainConfig) -> tuple[ImageDataset, ImageDataset | None,
         train_data, val_data = train_data.split(config.val_size, seed=0)
     if config.train_size:
         train_data = train_data.take(config.train_size)
+    if config.test_size:
+        test_data = test_data.take(config.test_size)
     return train_data, val_data, test_data
 
 
