@@ -20,6 +20,8 @@ from cnnlab.experiments.common import ExperimentResult, ExperimentSettings, writ
 from cnnlab.experiments.depth import run_depth
 from cnnlab.experiments.engines import ENGINES
 from cnnlab.experiments.init import run_init
+from cnnlab.experiments.invariance import run_invariance
+from cnnlab.experiments.kernels import run_kernels
 from cnnlab.experiments.mlp_vs_cnn import check_mlp_vs_cnn, run_mlp_vs_cnn
 from cnnlab.experiments.optimizers import run_optimizers
 from cnnlab.experiments.regularization import run_regularization
@@ -34,6 +36,8 @@ EXPERIMENTS: dict[str, Callable] = {
     "activations": run_activations,
     "mlp-vs-cnn": run_mlp_vs_cnn,
     "depth": run_depth,
+    "kernels": run_kernels,
+    "invariance": run_invariance,
 }
 DEFAULT_DATA = {"depth": "fashion-mnist"}  # where the default differs from mnist
 

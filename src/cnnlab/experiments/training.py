@@ -15,10 +15,11 @@ import torch
 from torch import nn
 
 from cnnlab.data import Batches, ImageDataset, Normalise, dataset_spec, load_dataset
+from cnnlab.data.augment import translate
 from cnnlab.experiments.common import ExperimentSettings
 from cnnlab.train import RunResult, TrainConfig, evaluate, train
 
-__all__ = ["train_model", "test_accuracy", "test_images", "seconds_to_epoch"]
+__all__ = ["train_model", "test_accuracy", "test_images", "shift_images", "seconds_to_epoch"]
 
 EVAL_BATCH = 1000
 
@@ -54,3 +55,13 @@ def test_accuracy(model: nn.Module, images: ImageDataset, data: str) -> float:
 def seconds_to_epoch(history: list[dict], epoch: int) -> float:
     """Training seconds of epochs 1..epoch (the trainer's per-epoch times, without evaluation)."""
     return float(sum(row["epoch_time_s"] for row in history[:epoch]))
+
+
+def shift_images(images: ImageDataset, dy: int, dx: int) -> ImageDataset:
+    """Every image moved by dy rows and dx columns (down and right for positive values), the uncovered border
+    filled with zeros (black, the background of the digit and clothing images): out[r, c] = in[r - dy, c - dx]."""
+    pad = max(abs(dy), abs(dx))
+    if pad == 0:
+        return images
+    offsets = torch.tensor([[pad - dy], [pad - dx]]).expand(2, len(images))
+    return ImageDataset(images.name, translate(images.images, offsets, pad), images.labels, images.classes)
