@@ -19,6 +19,7 @@ from cnnlab.experiments.activations import run_activations
 from cnnlab.experiments.common import ExperimentResult, ExperimentSettings, write_outputs
 from cnnlab.experiments.depth import run_depth
 from cnnlab.experiments.engines import ENGINES
+from cnnlab.experiments.features import check_features, run_features
 from cnnlab.experiments.init import run_init
 from cnnlab.experiments.invariance import run_invariance
 from cnnlab.experiments.kernels import run_kernels
@@ -38,11 +39,12 @@ EXPERIMENTS: dict[str, Callable] = {
     "depth": run_depth,
     "kernels": run_kernels,
     "invariance": run_invariance,
+    "features": run_features,
 }
 DEFAULT_DATA = {"depth": "fashion-mnist"}  # where the default differs from mnist
 
 # name -> check(settings): raises CnnlabError for a dataset or option the experiment cannot use
-CHECKS: dict[str, Callable] = {"mlp-vs-cnn": check_mlp_vs_cnn}
+CHECKS: dict[str, Callable] = {"mlp-vs-cnn": check_mlp_vs_cnn, "features": check_features}
 
 
 def run_experiment(settings: ExperimentSettings, overwrite: bool = False) -> ExperimentResult:
