@@ -24,8 +24,8 @@ CLAIM = ("A 56-layer plain network has a higher training error than a 20-layer o
 
 def run_depth(settings: ExperimentSettings):
     started = time.perf_counter()
-    epochs = settings.epochs(2, 4)
-    train_size, test_size = settings.images(2000, 10000), settings.images(1000, 2000)
+    epochs = settings.epochs(2, 3)
+    train_size, test_size = settings.images(1500, 6000), settings.images(500, 1000)
     rows, curves, final = [], {}, {}
     for model in MODELS:
         run = train_model(settings, model, model, epochs=epochs, train_size=train_size, test_size=test_size)

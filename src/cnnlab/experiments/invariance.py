@@ -69,8 +69,8 @@ def run_invariance(settings: ExperimentSettings):
     from cnnlab.train import load_run_model
 
     started = time.perf_counter()
-    epochs = settings.epochs(1, 3)
-    train_size, test_size = settings.images(5000, 20000), settings.images(1000, 5000)
+    epochs = settings.epochs(1, 2)
+    train_size, test_size = settings.images(5000, 10000), settings.images(1000, 2000)
     test = test_images(settings, test_size)
     shifted = {(s, d): shift_images(test, s * d[0], s * d[1]) for s in SHIFTS for d in DIRECTIONS}
     rows, curves, models = [], {}, {}

@@ -38,8 +38,8 @@ def run_kernels(settings: ExperimentSettings):
     from cnnlab.train import load_run_model
 
     started = time.perf_counter()
-    epochs = settings.epochs(2, 6)
-    train_size, test_size = settings.images(10000, 0), settings.images(2000, 0)
+    epochs = settings.epochs(2, 3)
+    train_size, test_size = settings.images(5000, 10000), settings.images(2000, 5000)
     in_shape = dataset_spec(settings.data).in_shape
     rows, curves = [], {}
     for stack, kernels in STACKS.items():
