@@ -1,4 +1,5 @@
-"""`cnnlab filter`: apply a kernel to an image or a 2-D array and save input | kernel | output side by side."""
+"""`cnnlab filter`: apply a kernel to an image or a 2-D array and save input | kernel | output side by side;
+`cnnlab filter --gallery [IMAGE]`: the lectures' kernel table on a photograph, one labelled grid."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ EXAMPLES = """\
   square.npy: 1x32x32 (gray) * gaussian 5x5, mode same -> 32x32, values 0 .. 1
   wrote smooth.png and smooth.npy
   $ cnnlab filter photo.jpg --kernel '0.25,0,-0.25;0.5,0,-0.5;0.25,0,-0.25'    # the lecture's edge kernel
+  $ cnnlab filter --gallery                      # scikit-image's camera photograph
+  gallery: camera (scikit-image) 512x512 (gray), 10 kernels -> gallery_camera.png
+  $ cnnlab filter --gallery photo.jpg --out table.png --json
 The kernel is applied as cross-correlation (what a conv layer computes) with zero padding, once per
 colour channel. --json prints the shapes, the kernel, the value range and the files written.
 kernels: """ + ", ".join(kernels.names()) + "\n"
@@ -95,6 +99,69 @@ def save_side_by_side(path: Path, image: np.ndarray, kernel: np.ndarray, output:
         plt.close(fig)
 
 
+# The lectures' table of kernel effects: (label, kernel name, size)
+GALLERY = [
+    ("identity", "identity", 3), ("edge detection 1", "laplacian4", None), ("edge detection 2", "laplacian8", None),
+    ("sharpen", "sharpen", None), ("box blur", "box", 3), ("Gaussian blur 3x3", "binomial", 3),
+    ("Gaussian blur 5x5", "binomial", 5), ("zero-sum edge", "edge", None), ("Sobel x", "sobel_x", None),
+    ("Sobel y", "sobel_y", None),
+]
+LUMINANCE = (0.299, 0.587, 0.114)  # ITU-R 601: the gray value of an RGB pixel
+
+
+def gallery_photo(path: str | None) -> tuple[str, np.ndarray]:
+    """The gallery's input as one gray plane in [0, 1]: the file at `path`, or scikit-image's camera photograph."""
+    if path is None:
+        from skimage import data
+
+        return "camera (scikit-image)", data.camera().astype(np.float64) / 255.0
+    image = load_input(Path(path))
+    gray = image[0] if image.shape[0] == 1 else np.tensordot(LUMINANCE, image, axes=1)
+    return Path(path).name, gray
+
+
+def _shown(output: np.ndarray, kernel: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Zero-sum (edge) kernels: |output| up to its 99th percentile (a few strong edges would make the rest black),
+    edges white on black; the others clipped to [0, 1]."""
+    if abs(kernel.sum()) < 1e-12:
+        magnitude = np.abs(output)
+        return magnitude, {"cmap": "gray", "vmin": 0.0, "vmax": float(np.percentile(magnitude, 99)) or 1.0}
+    return np.clip(output, 0.0, 1.0), {"cmap": "gray", "vmin": 0.0, "vmax": 1.0}
+
+
+def run_gallery(args) -> dict:
+    name, photo = gallery_photo(args.input)
+    stem = Path(args.input).stem if args.input else "camera"
+    out = Path(args.out) if args.out else Path(f"gallery_{stem}.png")
+    if out.suffix.lower() != ".png":
+        raise CnnlabError(f"--out must end in .png, got {out.name}")
+    panels = []
+    for label, kernel_name, size in GALLERY:
+        kernel = kernels.get(kernel_name, size)
+        panels.append((label, kernel_name, kernel, correlate(photo, kernel, "same")))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    columns = 5
+    fig, axes = plt.subplots(2, columns, figsize=(3.2 * columns, 7.6), layout="constrained")
+    for ax, (label, kernel_name, kernel, output) in zip(axes.flat, panels):
+        shown, options = _shown(output, kernel)
+        ax.imshow(shown, **options)
+        ax.set_title(f"{label}\n{kernel_name} {kernel.shape[0]}x{kernel.shape[1]}", fontsize=9)
+        ax.axis("off")
+    fig.suptitle(f"The lectures' kernels on {name} ({photo.shape[0]}x{photo.shape[1]}), cross-correlation, zero padding")
+    try:
+        write_atomically(out, lambda f: fig.savefig(f, format="png", dpi=90, bbox_inches="tight"))
+    finally:
+        plt.close(fig)
+    return {"image": name, "image_shape": list(photo.shape), "picture": str(out),
+            "kernels": [{"label": label, "kernel": kernel_name, "kernel_values": kernel.tolist(),
+                         "min": float(output.min()), "max": float(output.max())}
+                        for label, kernel_name, kernel, output in panels]}
+
+
 def write_atomically(path: Path, write) -> None:
     """write(file) into a temp file beside `path`, then rename: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -112,6 +179,18 @@ def write_atomically(path: Path, write) -> None:
 
 
 def run(args) -> int:
+    if args.gallery:
+        if args.kernel or args.npy:
+            raise CnnlabError("--gallery applies the lectures' kernel table; drop --kernel and --npy")
+        summary = run_gallery(args)
+        if args.json:
+            print_json(summary)
+        else:
+            rows, cols = summary["image_shape"]
+            print(f"gallery: {summary['image']} {rows}x{cols} (gray), {len(summary['kernels'])} kernels -> {summary['picture']}")
+        return 0
+    if args.input is None or args.kernel is None:
+        raise CnnlabError("give an input file and --kernel NAME, or --gallery [IMAGE] for the lectures' kernel table")
     source = Path(args.input)
     name, kernel = resolve_kernel(args.kernel, args.size, args.sigma)
     image = load_input(source)
@@ -143,8 +222,11 @@ def run(args) -> int:
 def register(subparsers) -> None:
     parser = add_command(subparsers, "filter", "apply a kernel to an image (PNG/JPEG) or a 2-D .npy array and draw the result",
                          EXAMPLES, run)
-    parser.add_argument("input", help="a .png, .jpg/.jpeg or .npy (2-D) file")
-    parser.add_argument("--kernel", required=True, help="a kernel name (list below) or numbers like '0,-1,0;-1,5,-1;0,-1,0'")
+    parser.add_argument("input", nargs="?", help="a .png, .jpg/.jpeg or .npy (2-D) file (with --gallery: optional)")
+    parser.add_argument("--kernel", help="a kernel name (list below) or numbers like '0,-1,0;-1,5,-1;0,-1,0'")
+    parser.add_argument("--gallery", action="store_true",
+                        help="apply the lectures' kernel table (identity, edges, sharpen, blurs, sobel) and draw one grid; "
+                             "without an input file, scikit-image's camera photograph")
     parser.add_argument("--size", type=int, default=None, help="size of identity/box/gaussian/binomial (odd)")
     parser.add_argument("--sigma", type=float, default=None, help="standard deviation of gaussian (default 1)")
     parser.add_argument("--mode", choices=["same", "valid", "full"], default="same", help="output size (default same)")
