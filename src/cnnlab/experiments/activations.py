@@ -40,8 +40,8 @@ def _epochs_to_target(history: list[dict], target: float) -> int | None:
 
 def run_convergence(settings: ExperimentSettings) -> tuple[list[dict], dict[str, list[float]], int, int]:
     """Rows {activation, epochs_to_target, seconds_to_target} (None where the target was not reached)."""
-    epochs = settings.epochs(4, 12)
-    train_size = settings.images(2000, 5000)
+    epochs = settings.epochs(4, 10)
+    train_size = settings.images(1000, 2000)
     rows, errors = [], {}
     for activation in ("relu", "sigmoid"):
         run = train_model(settings, f"cnn-{activation}", "conv-stack", options={"kernels": "3", "activation": activation},

@@ -113,14 +113,14 @@ def run_features(settings: ExperimentSettings):
     from cnnlab.train import load_run_model
 
     started = time.perf_counter()
-    linear_size, test_size = settings.images(3000, 10000), settings.images(2000, 5000)
+    linear_size, test_size = settings.images(3000, 10000), settings.images(1000, 5000)
     tsne_size = settings.images(500, 1000)
     if settings.run:
         model, _ = _load_cnn(settings.run)
         source = f"the CNN of {settings.run}"
     else:
-        epochs = settings.epochs(2, 3)
-        run = train_model(settings, CNN, CNN, epochs=epochs, train_size=settings.images(5000, 10000), test_size=test_size)
+        epochs = settings.epochs(1, 2)
+        run = train_model(settings, CNN, CNN, epochs=epochs, train_size=settings.images(3000, 5000), test_size=test_size)
         model, _ = load_run_model(run.run_dir)
         source = f"{CNN} trained here ({run.results['test']['accuracy']:.4f} test accuracy, {epochs} epochs)"
     spec = dataset_spec(settings.data)

@@ -70,7 +70,7 @@ def run_invariance(settings: ExperimentSettings):
 
     started = time.perf_counter()
     epochs = settings.epochs(1, 2)
-    train_size, test_size = settings.images(5000, 10000), settings.images(1000, 2000)
+    train_size, test_size = settings.images(3000, 5000), settings.images(500, 1000)
     test = test_images(settings, test_size)
     shifted = {(s, d): shift_images(test, s * d[0], s * d[1]) for s in SHIFTS for d in DIRECTIONS}
     rows, curves, models = [], {}, {}

@@ -38,8 +38,8 @@ def run_kernels(settings: ExperimentSettings):
     from cnnlab.train import load_run_model
 
     started = time.perf_counter()
-    epochs = settings.epochs(2, 3)
-    train_size, test_size = settings.images(5000, 10000), settings.images(2000, 5000)
+    epochs = settings.epochs(1, 2)
+    train_size, test_size = settings.images(3000, 5000), settings.images(1000, 2000)
     in_shape = dataset_spec(settings.data).in_shape
     rows, curves = [], {}
     for stack, kernels in STACKS.items():
