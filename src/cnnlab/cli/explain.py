@@ -17,9 +17,6 @@ EXAMPLES = """\
   linear: input 784 -> output 10
     parameters           7,840   params = in x out = 784 x 10
     multiply-adds        7,840   MACs = in x out = 784 x 10
-  $ cnnlab explain dice
-  sum of 2 dice with 6 sides = the convolution of their distributions (36 outcomes)
-  ...
 layers: conv, pool, linear, transposed, stack; convolutions outside images: dice, moving-average.
 See `cnnlab explain LAYER --help` for each. --json for programs.
 """
@@ -81,12 +78,17 @@ DICE_EXAMPLES = """\
     P(S = n) = sum_{i+j=n} P(X = i) P(Y = j): [1/6]*6 convolved with [1/6]*6
     sum  2   1/36  0.0278  #
     sum  3   2/36  0.0556  ##
-    ...
+    sum  4   3/36  0.0833  ###
+    sum  5   4/36  0.1111  ####
+    sum  6   5/36  0.1389  #####
     sum  7   6/36  0.1667  ######
-    ...
+    sum  8   5/36  0.1389  #####
+    sum  9   4/36  0.1111  ####
+    sum 10   3/36  0.0833  ###
+    sum 11   2/36  0.0556  ##
     sum 12   1/36  0.0278  #
-  $ cnnlab explain dice --dice 3 --json
-  {"dice": 3, "sides": 6, "outcomes": 216, "sums": [3, ..., 18], "counts": [1, 3, 6, ...], "probabilities": [...]}
+--json (e.g. --dice 3 --json) gives {"dice": 3, "sides": 6, "outcomes": 216, "sums": [3, ..., 18], "counts": [1, 3, 6, ...],
+"probabilities": [...]}.
 """
 
 MOVING_AVERAGE_EXAMPLES = """\

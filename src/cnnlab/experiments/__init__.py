@@ -57,6 +57,9 @@ def run_experiment(settings: ExperimentSettings, overwrite: bool = False) -> Exp
     if run_dir.exists() and any(run_dir.iterdir()) and not overwrite:
         raise CnnlabError(f"folder {run_dir} already exists; pass --overwrite to replace it or --out for a new folder")
     settings.out = str(run_dir)
+    from cnnlab.data import dataset_spec
+
+    dataset_spec(settings.data)  # an unknown or non-image dataset is refused here, before any folder is made
     check = CHECKS.get(settings.name)
     if check is not None:
         check(settings)  # refuses data or options the experiment cannot use, before any folder is made

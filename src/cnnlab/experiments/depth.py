@@ -44,7 +44,8 @@ def run_depth(settings: ExperimentSettings):
     result = ExperimentResult(
         f"Depth: plain vs residual, 20 vs 56 layers on {settings.data} ({train_size or 'all'} training images, "
         f"{epochs} epochs, Adam one-cycle)", rows, curves,
-        [f"train_error: the running error over each epoch's mini-batches; test_error on {test_size or 'all'} test images.",
+        ["train_error: the running error over each epoch's mini-batches; "
+         f"test_error on {test_size or 'all'} test images.",
          "seconds per model: " + ", ".join(f"{m} {final[m]['seconds']:.0f} s" for m in MODELS) + "."],
         claim=CLAIM, measured=measured, reproduced=degraded and fixed)
     result.seconds = time.perf_counter() - started
@@ -55,7 +56,8 @@ def run_depth(settings: ExperimentSettings):
             for depth, colour in (("20", "tab:orange"), ("56", "tab:red")):
                 model = family + depth
                 x = range(1, len(curves[f"{model}_train_error"]) + 1)
-                ax.plot(x, [100 * v for v in curves[f"{model}_train_error"]], "-o", color=colour, label=f"{model} train")
+                train_error = [100 * v for v in curves[f"{model}_train_error"]]
+                ax.plot(x, train_error, "-o", color=colour, label=f"{model} train")
                 ax.plot(x, [100 * v for v in curves[f"{model}_test_error"]], "--", color=colour, label=f"{model} test")
             ax.set_xlabel("epoch")
             ax.set_title(f"{family} networks")

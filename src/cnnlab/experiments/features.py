@@ -120,7 +120,8 @@ def run_features(settings: ExperimentSettings):
         source = f"the CNN of {settings.run}"
     else:
         epochs = settings.epochs(1, 2)
-        run = train_model(settings, CNN, CNN, epochs=epochs, train_size=settings.images(3000, 5000), test_size=test_size)
+        run = train_model(settings, CNN, CNN, epochs=epochs, train_size=settings.images(3000, 5000),
+                          test_size=test_size)
         model, _ = load_run_model(run.run_dir)
         source = f"{CNN} trained here ({run.results['test']['accuracy']:.4f} test accuracy, {epochs} epochs)"
     spec = dataset_spec(settings.data)
@@ -137,7 +138,8 @@ def run_features(settings: ExperimentSettings):
     train_features, test_features = represent(train_images), represent(test_images)
     y_train, y_test = train_images.labels.numpy(), test_images.labels.numpy()
     rows = [{"features": name, "dims": int(train_features[name].shape[1]),
-             "test_accuracy": _linear_accuracy(train_features[name], y_train, test_features[name], y_test, settings.seed)}
+             "test_accuracy": _linear_accuracy(train_features[name], y_train, test_features[name], y_test,
+                                               settings.seed)}
             for name in FEATURES]
     accuracy = {r["features"]: r["test_accuracy"] for r in rows}
     tsne_size = min(tsne_size, len(y_test))
@@ -147,7 +149,8 @@ def run_features(settings: ExperimentSettings):
         f"Linear classifier on pixels / HoG / CNN features, {settings.data} ({len(y_train)} training images)",
         rows, {},
         ["Multinomial logistic regression (scikit-learn, lbfgs, 300 iterations) on standardised features; "
-         f"test_accuracy on {len(y_test)} test images. HoG: {HOG}. cnn: the input of the last linear layer of {source}.",
+         f"test_accuracy on {len(y_test)} test images. HoG: {HOG}. "
+         f"cnn: the input of the last linear layer of {source}.",
          f"t-SNE of {tsne_size} test images per feature set in tsne.png."],
         claim=CLAIM, measured=measured, reproduced=accuracy["pixels"] < accuracy["hog"] < accuracy["cnn"])
     result.seconds = time.perf_counter() - started
@@ -155,7 +158,8 @@ def run_features(settings: ExperimentSettings):
 
     def plot(plt):
         bars, ax = plt.subplots(figsize=(6, 4))
-        drawn = ax.bar(list(FEATURES), [100 * accuracy[n] for n in FEATURES], color=["tab:gray", "tab:blue", "tab:green"])
+        colours = ["tab:gray", "tab:blue", "tab:green"]
+        drawn = ax.bar(list(FEATURES), [100 * accuracy[n] for n in FEATURES], color=colours)
         ax.bar_label(drawn, fmt="%.2f")
         ax.set_ylabel("linear classifier test accuracy (%)")
         ax.set_ylim(max(0.0, 100 * min(accuracy.values()) - 10), 100)

@@ -50,7 +50,8 @@ def run_kernels(settings: ExperimentSettings):
         params, macs = _stack_counts(model, in_shape)
         rows.append({"stack": stack, "params": params, "macs": macs,
                      "receptive_field": int(receptive_field([int(k) for k in kernels.split(",")])),
-                     "test_accuracy": run.results["test"]["accuracy"], "images_per_s": float(run.results["images_per_s"]),
+                     "test_accuracy": run.results["test"]["accuracy"],
+                     "images_per_s": float(run.results["images_per_s"]),
                      "model_params": run.results["params"]})
         curves[f"{stack}_train_loss"] = [r["train_loss"] for r in run.history]
         curves[f"{stack}_test_accuracy"] = [r["test_accuracy"] for r in run.history]
@@ -58,7 +59,8 @@ def run_kernels(settings: ExperimentSettings):
     reproduced = (seven["receptive_field"] == three["receptive_field"] and three["params"] < seven["params"]
                   and three["test_accuracy"] >= seven["test_accuracy"] - TOLERANCE)
     measured = (f"receptive field {seven['receptive_field']} and {three['receptive_field']}; stack parameters "
-                f"{seven['params']:,} (7x7) vs {three['params']:,} (3x3x3), ratio {three['params'] / seven['params']:.3f}; "
+                f"{seven['params']:,} (7x7) vs {three['params']:,} (3x3x3), "
+                f"ratio {three['params'] / seven['params']:.3f}; "
                 f"test accuracy {100 * seven['test_accuracy']:.2f}% vs {100 * three['test_accuracy']:.2f}%")
     result = ExperimentResult(
         f"One 7x7 vs three 3x3 convolutions (conv-stack, {WIDTH} channels, 2 stages) on {settings.data} "

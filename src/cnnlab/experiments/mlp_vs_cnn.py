@@ -24,7 +24,7 @@ __all__ = ["run_mlp_vs_cnn", "MODELS"]
 MODELS = {
     "slp": ("slp", {}, False),
     "mlp": ("mlp", {}, False),  # 784-100-10, sigmoid: lecture C
-    "keras-dense": ("mlp", {"hidden": [512, 512], "activation": "relu"}, False),  # Keras' Dense(512)-Dense(512) MNIST net
+    "keras-dense": ("mlp", {"hidden": [512, 512], "activation": "relu"}, False),  # Keras' Dense(512)x2 MNIST net
     "keras-cnn": ("keras-cnn", {}, True),
     "lenet5": ("lenet5", {}, True),
 }
