@@ -33,8 +33,9 @@ def register(subparsers) -> None:
     p.add_argument("--out", default="", help="run folder (default runs/experiment-NAME-<time>)")
     p.add_argument("--data-dir", help="data root (default $CNNLAB_DATA, else ~/.cache/cnnlab)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing folder")
-    p.add_argument("--json", action="store_true", help="print the table as JSON (results.json's content where there is a claim)")
-    p.add_argument("--run", dest="source_run", metavar="RUN_DIR", help="features: take the CNN from this trained run folder instead of training one")
+    p.add_argument("--json", action="store_true", help="print the table as JSON (results.json where there is a claim)")
+    p.add_argument("--run", dest="source_run", metavar="RUN_DIR",
+                   help="features: take the CNN from this trained run folder instead of training one")
     p.add_argument("--scale", type=float, default=1.0, help=argparse.SUPPRESS)  # tests: a fraction of every budget
 
 

@@ -9,7 +9,15 @@ import argparse
 from cnnlab.cli._arrays import ARRAY_HELP, add_json_option, parse_array
 from cnnlab.cli.common import EXAMPLES as EXAMPLES_HEADER
 from cnnlab.cli.common import add_command, parse_shape, print_json
-from cnnlab.conv import dice_sum, explain_conv, explain_linear, explain_pool, explain_stack, explain_transposed, moving_average
+from cnnlab.conv import (
+    dice_sum,
+    explain_conv,
+    explain_linear,
+    explain_pool,
+    explain_stack,
+    explain_transposed,
+    moving_average,
+)
 from cnnlab.errors import CnnlabError
 
 EXAMPLES = """\
@@ -87,8 +95,8 @@ DICE_EXAMPLES = """\
     sum 10   3/36  0.0833  ###
     sum 11   2/36  0.0556  ##
     sum 12   1/36  0.0278  #
---json (e.g. --dice 3 --json) gives {"dice": 3, "sides": 6, "outcomes": 216, "sums": [3, ..., 18], "counts": [1, 3, 6, ...],
-"probabilities": [...]}.
+--json (e.g. --dice 3 --json) gives {"dice": 3, "sides": 6, "outcomes": 216, "sums": [3, ..., 18],
+"counts": [1, 3, 6, ...], "probabilities": [...]}.
 """
 
 MOVING_AVERAGE_EXAMPLES = """\
@@ -115,7 +123,8 @@ def run_dice(args) -> int:
     width, top = len(str(result.sums[-1])), max(result.counts)
     for total, count, p in zip(result.sums, result.counts, result.probabilities):
         bar = "#" * max(1, round(40 * count / top)) if result.dice > 2 or result.sides > 40 else "#" * count
-        print(f"  sum {total:>{width}}  {_fraction(count, result.outcomes):>{2 * len(str(result.outcomes)) + 1}}  {p:.4f}  {bar}")
+        fraction = _fraction(count, result.outcomes)
+        print(f"  sum {total:>{width}}  {fraction:>{2 * len(str(result.outcomes)) + 1}}  {p:.4f}  {bar}")
     return 0
 
 
@@ -128,7 +137,8 @@ def run_moving_average(args) -> int:
     if args.json:
         print_json({"values": values.tolist(), "window": args.window, "kernel": kernel, "mode": "valid",
                     "moving_average": averaged.tolist(),
-                    "formula": f"y_n = (x_n + ... + x_(n+{args.window - 1})) / {args.window}: x convolved with [1/w]*w"})
+                    "formula": f"y_n = (x_n + ... + x_(n+{args.window - 1})) / {args.window}: x convolved with "
+                               "[1/w]*w"})
         return 0
     print(f"moving average of {values.size} values, window {args.window} = convolution with "
           f"[{', '.join([f'1/{args.window}'] * args.window)}] (valid mode) -> {averaged.size} values")

@@ -151,7 +151,8 @@ def run_gallery(args) -> dict:
         ax.imshow(shown, **options)
         ax.set_title(f"{label}\n{kernel_name} {kernel.shape[0]}x{kernel.shape[1]}", fontsize=9)
         ax.axis("off")
-    fig.suptitle(f"The lectures' kernels on {name} ({photo.shape[0]}x{photo.shape[1]}), cross-correlation, zero padding")
+    fig.suptitle(f"The lectures' kernels on {name} ({photo.shape[0]}x{photo.shape[1]}), cross-correlation, "
+                 "zero padding")
     try:
         write_atomically(out, lambda f: fig.savefig(f, format="png", dpi=90, bbox_inches="tight"))
     finally:
@@ -187,7 +188,8 @@ def run(args) -> int:
             print_json(summary)
         else:
             rows, cols = summary["image_shape"]
-            print(f"gallery: {summary['image']} {rows}x{cols} (gray), {len(summary['kernels'])} kernels -> {summary['picture']}")
+            print(f"gallery: {summary['image']} {rows}x{cols} (gray), {len(summary['kernels'])} kernels "
+                  f"-> {summary['picture']}")
         return 0
     if args.input is None or args.kernel is None:
         raise CnnlabError("give an input file and --kernel NAME, or --gallery [IMAGE] for the lectures' kernel table")
@@ -225,7 +227,7 @@ def register(subparsers) -> None:
     parser.add_argument("input", nargs="?", help="a .png, .jpg/.jpeg or .npy (2-D) file (with --gallery: optional)")
     parser.add_argument("--kernel", help="a kernel name (list below) or numbers like '0,-1,0;-1,5,-1;0,-1,0'")
     parser.add_argument("--gallery", action="store_true",
-                        help="apply the lectures' kernel table (identity, edges, sharpen, blurs, sobel) and draw one grid; "
+                        help="apply the lectures' kernel table (identity, edges, sharpen, blurs, sobel), one grid; "
                              "without an input file, scikit-image's camera photograph")
     parser.add_argument("--size", type=int, default=None, help="size of identity/box/gaussian/binomial (odd)")
     parser.add_argument("--sigma", type=float, default=None, help="standard deviation of gaussian (default 1)")

@@ -74,11 +74,10 @@ def run_experiment(settings: ExperimentSettings, overwrite: bool = False) -> Exp
 
 
 def _run_with_threads(settings: ExperimentSettings):
+    import torch
     from threadpoolctl import threadpool_limits
 
     from cnnlab.train.numpy_engine import blas_threads
-
-    import torch
 
     # Both engines get the same thread count (one by default: see blas_threads); torch's is restored after.
     torch_threads = torch.get_num_threads()

@@ -44,7 +44,8 @@ def run_convergence(settings: ExperimentSettings) -> tuple[list[dict], dict[str,
     train_size = settings.images(1000, 2000)
     rows, errors = [], {}
     for activation in ("relu", "sigmoid"):
-        run = train_model(settings, f"cnn-{activation}", "conv-stack", options={"kernels": "3", "activation": activation},
+        options = {"kernels": "3", "activation": activation}
+        run = train_model(settings, f"cnn-{activation}", "conv-stack", options=options,
                           epochs=epochs, train_size=train_size, test_size=settings.images(1000, 2000),
                           optimizer="momentum", lr=CNN_LR, schedule="constant", test_every_epoch=False)
         reached = _epochs_to_target(run.history, TARGET_TRAIN_ERROR)
@@ -84,11 +85,13 @@ def run_activations(settings: ExperimentSettings):
         speed = (f"sigmoid/ReLU: {faster:.1f}x the epochs, "
                  f"{sigmoid['seconds_to_target'] / relu['seconds_to_target']:.1f}x the seconds (lecture: ~6x)")
     elif relu["epochs_to_target"]:
-        speed = f"sigmoid did not reach it in {cnn_epochs} epochs: more than {cnn_epochs / relu['epochs_to_target']:.1f}x"
+        bound = cnn_epochs / relu["epochs_to_target"]
+        speed = f"sigmoid did not reach it in {cnn_epochs} epochs: more than {bound:.1f}x"
     else:
         speed = f"ReLU did not reach it in {cnn_epochs} epochs"
     reached = {r["activation"]: r["epochs_to_target"] for r in convergence}
-    measured = (f"epochs of {cnn_images} images to {100 * TARGET_TRAIN_ERROR:.0f}% training error: ReLU {reached['relu']}, "
+    measured = (f"epochs of {cnn_images} images to {100 * TARGET_TRAIN_ERROR:.0f}% training error: "
+                f"ReLU {reached['relu']}, "
                 f"sigmoid {reached['sigmoid']}; {speed}")
     convergence_table = "| activation | epochs_to_target | seconds_to_target |\n|---|---|---|\n" + "".join(
         f"| {r['activation']} | {r['epochs_to_target']} | {r['seconds_to_target']} |\n" for r in convergence)
@@ -100,7 +103,8 @@ def run_activations(settings: ExperimentSettings):
          "first/last layer gradient norm before training: " + ", ".join(f"{a} {r:.3g}" for a, r in ratio.items()) + ".",
          "test accuracy after training: " + ", ".join(f"{a} {100 * v:.2f}%" for a, v in accuracy.items()) + ".",
          f"Convergence of a CNN (conv-stack, SGD momentum 0.9, lr {CNN_LR}, constant; epochs of {cnn_images} images, "
-         f"at most {cnn_epochs}) to {100 * TARGET_TRAIN_ERROR:.0f}% training error (convergence.png):\n\n{convergence_table}"],
+         f"at most {cnn_epochs}) to {100 * TARGET_TRAIN_ERROR:.0f}% training error (convergence.png):"
+         f"\n\n{convergence_table}"],
         claim=CLAIM, measured=measured, record=convergence,
         reproduced=bool(relu["epochs_to_target"]) and (not sigmoid["epochs_to_target"]
                                                         or relu["epochs_to_target"] < sigmoid["epochs_to_target"]),

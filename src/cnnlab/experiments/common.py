@@ -130,7 +130,9 @@ def write_outputs(settings: ExperimentSettings, result: ExperimentResult, plot: 
     run_dir = Path(settings.run_dir()) if prepared else prepare_run_dir(settings.run_dir(), overwrite)
     atomic_write_text(run_dir / "settings.json", json.dumps({**asdict(settings), "seconds": round(result.seconds, 1)}, indent=2) + "\n")
     notes = "".join(f"\n{note}\n" for note in result.notes)
-    claim = f"\nClaim: {result.claim}\nMeasured: {result.measured}\nVerdict: {result.verdict()}\n" if result.claim else ""
+    claim = ""
+    if result.claim:
+        claim = f"\nClaim: {result.claim}\nMeasured: {result.measured}\nVerdict: {result.verdict()}\n"
     atomic_write_text(run_dir / "table.md", f"# {result.title}\n\n{markdown_table(result.rows)}{notes}{claim}")
     if result.claim:
         atomic_write_text(run_dir / "results.json", json.dumps(result.results(), indent=2) + "\n")
@@ -149,7 +151,8 @@ def write_outputs(settings: ExperimentSettings, result: ExperimentResult, plot: 
 
         figures = plot(plt)
         for name, fig in (figures if isinstance(figures, dict) else {"plot.png": figures}).items():
-            atomic_write(run_dir / name, lambda tmp, fig=fig: fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight"))
+            save = lambda tmp, fig=fig: fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")  # noqa: E731
+            atomic_write(run_dir / name, save)
             plt.close(fig)
     result.run_dir = run_dir
     return run_dir
