@@ -1,4 +1,5 @@
-"""`cnnlab experiment NAME`: the lectures' comparisons (optimisers, init, regularisation, activations)."""
+"""`cnnlab experiment NAME`: the lectures' comparisons and claims (optimisers, init, regularisation, activations,
+mlp-vs-cnn, features, depth, kernels, invariance)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,15 @@ EXAMPLES = """\
       (9.6 s) -> runs/experiment-optimizers-20261125-125300
   cnnlab experiment init --data mnist --engine numpy --out runs/init
   cnnlab experiment regularization --engine torch --quick
-  cnnlab experiment activations --quick --json
-Each writes table.md, table.csv, curves.csv and plot.png into its run folder and prints the table.
+  cnnlab experiment activations --quick --json      # also epochs to 10% training error, ReLU vs sigmoid CNN
+  cnnlab experiment mlp-vs-cnn --quick               # MLPs vs CNNs, and the pixel-permutation test
+  cnnlab experiment features --run runs/mnist-lenet5-20261125-130000   # pixels / HoG / that CNN's features
+  cnnlab experiment depth --quick                    # plain20/56 vs resnet20/56, Fashion-MNIST by default
+  cnnlab experiment kernels --quick                  # one 7x7 vs three 3x3 convolutions
+  cnnlab experiment invariance --quick               # accuracy vs shift; equivariance, circular vs zero padding
+Each writes table.md, table.csv, curves.csv and plot.png into its run folder and prints the table; the
+experiments that test a lecture's claim also write results.json {"claim", "reproduced", "rows", ...}, print
+the claim with "reproduced" or "not reproduced", and keep each trained model's run folder under models/.
 """
 
 
@@ -28,7 +36,7 @@ def register(subparsers) -> None:
     p.add_argument("name", choices=list(EXPERIMENTS), help="which experiment")
     p.add_argument("--data", help="dataset (default mnist, fashion-mnist for depth; synthetic-mnist needs no files)")
     p.add_argument("--engine", choices=ENGINES, default="numpy", help="numpy (cnnlab.scratch) or torch (default numpy)")
-    p.add_argument("--quick", action="store_true", help="a smaller setting that finishes in under a minute")
+    p.add_argument("--quick", action="store_true", help="a smaller setting (minutes at most on a 2-core CPU)")
     p.add_argument("--seed", type=int, default=0, help="weights and batch order (default 0)")
     p.add_argument("--out", default="", help="run folder (default runs/experiment-NAME-<time>)")
     p.add_argument("--data-dir", help="data root (default $CNNLAB_DATA, else ~/.cache/cnnlab)")

@@ -3,10 +3,17 @@
     optimizers      SGD vs Momentum vs AdaGrad vs Adam: training-loss curves on MNIST
     init            std 0.01 vs Xavier vs He, sigmoid and ReLU: activation spread and loss
     regularization  none / weight decay / dropout / batch norm / all on 300 images: train-test gap
-    activations     sigmoid vs ReLU in a deep MLP: gradient norm per layer
+    activations     sigmoid vs ReLU in a deep MLP: gradient norm per layer; a ReLU vs a sigmoid CNN: epochs to a
+                    target training error
+    mlp-vs-cnn      MLPs vs CNNs on the same budget, on original and on pixel-permuted images
+    features        logistic regression on pixels, HoG and CNN features; t-SNE of each
+    depth           plain20/56 vs resnet20/56: training and test error per epoch (degradation)
+    kernels         one 7x7 conv vs three 3x3: parameters, multiply-adds, receptive field, accuracy
+    invariance      accuracy on shifted images (MLP, CNN without / with pooling); equivariance error
 
-Each runs on the numpy engine (cnnlab.scratch) or on torch (the same network and starting weights) and
-writes table.md, table.csv, curves.csv and plot.png into a run folder.
+The first four run on the numpy engine (cnnlab.scratch) or on torch (the same network and starting weights);
+the lectures' claims (the last five, and the CNN part of activations) train zoo models with cnnlab.train.
+Each writes table.md, table.csv, curves.csv and plot.png into a run folder, the claims also results.json.
 """
 
 from __future__ import annotations
