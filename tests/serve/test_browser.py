@@ -103,6 +103,11 @@ def test_drawn_and_dropped_digits_layers_stepper_and_kernels(app_url, mnist_test
         page.locator("#kernels").screenshot(path=str(tmp_path / "app-kernels.png"))
         page.screenshot(path=str(tmp_path / "app-full.png"), full_page=True)
 
+        # the run's report (report.html, or the page saying how to write it) in its frame
+        report = page.frame_locator("#report-frame").locator("body")
+        report.wait_for(timeout=60_000)
+        assert "lenet5" in report.inner_text()
+
     assert browser.console_errors == []
     outside = [url for url in browser.requests if not url.startswith((app_url, "data:", "blob:"))]
     assert outside == []

@@ -41,8 +41,9 @@ __all__ = ["create_app", "MAX_CONCURRENT_PREDICTIONS"]
 
 MAX_CONCURRENT_PREDICTIONS = 2
 STATIC = resources.files("cnnlab.serve") / "static"
-# report.html is one self-contained file: it may show inline styles and data: images, and fetch nothing
-REPORT_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:"
+# report.html is one self-contained file: it may use inline styles, scripts and data: images, and fetch nothing
+REPORT_POLICY = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+                 "font-src data:")
 log = logging.getLogger("cnnlab.serve")
 
 
@@ -126,10 +127,11 @@ def create_app(catalogue: RunCatalogue) -> FastAPI:
     async def report(run_id: str):
         entry = entry_of(run_id)
         path = entry.path / "report.html"
+        problem = None
         if not path.is_file():
-            await anyio.to_thread.run_sync(_write_report, entry.path, report_lock)
+            problem = await anyio.to_thread.run_sync(_write_report, entry.path, report_lock)
         if not path.is_file():
-            return HTMLResponse(_no_report_page(entry), headers={"Content-Security-Policy": REPORT_POLICY})
+            return HTMLResponse(_no_report_page(entry, problem), headers={"Content-Security-Policy": REPORT_POLICY})
         return FileResponse(path, media_type="text/html", headers={"Content-Security-Policy": REPORT_POLICY})
 
     @app.get("/api/kernels")
@@ -163,22 +165,29 @@ def create_app(catalogue: RunCatalogue) -> FastAPI:
     return app
 
 
-def _write_report(run_dir: Path, lock: threading.Lock) -> None:
-    """report.html by cnnlab.report when that library can write one; otherwise nothing (the page says why)."""
+def _write_report(run_dir: Path, lock: threading.Lock) -> str | None:
+    """report.html by cnnlab.report when that library can write one; else the reason it could not."""
     try:
         from cnnlab.report import write_report
     except ImportError:
-        return
+        return None
     with lock:
         if not (run_dir / "report.html").is_file():
-            write_report(run_dir)
+            try:
+                write_report(run_dir)
+            except CnnlabError as error:
+                return str(error)
+    return None
 
 
-def _no_report_page(entry) -> str:
+def _no_report_page(entry, problem: str | None) -> str:
     from html import escape
+
+    why = f"<p>It could not be written: {escape(problem)}</p>" if problem else ""
 
     results = escape(json.dumps(entry.results, indent=2)) if entry.results else "no results.json"
     return (f"<!doctype html><meta charset=utf-8><title>{escape(entry.id)}</title>"
             f"<body style='font-family:sans-serif'><h1>{escape(entry.id)}</h1>"
             f"<p>This run has no report.html yet; <code>cnnlab report {escape(str(entry.path))}</code> writes it.</p>"
+            f"{why}"
             f"<h2>results.json</h2><pre>{results}</pre></body>")

@@ -159,8 +159,15 @@ function showPrediction(result) {
     return li;
   }));
   const [c, h, w] = result.input.shape;
-  const pixels = bytes(result.input.pixels);
-  paint($("seen"), Float32Array.from(pixels.slice(0, h * w)), h, w, 0, 255, false);
+  const pixels = bytes(result.input.pixels);  // (C, H, W) uint8: grey, or RGB planes
+  const seen = $("seen");
+  seen.width = w; seen.height = h;
+  const picture = seen.getContext("2d").createImageData(w, h);
+  for (let i = 0; i < h * w; i++) {
+    const rgb = c === 3 ? [pixels[i], pixels[h * w + i], pixels[2 * h * w + i]] : [pixels[i], pixels[i], pixels[i]];
+    picture.data.set([...rgb, 255], 4 * i);
+  }
+  seen.getContext("2d").putImageData(picture, 0, 0);
   $("layers").replaceChildren(...result.layers.map((layer) => {
     const box = document.createElement("div");
     box.className = "layer"; box.dataset.name = layer.name;
