@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cnnlab.cli.common import add_command, parse_shape, print_json
 from cnnlab.cli.options import parse_options
+from cnnlab.errors import CnnlabError
 from cnnlab.inspect import summary
 from cnnlab.models import create_model
 
@@ -28,6 +29,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    if args.classes < 1:
+        raise CnnlabError(f"--classes {args.classes}: a model needs at least 1 output class")
     shape = parse_shape(args.input)
     model = create_model(args.model, shape, args.classes, **parse_options(args.option))
     result = summary(model, shape, args.model)

@@ -9,15 +9,13 @@ import torch
 import torch.nn.functional as F
 
 from cnnlab.errors import CnnlabError
+from cnnlab.picture_files import check_pixel_values, read_npy, read_picture
 
 __all__ = ["load_image"]
 
 
 def _from_npy(path: Path) -> torch.Tensor:
-    try:
-        array = np.load(path, allow_pickle=False)  # never unpickle objects from a user's file
-    except (OSError, ValueError) as error:
-        raise CnnlabError(f"cannot read {path} as a .npy array: {error}") from None
+    array = check_pixel_values(read_npy(path), path)  # never unpickled; size checked from the header
     if array.ndim == 2:
         array = array[None]
     elif array.ndim == 3 and array.shape[-1] in (1, 3, 4) and array.shape[0] not in (1, 3, 4):
@@ -26,23 +24,14 @@ def _from_npy(path: Path) -> torch.Tensor:
         raise CnnlabError(f"{path} holds an array of shape {array.shape}; expected (H, W), (C, H, W) or (H, W, C)")
     if array.dtype != np.uint8:
         array = array.astype(np.float64)
-        if np.nanmax(array) <= 1.0:  # floats in [0, 1] are intensities; anything else is taken as 0..255
+        if array.max() <= 1.0:  # floats in [0, 1] are intensities; anything else is taken as 0..255
             array = array * 255
-        array = np.clip(np.nan_to_num(array), 0, 255).round().astype(np.uint8)
+        array = np.clip(array, 0, 255).round().astype(np.uint8)
     return torch.from_numpy(np.ascontiguousarray(array))
 
 
 def _from_picture(path: Path, channels: int) -> torch.Tensor:
-    try:
-        from PIL import Image, UnidentifiedImageError
-    except ImportError:
-        raise CnnlabError("reading PNG/JPEG needs Pillow: pip install 'cnnlab[image]'") from None
-    try:
-        with Image.open(path) as image:
-            image = image.convert("L" if channels == 1 else "RGB")
-            array = np.asarray(image, dtype=np.uint8)
-    except (OSError, UnidentifiedImageError) as error:
-        raise CnnlabError(f"cannot decode {path} as an image: {error}") from None
+    array = read_picture(path, "L" if channels == 1 else "RGB")
     return torch.from_numpy(array.copy()).permute(2, 0, 1) if array.ndim == 3 else torch.from_numpy(array.copy())[None]
 
 
