@@ -115,6 +115,7 @@ CASES = [
       "--output-padding", "2x1"], ["output_padding (2, 1)"]),
     (["summary", "lenet5", "--classes", "0"], ["--classes 0"]),
     (["summary", "lenet5", "--classes", "-3"], ["--classes -3"]),
+    (["summary", "lenet5", "--input", "1x100000x100000"], ["10,000,000,000 pixels"]),
     # images that are not images
     (["filter", "nan.npy", "--kernel", "box"], ["1 NaN or inf values"]),
     (["filter", "inf.npy", "--kernel", "box"], ["NaN or inf"]),
@@ -207,3 +208,26 @@ def test_predict_top_must_be_positive(tiny_run, capsys):
     assert_one_line(*cli(capsys, "predict", str(tiny_run), "ok.npy", "--top", "0"), "--top 0")
     code, out, _ = cli(capsys, "predict", str(tiny_run), "ok.npy", "--top", "1")
     assert code == 0 and out.count("%") == 1
+
+
+def test_library_refuses_before_allocating(monkeypatch):
+    """cnnlab.conv sizes what it builds with Python integers first: each refusal here would otherwise
+    allocate far more than the 1 GiB limit (or run for minutes)."""
+    from cnnlab.conv import conv2d, correlate, im2col, kernels, max_pool2d
+    from cnnlab.errors import CnnlabError
+
+    monkeypatch.setenv("CNNLAB_MAX_BYTES", MAX_BYTES)
+    calls = [
+        (lambda: correlate(np.ones((1000, 1000)), np.ones((255, 255))), "36,187,452,900 multiply-adds"),
+        (lambda: correlate(np.ones(3), np.ones(2), padding=10**12), "padded input"),
+        (lambda: im2col(np.ones((1, 1, 8, 8)), 3, padding=20000), "padding 1x1x8x8 by 20000x20000"),
+        (lambda: conv2d(np.ones((1, 1, 64, 64)), np.ones((1, 1, 3, 3)), padding=20000), "padding"),
+        (lambda: conv2d(np.ones((1, 1, 64, 64)), np.ones((2**18, 1, 1, 1))), "conv2d output"),
+        (lambda: conv2d(np.ones((1, 64, 256, 256)), np.ones((1, 64, 9, 9))), "im2col columns"),
+        (lambda: max_pool2d(np.ones((4, 4)), 2, padding=1, stride=1) is not None and
+         max_pool2d(np.ones((4, 4)), 40000, padding=20000), "padded input"),
+        (lambda: kernels.gaussian(100001), "100001x100001 kernel"),
+    ]
+    for call, fragment in calls:
+        with pytest.raises(CnnlabError, match=fragment.replace("(", r"\(")):
+            call()

@@ -97,6 +97,8 @@ def _conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, nd, name=
         raise CnnlabError("padding='same' needs stride 1 (as in torch); give the padding as numbers instead")
     xp = pad(x, resolve_padding(padding, kernel, dilation), padding_mode)
     cols, out_size = columns(xp, kernel, stride, dilation, groups)
+    check_bytes(f"the {name} output {n}x{o}x{'x'.join(map(str, out_size))}", n * o * math.prod(out_size),
+                np.result_type(xp, w).itemsize)
     y = np.matmul(w.reshape(groups, o // groups, -1), cols)  # (G, O/G, N * prod Out)
     y = np.ascontiguousarray(y.reshape(o, n, *out_size).swapaxes(0, 1))  # (N, O, *Out)
     if b is not None:
