@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import tokenize
 import warnings
 from pathlib import Path
 
@@ -17,6 +18,9 @@ import numpy as np
 
 from cnnlab.errors import CnnlabError
 from cnnlab.memory import check_bytes
+
+# What numpy's .npy header parser raises on a damaged header (it tokenizes the header's Python literal).
+_HEADER_ERRORS = (ValueError, OSError, SyntaxError, TypeError, EOFError, tokenize.TokenError, RecursionError)
 
 __all__ = ["MAX_PIXELS", "read_npy", "read_picture", "check_pixel_values"]
 
@@ -40,7 +44,7 @@ def _npy_header(path: Path, f) -> tuple[tuple[int, ...], np.dtype, int]:
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
         else:
             raise ValueError(f"unsupported .npy version {version}")
-    except (ValueError, OSError, SyntaxError, TypeError, EOFError) as error:
+    except _HEADER_ERRORS as error:
         raise CnnlabError(f"{path} is not a .npy array file: {error}") from None
     return tuple(int(s) for s in shape), dtype, f.tell()
 
@@ -71,11 +75,11 @@ def read_npy(path: Path, image: bool = True) -> np.ndarray:
             check_bytes(f"{path} as float64", count, 8)  # what the callers convert it to
             f.seek(0)
             return np.load(f, allow_pickle=False)
+    except CnnlabError:
+        raise
     except OSError as error:
         raise CnnlabError(f"cannot read {path}: {error.strerror or error}") from None
-    except ValueError as error:
-        if isinstance(error, CnnlabError):
-            raise
+    except _HEADER_ERRORS as error:
         raise CnnlabError(f"cannot read {path} as a .npy array: {error}") from None
 
 
