@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "filter",
     "explain",
     "experiment",
+    "serve",
 ]
 
 
