@@ -216,5 +216,5 @@ def test_filter_gallery_draws_the_lecture_kernels_on_a_photograph(capsys, tmp_pa
         assert picture.width > 1000 and picture.height > 500
     (tmp_path / "broken.png").write_bytes(b"not a picture")
     code, out, err = run(capsys, "filter", "--gallery", str(tmp_path / "broken.png"), "--out", str(tmp_path / "b.png"))
-    assert code == 2 and "cannot read image" in err and err.count("\n") == 1
+    assert code == 2 and "cannot decode" in err and err.count("\n") == 1
     assert not (tmp_path / "b.png").exists()
