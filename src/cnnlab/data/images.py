@@ -1,4 +1,4 @@
-"""Single images from files (PNG, JPEG, NPY), converted to a model's channels and size, as uint8."""
+"""Single images from files (PNG, JPEG, BMP, NPY), converted to a model's channels and size, as uint8."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import torch.nn.functional as F
 
 from cnnlab.errors import CnnlabError
 
-__all__ = ["load_image"]
+__all__ = ["load_image", "read_image_file", "resize_image", "to_channels", "IMAGE_SUFFIXES"]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".npy")
 
 
 def _from_npy(path: Path) -> torch.Tensor:
@@ -24,6 +26,8 @@ def _from_npy(path: Path) -> torch.Tensor:
         array = array.transpose(2, 0, 1)  # (H, W, C) -> (C, H, W)
     if array.ndim != 3:
         raise CnnlabError(f"{path} holds an array of shape {array.shape}; expected (H, W), (C, H, W) or (H, W, C)")
+    if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
+        raise CnnlabError(f"{path} holds {array.dtype} values; expected numbers (uint8 0..255 or floats)")
     if array.dtype != np.uint8:
         array = array.astype(np.float64)
         if np.nanmax(array) <= 1.0:  # floats in [0, 1] are intensities; anything else is taken as 0..255
@@ -32,18 +36,50 @@ def _from_npy(path: Path) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(array))
 
 
-def _from_picture(path: Path, channels: int) -> torch.Tensor:
+# PIL modes whose pixels are one grey value; everything else is read as RGB.
+_GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
+
+
+def _from_picture(path: Path, channels: int | None) -> torch.Tensor:
     try:
         from PIL import Image, UnidentifiedImageError
     except ImportError:
-        raise CnnlabError("reading PNG/JPEG needs Pillow: pip install 'cnnlab[image]'") from None
+        raise CnnlabError("reading PNG/JPEG/BMP needs Pillow: pip install 'cnnlab[image]'") from None
     try:
         with Image.open(path) as image:
+            if channels is None:  # keep what the file holds: grey stays grey, anything else becomes RGB
+                channels = 1 if image.mode in _GREY_MODES else 3
             image = image.convert("L" if channels == 1 else "RGB")
             array = np.asarray(image, dtype=np.uint8)
-    except (OSError, UnidentifiedImageError) as error:
+    except (OSError, UnidentifiedImageError, ValueError) as error:
         raise CnnlabError(f"cannot decode {path} as an image: {error}") from None
     return torch.from_numpy(array.copy()).permute(2, 0, 1) if array.ndim == 3 else torch.from_numpy(array.copy())[None]
+
+
+def read_image_file(path: str | Path, channels: int | None = None) -> torch.Tensor:
+    """uint8 (C, H, W) as stored in `path` (.npy, else a picture Pillow decodes); a picture is converted to
+    `channels` (1 grey, 3 RGB) while decoding, or keeps its own (grey -> 1, colour -> 3) when None."""
+    path = Path(path)
+    return _from_npy(path) if path.suffix.lower() == ".npy" else _from_picture(path, channels)
+
+
+def to_channels(image: torch.Tensor, channels: int) -> torch.Tensor:
+    """uint8 (C, H, W) with `channels` channels: RGB -> grey by the channel mean, grey -> RGB by repetition."""
+    if image.shape[0] == channels:
+        return image
+    if channels == 1:
+        return image[:3].float().mean(0, keepdim=True).round().to(torch.uint8)
+    if image.shape[0] == 1:
+        return image.expand(channels, -1, -1)
+    return image[:channels]
+
+
+def resize_image(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """uint8 (C, H, W) -> uint8 (C, *size), bilinear with antialiasing (unchanged when the size matches)."""
+    if tuple(image.shape[1:]) == tuple(size):
+        return image
+    resized = F.interpolate(image[None].float(), size=tuple(size), mode="bilinear", align_corners=False, antialias=True)
+    return resized[0].clamp(0, 255).round().to(torch.uint8)
 
 
 def load_image(path: str | Path, in_shape: tuple[int, int, int]) -> torch.Tensor:
@@ -52,15 +88,5 @@ def load_image(path: str | Path, in_shape: tuple[int, int, int]) -> torch.Tensor
     if not path.is_file():
         raise CnnlabError(f"no such file: {path}")
     c, h, w = in_shape
-    image = _from_npy(path) if path.suffix.lower() == ".npy" else _from_picture(path, c)
-    if image.shape[0] != c:
-        if c == 1:
-            image = image[:3].float().mean(0, keepdim=True).round().to(torch.uint8)
-        elif image.shape[0] == 1:
-            image = image.expand(c, -1, -1)
-        else:
-            image = image[:c]
-    if tuple(image.shape[1:]) != (h, w):
-        resized = F.interpolate(image[None].float(), size=(h, w), mode="bilinear", align_corners=False, antialias=True)
-        image = resized[0].clamp(0, 255).round().to(torch.uint8)
-    return image.contiguous()
+    image = to_channels(read_image_file(path, c), c)
+    return resize_image(image, (h, w)).contiguous()
