@@ -15,7 +15,7 @@ from cnnlab.data.idx import write_idx
 from cnnlab.data.own_data import forget_own_data, load_own_data, own_data_cache_dir
 from cnnlab.errors import CnnlabError, CnnlabWarning
 
-TRAIN_IMAGES = 3000  # the first MNIST training images, written out as PNG files
+TRAIN_IMAGES = 2000  # the first MNIST training images, written out as PNG files
 TEST_IMAGES = 1000  # the first MNIST test images
 
 
@@ -71,7 +71,7 @@ def test_training_on_the_png_folder_matches_the_built_in_loader(mnist_png, tmp_p
     assert main(["train", "--data", "mnist", "--data-dir", str(idx_root), "--out", str(tmp_path / "builtin"), *common]) == 0
     own_accuracy = json.loads((tmp_path / "own" / "results.json").read_text())["test"]["accuracy"]
     builtin = json.loads((tmp_path / "builtin" / "results.json").read_text())["test"]["accuracy"]
-    assert own_accuracy > 0.85 and abs(own_accuracy - builtin) <= 0.003, (own_accuracy, builtin)
+    assert own_accuracy > 0.7 and abs(own_accuracy - builtin) <= 0.003, (own_accuracy, builtin)
     confusion = (tmp_path / "own" / "confusion.csv").read_text().splitlines()
     assert confusion[0] == "true\\predicted," + ",".join(str(d) for d in range(10))
 
