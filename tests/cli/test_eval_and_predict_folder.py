@@ -51,8 +51,24 @@ def folder_run(real_data_dir, tmp_path_factory):
         Image.fromarray(data.images[i, 0].numpy()).save(unlabelled / f"{i}.png")
     run = root / "run"
     forget_own_data()
-    assert main(["train", "--data", f"folder:{root / 'images'}", "--model", "lenet5", "--epochs", "3", "--val-size", "0",
-                 "--out", str(run)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                f"folder:{root / 'images'}",
+                "--model",
+                "lenet5",
+                "--epochs",
+                "3",
+                "--val-size",
+                "0",
+                "--out",
+                str(run),
+            ]
+        )
+        == 0
+    )
     return run, unlabelled, data
 
 
@@ -76,8 +92,15 @@ def test_predict_folder_writes_a_csv(folder_run, capsys, tmp_path):
     assert main(["predict", str(run), str(unlabelled), "--top", "3", "--out", str(tmp_path / "p.csv")]) == 0
     assert "40 images classified" in capsys.readouterr().out
     rows = list(csv.DictReader((tmp_path / "p.csv").open()))
-    assert len(rows) == 40 and list(rows[0]) == ["file", "class", "probability", "class_2", "probability_2",
-                                                 "class_3", "probability_3"]
+    assert len(rows) == 40 and list(rows[0]) == [
+        "file",
+        "class",
+        "probability",
+        "class_2",
+        "probability_2",
+        "class_3",
+        "probability_3",
+    ]
     assert all(r["class"] in NAMES and 0 < float(r["probability"]) <= 1 for r in rows)
     assert all(float(r["probability"]) >= float(r["probability_2"]) >= float(r["probability_3"]) for r in rows)
     truth = {f"{i}.png": NAMES[int(data.labels[i])] for i in range(1000, 1040)}

@@ -16,14 +16,28 @@ from cnnlab.version import __version__
 def make_run(folder: Path, name: str, accuracy: float | None, optimizer="adam", epochs=3, status=None):
     run = folder / name
     run.mkdir(parents=True)
-    config = {"model": "lenet5", "data": "folder:/home/me/pets?size=32x32", "epochs": epochs, "optimizer": optimizer,
-              "lr": 0.002, "out": str(run)}
+    config = {
+        "model": "lenet5",
+        "data": "folder:/home/me/pets?size=32x32",
+        "epochs": epochs,
+        "optimizer": optimizer,
+        "lr": 0.002,
+        "out": str(run),
+    }
     (run / "config.json").write_text(json.dumps(config))
     rows = ["epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,epoch_time_s,images_per_s"]
-    rows += [f"{e},{1 / e:.3f},{0.5 + 0.1 * e:.3f},{1.2 / e:.3f},{0.45 + 0.1 * e:.3f},0.001,1.0,1000" for e in range(1, epochs + 1)]
+    rows += [
+        f"{e},{1 / e:.3f},{0.5 + 0.1 * e:.3f},{1.2 / e:.3f},{0.45 + 0.1 * e:.3f},0.001,1.0,1000"
+        for e in range(1, epochs + 1)
+    ]
     (run / "metrics.csv").write_text("\n".join(rows) + "\n")
     if accuracy is not None:
-        results = {"test": {"accuracy": accuracy, "loss": 0.1}, "epochs": epochs, "wall_time_s": 12.5, "images_per_s": 2500}
+        results = {
+            "test": {"accuracy": accuracy, "loss": 0.1},
+            "epochs": epochs,
+            "wall_time_s": 12.5,
+            "images_per_s": 2500,
+        }
         if status:
             results["status"] = status
         (run / "results.json").write_text(json.dumps(results))
@@ -52,8 +66,12 @@ def test_runs_on_500_folders_takes_under_a_second(tmp_path):
         make_run(tmp_path, f"run{i:03d}", 0.5 + i / 1000)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "cnnlab", "runs", str(tmp_path), "--sort", "accuracy"],
-                          capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "cnnlab", "runs", str(tmp_path), "--sort", "accuracy"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     seconds = time.perf_counter() - start
     assert done.returncode == 0 and done.stdout.count("\n") == 501
     print(f"cnnlab runs on 500 run folders: {seconds:.2f} s (load {os.getloadavg()[0]:.1f})")
@@ -66,7 +84,9 @@ def test_compare_shows_differences_metrics_and_one_png(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["differences"] == {"optimizer": ["adam", "sgd"]}  # `out` differs too but is not a setting
     assert [m["value"] for m in out["metrics"]] == [0.91, 0.95]
-    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out["plot"] == str(tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out["plot"] == str(
+        tmp_path / "curves.png"
+    )
     assert main(["compare", str(a), str(b)]) == 0
     text = capsys.readouterr().out
     assert "optimizer" in text and "adam" in text and "sgd" in text and "accuracy 95.00%" in text
@@ -95,9 +115,15 @@ def test_completion_script_completes_commands(tmp_path, capsys):
     script = capsys.readouterr().out
     assert "complete" in script and "cnnlab" in script
     # Ask for completions the way the shell does: argcomplete reads the line from the environment.
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"), "_ARGCOMPLETE": "1",
-           "COMP_LINE": "cnnlab tr", "COMP_POINT": "9", "_ARGCOMPLETE_IFS": "\n",
-           "_ARGCOMPLETE_STDOUT_FILENAME": str(tmp_path / "completions")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"),
+        "_ARGCOMPLETE": "1",
+        "COMP_LINE": "cnnlab tr",
+        "COMP_POINT": "9",
+        "_ARGCOMPLETE_IFS": "\n",
+        "_ARGCOMPLETE_STDOUT_FILENAME": str(tmp_path / "completions"),
+    }
     done = subprocess.run([sys.executable, "-m", "cnnlab"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "completions").read_text().split() == ["train"]

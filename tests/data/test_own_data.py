@@ -63,12 +63,18 @@ def test_training_on_the_png_folder_matches_the_built_in_loader(mnist_png, tmp_p
     own = load_own_data(f"folder:{mnist_png}")
     idx_root = tmp_path / "idx"
     (idx_root / "mnist").mkdir(parents=True)
-    for prefix, images, labels in (("train", own.train_images, own.train_labels), ("t10k", own.test_images, own.test_labels)):
+    for prefix, images, labels in (
+        ("train", own.train_images, own.train_labels),
+        ("t10k", own.test_images, own.test_labels),
+    ):
         write_idx(idx_root / "mnist" / f"{prefix}-images-idx3-ubyte", images[:, 0])
         write_idx(idx_root / "mnist" / f"{prefix}-labels-idx1-ubyte", labels.astype(np.uint8))
     common = ["--model", "lenet5", "--epochs", "2", "--val-size", "0", "--precision", "fp32", "--seed", "0", "--json"]
     assert main(["train", "--data", f"folder:{mnist_png}", "--out", str(tmp_path / "own"), *common]) == 0
-    assert main(["train", "--data", "mnist", "--data-dir", str(idx_root), "--out", str(tmp_path / "builtin"), *common]) == 0
+    assert (
+        main(["train", "--data", "mnist", "--data-dir", str(idx_root), "--out", str(tmp_path / "builtin"), *common])
+        == 0
+    )
     own_accuracy = json.loads((tmp_path / "own" / "results.json").read_text())["test"]["accuracy"]
     builtin = json.loads((tmp_path / "builtin" / "results.json").read_text())["test"]["accuracy"]
     assert own_accuracy > 0.7 and abs(own_accuracy - builtin) <= 0.003, (own_accuracy, builtin)
@@ -128,10 +134,13 @@ def test_undecodable_files_are_skipped_with_a_count_or_refused_with_strict(tmp_p
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("damage, fragment", [
-    (lambda root: (root / "bird").mkdir(), "holds no images"),
-    (lambda root: os.rename(root / "dog", root / ".dog"), "at least two class folders"),
-])
+@pytest.mark.parametrize(
+    "damage, fragment",
+    [
+        (lambda root: (root / "bird").mkdir(), "holds no images"),
+        (lambda root: os.rename(root / "dog", root / ".dog"), "at least two class folders"),
+    ],
+)
 def test_bad_folders_are_one_line_errors(tmp_path, capsys, damage, fragment):
     root = make_small_folder(tmp_path / "pets")
     damage(root)
@@ -164,25 +173,51 @@ def test_kaggle_csv_reads_the_real_images_and_trains(mnist_csv, tmp_path):
     assert len(own.train_labels) == 1200 and len(own.test_labels) == 300
     both = np.concatenate([own.train_images, own.test_images])
     assert sorted(map(bytes, both)) == sorted(map(bytes, mnist.images[:1500].numpy()))  # the same images, split
-    assert main(["train", "--data", f"csv:{path}", "--image-shape", "1x28x28", "--model", "lenet5", "--epochs", "2",
-                 "--val-size", "0", "--out", str(tmp_path / "run"), "--json"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                f"csv:{path}",
+                "--image-shape",
+                "1x28x28",
+                "--model",
+                "lenet5",
+                "--epochs",
+                "2",
+                "--val-size",
+                "0",
+                "--out",
+                str(tmp_path / "run"),
+                "--json",
+            ]
+        )
+        == 0
+    )
     results = json.loads((tmp_path / "run" / "results.json").read_text())
     assert results["test"]["accuracy"] > 0.6
     assert json.loads((tmp_path / "run" / "config.json").read_text())["data"] == f"csv:{path}?shape=1x28x28"
 
 
-@pytest.mark.parametrize("rows, shape, fragment", [
-    (["label,p0,p1,p2,p3", "1,0,0,0,0", "2,0,,0,0"], None, "could not convert cell '' to float32 at line 3, column 'p1'"),
-    (["label,p0,p1,p2,p3", "1,0,0,0,0", "2,0,x,0,0"], None, "cell 'x' to float32 at line 3, column 'p1'"),
-    (["label,p0,p1,p2,p3", "1,0,0,0,0", "2,0,0,0"], None, "line 3 has 4 cells but the header names 5 columns"),
-    (["label,p0,p1,p2,p3", "1,0,0,0,0", "2,0,0,0,0,0"], None, "line 3 has 6 cells"),
-    (["label,p0,p1,p2,p3", "1,0,0,0,0", "2,0,nan,0,0"], None, "missing or non-numeric cell at line 3, column 'p1'"),
-    (["label,p0,p1,p2,p3", "1,0,0,0,0", "2,0,0,0,0"], "1x3x3", "do not make images of --image-shape 1x3x3"),
-    (["label,p0,p1,p2", "1,0,0,0", "2,0,0,0"], None, "not a square image"),
-    (["p0,p1,p2,p3", "0,0,0,0"], None, "no `label` column"),
-    (["label,p0,p1,p2,p3", "1,0,0,0,300", "2,0,0,0,0"], None, "expected 0..255"),
-    (["label,p0,p1,p2,p3", "1,0,0,0,0", "1,0,0,0,0"], None, "at least two classes"),
-])
+@pytest.mark.parametrize(
+    "rows, shape, fragment",
+    [
+        (
+            ["label,p0,p1,p2,p3", "1,0,0,0,0", "2,0,,0,0"],
+            None,
+            "could not convert cell '' to float32 at line 3, column 'p1'",
+        ),
+        (["label,p0,p1,p2,p3", "1,0,0,0,0", "2,0,x,0,0"], None, "cell 'x' to float32 at line 3, column 'p1'"),
+        (["label,p0,p1,p2,p3", "1,0,0,0,0", "2,0,0,0"], None, "line 3 has 4 cells but the header names 5 columns"),
+        (["label,p0,p1,p2,p3", "1,0,0,0,0", "2,0,0,0,0,0"], None, "line 3 has 6 cells"),
+        (["label,p0,p1,p2,p3", "1,0,0,0,0", "2,0,nan,0,0"], None, "missing or non-numeric cell at line 3, column 'p1'"),
+        (["label,p0,p1,p2,p3", "1,0,0,0,0", "2,0,0,0,0"], "1x3x3", "do not make images of --image-shape 1x3x3"),
+        (["label,p0,p1,p2", "1,0,0,0", "2,0,0,0"], None, "not a square image"),
+        (["p0,p1,p2,p3", "0,0,0,0"], None, "no `label` column"),
+        (["label,p0,p1,p2,p3", "1,0,0,0,300", "2,0,0,0,0"], None, "expected 0..255"),
+        (["label,p0,p1,p2,p3", "1,0,0,0,0", "1,0,0,0,0"], None, "at least two classes"),
+    ],
+)
 def test_bad_csv_is_a_one_line_error(tmp_path, capsys, rows, shape, fragment):
     path = tmp_path / "bad.csv"
     path.write_text("\n".join(rows) + "\n")

@@ -22,8 +22,28 @@ onnxruntime = pytest.importorskip("onnxruntime")
 @pytest.fixture(scope="module")
 def mnist_run(real_data_dir, tmp_path_factory):
     run = tmp_path_factory.mktemp("export") / "lenet5"
-    assert main(["train", "--data", "mnist", "--data-dir", str(real_data_dir), "--model", "lenet5", "--epochs", "1",
-                 "--train-size", "2000", "--val-size", "500", "--out", str(run)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                "mnist",
+                "--data-dir",
+                str(real_data_dir),
+                "--model",
+                "lenet5",
+                "--epochs",
+                "1",
+                "--train-size",
+                "2000",
+                "--val-size",
+                "500",
+                "--out",
+                str(run),
+            ]
+        )
+        == 0
+    )
     return run
 
 
@@ -48,7 +68,9 @@ def test_onnx_file_matches_torch_on_100_real_test_images(mnist_run, real_data_di
     assert batch_dim.dim_param == "batch"  # dynamic batch axis
     pixels = load_dataset("mnist", "test", real_data_dir).images[:100].numpy()
     session = onnxruntime.InferenceSession(str(result.path), providers=["CPUExecutionProvider"])
-    assert [i.name for i in session.get_inputs()] == ["pixels"] and [o.name for o in session.get_outputs()] == ["logits"]
+    assert [i.name for i in session.get_inputs()] == ["pixels"] and [o.name for o in session.get_outputs()] == [
+        "logits"
+    ]
     got = session.run(["logits"], {"pixels": pixels.astype(np.float32)})[0]  # raw 0..255 pixels in
     expected = torch_logits(mnist_run, pixels)
     assert np.abs(got - expected).max() < 1e-4

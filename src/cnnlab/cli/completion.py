@@ -13,7 +13,9 @@ EXAMPLES = """\
 
 
 def register(subparsers) -> None:
-    p = add_command(subparsers, "completion", "Print shell code that completes cnnlab commands and flags.", EXAMPLES, run)
+    p = add_command(
+        subparsers, "completion", "Print shell code that completes cnnlab commands and flags.", EXAMPLES, run
+    )
     p.add_argument("shell", choices=("bash", "zsh"), help="the shell to complete in")
 
 

@@ -17,8 +17,13 @@ EXAMPLES = """\
 
 
 def register(subparsers) -> None:
-    p = add_command(subparsers, "eval", "Evaluate a run's checkpoint on the test split (per-class precision/recall/F1).",
-                    EXAMPLES, run)
+    p = add_command(
+        subparsers,
+        "eval",
+        "Evaluate a run's checkpoint on the test split (per-class precision/recall/F1).",
+        EXAMPLES,
+        run,
+    )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by `cnnlab train`")
     p.add_argument("--checkpoint", choices=("best", "last"), default="best", help="which weights (default best)")
     p.add_argument("--data-dir", help="data root (default: the run's, else $CNNLAB_DATA, else ~/.cache/cnnlab)")
@@ -31,11 +36,15 @@ def format_per_class(report: dict) -> list[str]:
     width = max([len("weighted avg")] + [len(r["class"]) for r in report["per_class"]])
     lines = [f"{'class':<{width}}  {'precision':>9}  {'recall':>7}  {'f1':>7}  {'support':>7}"]
     for r in report["per_class"]:
-        lines.append(f"{r['class']:<{width}}  {r['precision']:>9.4f}  {r['recall']:>7.4f}  {r['f1']:>7.4f}  {r['support']:>7}")
+        lines.append(
+            f"{r['class']:<{width}}  {r['precision']:>9.4f}  {r['recall']:>7.4f}  {r['f1']:>7.4f}  {r['support']:>7}"
+        )
     for name in ("macro", "weighted"):
         a = report["average"][name]
-        lines.append(f"{name + ' avg':<{width}}  {a['precision']:>9.4f}  {a['recall']:>7.4f}  {a['f1']:>7.4f}  "
-                     f"{report['support']:>7}")
+        lines.append(
+            f"{name + ' avg':<{width}}  {a['precision']:>9.4f}  {a['recall']:>7.4f}  {a['f1']:>7.4f}  "
+            f"{report['support']:>7}"
+        )
     return lines
 
 
@@ -53,10 +62,21 @@ def run(args) -> int:
     metrics, confusion = evaluate(model, batches, config.precision, device, len(spec.classes))
     report = per_class_report(confusion, list(spec.classes))
     if args.json:
-        print_json({"model": config.model, "data": config.data, "checkpoint": args.checkpoint, "images": len(test),
-                    "test": metrics, "per_class": report["per_class"], "average": report["average"]})
+        print_json(
+            {
+                "model": config.model,
+                "data": config.data,
+                "checkpoint": args.checkpoint,
+                "images": len(test),
+                "test": metrics,
+                "per_class": report["per_class"],
+                "average": report["average"],
+            }
+        )
     else:
-        print(f"{config.model} on {config.data} ({args.checkpoint}.safetensors): test accuracy {100 * metrics['accuracy']:.2f}%  "
-              f"loss {metrics['loss']:.4f}  ({len(test):,} images)")
+        print(
+            f"{config.model} on {config.data} ({args.checkpoint}.safetensors): "
+            f"test accuracy {100 * metrics['accuracy']:.2f}%  loss {metrics['loss']:.4f}  ({len(test):,} images)"
+        )
         print("\n".join(format_per_class(report)))
     return 0

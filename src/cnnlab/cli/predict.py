@@ -20,10 +20,16 @@ PREDICT_BATCH = 256
 
 
 def register(subparsers) -> None:
-    p = add_command(subparsers, "predict", "Classify PNG/JPEG/BMP/NPY images, or a whole folder into a CSV.", EXAMPLES, run)
+    p = add_command(
+        subparsers, "predict", "Classify PNG/JPEG/BMP/NPY images, or a whole folder into a CSV.", EXAMPLES, run
+    )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by `cnnlab train`")
-    p.add_argument("files", nargs="+", metavar="FILE",
-                   help="images (PNG, JPEG, BMP or .npy, converted to the model's channels and size), or one folder")
+    p.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="images (PNG, JPEG, BMP or .npy, converted to the model's channels and size), or one folder",
+    )
     p.add_argument("--top", type=int, default=3, help="how many classes to show (default 3)")
     p.add_argument("--out", metavar="CSV", help="for a folder: where the CSV goes (default RUN_DIR/predictions.csv)")
     p.add_argument("--checkpoint", choices=("best", "last"), default="best")
@@ -34,8 +40,13 @@ def register(subparsers) -> None:
 def _folder_images(folder: Path) -> list[Path]:
     from cnnlab.data.images import IMAGE_SUFFIXES
 
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                   and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    files = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in IMAGE_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
     if not files:
         raise CnnlabError(f"{folder} holds no images ({', '.join(IMAGE_SUFFIXES)})")
     return files
@@ -51,7 +62,7 @@ def predict_files(model, spec, files: list[Path], device, top: int):
     normalise = Normalise(spec.mean, spec.std)
     results = []
     for start in range(0, len(files), PREDICT_BATCH):
-        chunk = files[start:start + PREDICT_BATCH]
+        chunk = files[start : start + PREDICT_BATCH]
         images = torch.stack([load_image(f, spec.in_shape) for f in chunk]).to(device)
         with torch.no_grad():
             probs = torch.softmax(model(normalise(images)).float(), dim=1).cpu()
@@ -69,7 +80,9 @@ def _write_csv(path: Path, folder: Path, results, top: int) -> None:
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["file", "class", "probability"] + [f"{k}_{i}" for i in range(2, top + 1) for k in ("class", "probability")])
+    writer.writerow(
+        ["file", "class", "probability"] + [f"{k}_{i}" for i in range(2, top + 1) for k in ("class", "probability")]
+    )
     for file, ranked in results:
         writer.writerow([file.relative_to(folder).as_posix()] + [x for name, p in ranked for x in (name, f"{p:.6f}")])
     atomic_write_text(path, buffer.getvalue())
@@ -95,8 +108,10 @@ def run(args) -> int:
         else:
             print(f"{len(results):,} images classified -> {out}")
         return 0
-    predictions = [{"file": str(path), "top": [{"class": c, "probability": round(p, 6)} for c, p in ranked]}
-                   for path, ranked in results]
+    predictions = [
+        {"file": str(path), "top": [{"class": c, "probability": round(p, 6)} for c, p in ranked]}
+        for path, ranked in results
+    ]
     if args.json:
         print_json({"model": config.model, "data": config.data, "predictions": predictions})
     else:

@@ -9,8 +9,8 @@ from cnnlab.errors import CnnlabError
 
 RUNS_EXAMPLES = """\
   cnnlab runs
-      name                              data             model     epochs  test            wall     img/s  date              status
-      mnist-lenet5-20261202-101500      mnist            lenet5         6  accuracy 99.32%  14.0 s  26,802  2026-12-02 10:15  finished
+      name                          data   model   epochs  test             wall    img/s  date              status
+      mnist-lenet5-20261202-101500  mnist  lenet5       6  accuracy 99.32%  14.0 s  26,802  2026-12-02 10:15  finished
   cnnlab runs runs/sweep --sort accuracy
   cnnlab runs --json
 """
@@ -29,16 +29,26 @@ COMPARE_EXAMPLES = """\
 def register(subparsers) -> None:
     from cnnlab.runs.table import SORT_KEYS
 
-    p = add_command(subparsers, "runs", "List the run folders under runs/ (or DIR) with their results.", RUNS_EXAMPLES,
-                    run_runs)
+    p = add_command(
+        subparsers, "runs", "List the run folders under runs/ (or DIR) with their results.", RUNS_EXAMPLES, run_runs
+    )
     p.add_argument("dir", nargs="?", default="runs", metavar="DIR", help="folder holding run folders (default runs)")
-    p.add_argument("--sort", choices=sorted(SORT_KEYS), default="date", help="order of the rows (default date, newest first)")
+    p.add_argument(
+        "--sort", choices=sorted(SORT_KEYS), default="date", help="order of the rows (default date, newest first)"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
-    p = add_command(subparsers, "compare", "Compare runs: settings that differ, metrics side by side, curves overlaid.",
-                    COMPARE_EXAMPLES, run_compare)
+    p = add_command(
+        subparsers,
+        "compare",
+        "Compare runs: settings that differ, metrics side by side, curves overlaid.",
+        COMPARE_EXAMPLES,
+        run_compare,
+    )
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="two or more folders written by `cnnlab train`")
-    p.add_argument("--out", metavar="PNG", help="the overlaid learning curves (default compare.png beside the first run)")
+    p.add_argument(
+        "--out", metavar="PNG", help="the overlaid learning curves (default compare.png beside the first run)"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -53,13 +63,27 @@ def _test_cell(row: dict) -> str:
 def _cells(row: dict) -> list[str]:
     wall = f"{row['wall_time_s']:.1f} s" if isinstance(row["wall_time_s"], (int, float)) else "-"
     speed = f"{row['images_per_s']:,.0f}" if isinstance(row["images_per_s"], (int, float)) else "-"
-    return [row["name"], row["data"], row["model"], str(row["epochs"]), _test_cell(row), wall, speed, row["date"], row["status"]]
+    return [
+        row["name"],
+        row["data"],
+        row["model"],
+        str(row["epochs"]),
+        _test_cell(row),
+        wall,
+        speed,
+        row["date"],
+        row["status"],
+    ]
 
 
 def _print_table(header: list[str], lines: list[list[str]], right: set[int]) -> None:
     widths = [max(len(x) for x in column) for column in zip(header, *lines)]
     for line in [header, *lines]:
-        print("  ".join(cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(line, widths))).rstrip())
+        print(
+            "  ".join(
+                cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(line, widths))
+            ).rstrip()
+        )
 
 
 def run_runs(args) -> int:
@@ -103,14 +127,27 @@ def run_compare(args) -> int:
     names = comparison["runs"]
     if comparison["differences"]:
         print("settings that differ:")
-        _print_table(["  setting", *names], [[f"  {k}", *map(_show, v)] for k, v in comparison["differences"].items()], set())
+        _print_table(
+            ["  setting", *names], [[f"  {k}", *map(_show, v)] for k, v in comparison["differences"].items()], set()
+        )
     else:
         print("the runs have the same settings")
     print("\nresults:")
     rows = [read_row for read_row in comparison["metrics"]]
-    fields = [("data", "data"), ("model", "model"), ("epochs", "epochs"), ("test", None), ("wall time (s)", "wall_time_s"),
-              ("images/s", "images_per_s"), ("status", "status")]
+    fields = [
+        ("data", "data"),
+        ("model", "model"),
+        ("epochs", "epochs"),
+        ("test", None),
+        ("wall time (s)", "wall_time_s"),
+        ("images/s", "images_per_s"),
+        ("status", "status"),
+    ]
     lines = [[f"  {label}", *[_test_cell(r) if key is None else _show(r[key]) for r in rows]] for label, key in fields]
     _print_table(["", *names], lines, set())
-    print(f"\nlearning curves overlaid: {plotted}" if plotted else "\nno curves plotted (no metrics.csv, or matplotlib missing)")
+    print(
+        f"\nlearning curves overlaid: {plotted}"
+        if plotted
+        else "\nno curves plotted (no metrics.csv, or matplotlib missing)"
+    )
     return 0

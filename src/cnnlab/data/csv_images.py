@@ -36,14 +36,20 @@ def _header(path: Path) -> list[str]:
 def _shape_for(path: Path, pixels: int, image_shape: tuple[int, ...] | None) -> tuple[int, int, int]:
     if image_shape is not None:
         if len(image_shape) != 3:
-            raise CnnlabError(f"--image-shape {'x'.join(map(str, image_shape))}: give channels x height x width, e.g. 1x28x28")
+            raise CnnlabError(
+                f"--image-shape {'x'.join(map(str, image_shape))}: give channels x height x width, e.g. 1x28x28"
+            )
         if math.prod(image_shape) != pixels:
-            raise CnnlabError(f"csv:{path}: {pixels} pixel columns do not make images of --image-shape "
-                              f"{'x'.join(map(str, image_shape))} ({math.prod(image_shape)} pixels); give the shape the table holds")
+            raise CnnlabError(
+                f"csv:{path}: {pixels} pixel columns do not make images of --image-shape "
+                f"{'x'.join(map(str, image_shape))} ({math.prod(image_shape)} pixels); give the shape the table holds"
+            )
         return tuple(image_shape)
     side = math.isqrt(pixels)
     if side * side != pixels:
-        raise CnnlabError(f"csv:{path}: {pixels} pixel columns are not a square image; give --image-shape CxHxW, e.g. 3x32x32")
+        raise CnnlabError(
+            f"csv:{path}: {pixels} pixel columns are not a square image; give --image-shape CxHxW, e.g. 3x32x32"
+        )
     return (1, side, side)
 
 
@@ -53,8 +59,10 @@ def _check_row_lengths(path: Path, columns: int) -> None:
         for line_number, line in enumerate(f, start=2):
             cells = line.count(",") + 1
             if line.strip() and cells != columns:
-                raise CnnlabError(f"csv:{path}: line {line_number} has {cells} cells but the header names {columns} columns; "
-                                  "every row needs a label and every pixel")
+                raise CnnlabError(
+                    f"csv:{path}: line {line_number} has {cells} cells but the header names {columns} columns; "
+                    "every row needs a label and every pixel"
+                )
 
 
 def _numpy_message(error: ValueError, header: list[str]) -> str:
@@ -77,8 +85,10 @@ def read_image_csv(path: str | Path, image_shape: tuple[int, ...] | None = None)
     header = _header(path)
     lowered = [name.lower() for name in header]
     if "label" not in lowered:
-        raise CnnlabError(f"csv:{path}: no `label` column in the header ({', '.join(header[:4])}, ...); "
-                          "the first line must name the columns, one of them `label`")
+        raise CnnlabError(
+            f"csv:{path}: no `label` column in the header ({', '.join(header[:4])}, ...); "
+            "the first line must name the columns, one of them `label`"
+        )
     label_column = lowered.index("label")
     pixel_columns = [i for i in range(len(header)) if i != label_column]
     shape = _shape_for(path, len(pixel_columns), image_shape)
@@ -107,7 +117,9 @@ def read_image_csv(path: str | Path, image_shape: tuple[int, ...] | None = None)
     except ValueError:
         pass  # word labels keep their alphabetical order
     if len(distinct) < 2:
-        raise CnnlabError(f"csv:{path}: every row has the label {distinct[0]!r}; a classifier needs at least two classes")
+        raise CnnlabError(
+            f"csv:{path}: every row has the label {distinct[0]!r}; a classifier needs at least two classes"
+        )
     index = {name: i for i, name in enumerate(distinct)}
     labels = np.array([index[n] for n in names.tolist()], dtype=np.int64)
     images = np.rint(pixels).astype(np.uint8).reshape(len(pixels), *shape)

@@ -77,13 +77,17 @@ def list_image_folder(root: str | Path) -> FolderListing:
     if has_splits:
         extra = sorted(set(_visible_dirs(root / "test")) - set(classes))
         if extra:
-            raise CnnlabError(f"folder:{root}: test/ has class folders that train/ lacks ({', '.join(extra[:5])}); "
-                              "every test class must also be in train/")
+            raise CnnlabError(
+                f"folder:{root}: test/ has class folders that train/ lacks ({', '.join(extra[:5])}); "
+                "every test class must also be in train/"
+            )
     where = f"{root}/train" if has_splits else str(root)
     if len(classes) < 2:
         found = f"only {classes[0]!r}" if classes else "none"
-        raise CnnlabError(f"folder:{root}: a classifier needs at least two class folders in {where} ({found}); "
-                          "put each class's images in its own sub-folder, e.g. cats/ and dogs/")
+        raise CnnlabError(
+            f"folder:{root}: a classifier needs at least two class folders in {where} ({found}); "
+            "put each class's images in its own sub-folder, e.g. cats/ and dogs/"
+        )
     files = []
     for folder, is_test in split_dirs:
         for label, name in enumerate(classes):
@@ -92,8 +96,10 @@ def list_image_folder(root: str | Path) -> FolderListing:
                 continue
             found = _image_files(class_dir)
             if not found:
-                raise CnnlabError(f"folder:{root}: class folder {class_dir} holds no images ({', '.join(IMAGE_SUFFIXES)}); "
-                                  "add images or remove the folder")
+                raise CnnlabError(
+                    f"folder:{root}: class folder {class_dir} holds no images ({', '.join(IMAGE_SUFFIXES)}); "
+                    "add images or remove the folder"
+                )
             files += [(path, label, is_test, size, mtime) for path, size, mtime in found]
     return FolderListing(root, classes, files, has_splits)
 
@@ -108,14 +114,18 @@ def _decode(path: str) -> torch.Tensor | str:
     return image[:3]
 
 
-def read_image_folder(listing: FolderListing, image_size: tuple[int, int] | None = None, strict: bool = False) -> FolderImages:
+def read_image_folder(
+    listing: FolderListing, image_size: tuple[int, int] | None = None, strict: bool = False
+) -> FolderImages:
     """Decode every listed file. Undecodable files are skipped (and listed), or refused when `strict`."""
     with ThreadPoolExecutor(DECODE_THREADS) as pool:
         decoded = list(pool.map(_decode, [f[0] for f in listing.files], chunksize=256))
     problems = [(f[0], d) for f, d in zip(listing.files, decoded) if isinstance(d, str)]
     if problems and strict:
         shown = "; ".join(message for _, message in problems[:3])
-        raise CnnlabError(f"folder:{listing.root}: {len(problems)} file(s) cannot be read as images (--strict): {shown}")
+        raise CnnlabError(
+            f"folder:{listing.root}: {len(problems)} file(s) cannot be read as images (--strict): {shown}"
+        )
     kept = [(f, d) for f, d in zip(listing.files, decoded) if not isinstance(d, str)]
     if not kept:
         raise CnnlabError(f"folder:{listing.root}: none of the {len(listing.files)} files could be decoded as images")

@@ -25,8 +25,18 @@ import numpy as np
 
 from cnnlab.errors import CnnlabError, CnnlabWarning
 
-__all__ = ["OwnData", "OwnDataRequest", "is_own_data", "parse_own_data", "own_data_name", "own_data_label", "load_own_data",
-           "own_data_cache_dir", "forget_own_data", "TEST_FRACTION"]
+__all__ = [
+    "OwnData",
+    "OwnDataRequest",
+    "is_own_data",
+    "parse_own_data",
+    "own_data_name",
+    "own_data_label",
+    "load_own_data",
+    "own_data_cache_dir",
+    "forget_own_data",
+    "TEST_FRACTION",
+]
 
 KINDS = ("folder", "csv")
 TEST_FRACTION = 0.2  # held out as the test split when the data has no test part of its own
@@ -83,10 +93,13 @@ def parse_own_data(name: str) -> OwnDataRequest:
     unknown = sorted(set(options) - allowed)
     if unknown:
         flags = {"size": "--image-size", "strict": "--strict", "shape": "--image-shape"}
-        raise CnnlabError(f"{kind}: data does not take {flags.get(unknown[0], unknown[0])}; "
-                          f"it takes {', '.join(flags[a] for a in sorted(allowed))}")
+        raise CnnlabError(
+            f"{kind}: data does not take {flags.get(unknown[0], unknown[0])}; "
+            f"it takes {', '.join(flags[a] for a in sorted(allowed))}"
+        )
     return OwnDataRequest(
-        kind, Path(path).expanduser().absolute(),
+        kind,
+        Path(path).expanduser().absolute(),
         _parse_size(options["size"], 2, "--image-size") if options.get("size") else None,
         _parse_size(options["shape"], 3, "--image-shape") if options.get("shape") else None,
         "strict" in options,
@@ -116,6 +129,7 @@ def own_data_cache_dir() -> Path:
 
 
 # --- decoding, with the cache ---------------------------------------------------------------------
+
 
 def _cache_key(request: OwnDataRequest, signature) -> str:
     blob = json.dumps([CACHE_FORMAT, own_data_name(request), signature], sort_keys=True).encode()
@@ -156,7 +170,9 @@ def _decode(request: OwnDataRequest) -> dict:
         signature = listing.signature()
     else:
         if not request.path.is_file():
-            raise CnnlabError(f"csv:{request.path}: no such file; give a CSV table with a `label` column and one column per pixel")
+            raise CnnlabError(
+                f"csv:{request.path}: no such file; give a CSV table with a `label` column and one column per pixel"
+            )
         st = request.path.stat()
         signature = [st.st_size, st.st_mtime_ns]
     cache = own_data_cache_dir() / f"{request.kind}-{_cache_key(request, signature)}.npz"
@@ -165,16 +181,26 @@ def _decode(request: OwnDataRequest) -> dict:
         return stored
     if request.kind == "folder":
         decoded = read_image_folder(listing, request.image_size, request.strict)
-        arrays = dict(images=decoded.images, labels=decoded.labels, classes=np.array(decoded.classes),
-                      skipped=np.array(decoded.skipped, dtype=str), resized=np.array(decoded.resized))
+        arrays = dict(
+            images=decoded.images,
+            labels=decoded.labels,
+            classes=np.array(decoded.classes),
+            skipped=np.array(decoded.skipped, dtype=str),
+            resized=np.array(decoded.resized),
+        )
         if decoded.is_test is not None:
             arrays["is_test"] = decoded.is_test
     else:
         from cnnlab.data.csv_images import read_image_csv
 
         images, labels, classes = read_image_csv(request.path, request.image_shape)
-        arrays = dict(images=images, labels=labels, classes=np.array(classes), skipped=np.array([], dtype=str),
-                      resized=np.array(0))
+        arrays = dict(
+            images=images,
+            labels=labels,
+            classes=np.array(classes),
+            skipped=np.array([], dtype=str),
+            resized=np.array(0),
+        )
     _write_cache(cache, arrays)
     return arrays
 
@@ -184,7 +210,7 @@ def channel_statistics(images: np.ndarray) -> tuple[tuple[float, ...], tuple[flo
     counts = np.zeros(images.shape[1])
     sums, squares = np.zeros(images.shape[1]), np.zeros(images.shape[1])
     for start in range(0, len(images), 4096):  # float64 in chunks: exact sums without a float copy of everything
-        chunk = images[start:start + 4096].astype(np.float64) / 255
+        chunk = images[start : start + 4096].astype(np.float64) / 255
         counts += chunk[:, 0].size
         sums += chunk.sum(axis=(0, 2, 3))
         squares += (chunk**2).sum(axis=(0, 2, 3))
@@ -238,15 +264,31 @@ def load_own_data(name: str) -> OwnData:
     resized = int(arrays["resized"])
     if skipped:
         shown = ", ".join(skipped[:3]) + (", ..." if len(skipped) > 3 else "")
-        warnings.warn(f"{len(skipped)} file(s) could not be decoded and were skipped ({shown}); --strict refuses them",
-                      CnnlabWarning, stacklevel=2)
+        warnings.warn(
+            f"{len(skipped)} file(s) could not be decoded and were skipped ({shown}); --strict refuses them",
+            CnnlabWarning,
+            stacklevel=2,
+        )
     if resized:
         size = "x".join(map(str, images.shape[2:]))
-        warnings.warn(f"{resized} of {len(labels)} images were resized to {size}"
-                      f"{'' if request.image_size else ' (the most common size; --image-size chooses another)'}",
-                      CnnlabWarning, stacklevel=2)
-    data = OwnData(own_data_name(request), train_images, labels[~is_test], images[is_test], labels[is_test], classes,
-                   mean, std, skipped, resized)
+        warnings.warn(
+            f"{resized} of {len(labels)} images were resized to {size}"
+            f"{'' if request.image_size else ' (the most common size; --image-size chooses another)'}",
+            CnnlabWarning,
+            stacklevel=2,
+        )
+    data = OwnData(
+        own_data_name(request),
+        train_images,
+        labels[~is_test],
+        images[is_test],
+        labels[is_test],
+        classes,
+        mean,
+        std,
+        skipped,
+        resized,
+    )
     _LOADED.clear()  # keep one dataset in memory, like a run needs
     _LOADED[key] = data
     return data

@@ -42,8 +42,13 @@ def _metadata(config, spec, in_shape) -> dict:
     from cnnlab.version import __version__
 
     return {
-        "model": config.model, "data": config.data, "classes": list(spec.classes), "input_shape": list(in_shape),
-        "input": "raw pixels, float32 0..255, N x C x H x W", "mean": list(spec.mean), "std": list(spec.std),
+        "model": config.model,
+        "data": config.data,
+        "classes": list(spec.classes),
+        "input_shape": list(in_shape),
+        "input": "raw pixels, float32 0..255, N x C x H x W",
+        "mean": list(spec.mean),
+        "std": list(spec.std),
         "cnnlab_version": __version__,
     }
 
@@ -64,9 +69,16 @@ def export_onnx(model: RawPixelModel, example: torch.Tensor, metadata: dict, pat
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript-based exporter announces its deprecation on every call
         # dynamo=False: the TorchScript-based exporter takes about 1 s for LeNet-5; the dynamo one took 40 s here.
-        torch.onnx.export(model, (example,), buffer, input_names=["pixels"], output_names=["logits"],
-                          dynamic_axes={"pixels": {0: "batch"}, "logits": {0: "batch"}}, opset_version=OPSET,
-                          dynamo=False)
+        torch.onnx.export(
+            model,
+            (example,),
+            buffer,
+            input_names=["pixels"],
+            output_names=["logits"],
+            dynamic_axes={"pixels": {0: "batch"}, "logits": {0: "batch"}},
+            opset_version=OPSET,
+            dynamo=False,
+        )
     proto = onnx.load_from_string(buffer.getvalue())
     for key, value in metadata.items():
         entry = proto.metadata_props.add()
@@ -110,8 +122,14 @@ def _check_pixels(config, spec, data_dir) -> np.ndarray:
     return test.images[:CHECK_IMAGES].float().numpy()
 
 
-def export_run(run_dir: str | Path, format: str = "onnx", out: str | Path | None = None, checkpoint: str = "best",
-               check: bool = True, data_dir: str | None = None) -> ExportResult:
+def export_run(
+    run_dir: str | Path,
+    format: str = "onnx",
+    out: str | Path | None = None,
+    checkpoint: str = "best",
+    check: bool = True,
+    data_dir: str | None = None,
+) -> ExportResult:
     """Write the run's model as `format` (raw pixels in, logits out) and compare it with torch on test images."""
     from cnnlab.data import dataset_spec
     from cnnlab.train import load_run_model
