@@ -40,6 +40,7 @@ _FIELDS = [
     "momentum", "label_smoothing", "translate", "hflip", "val_size", "train_size", "early_stop", "precision",
     "device", "channels_last", "seed", "out", "data_dir", "engine",
     "compile", "test_every_epoch", "alternating_flip", "lookahead", "lookahead_every", "ema", "tta", "distributed", "sync_bn",
+    "tensorboard",
 ]
 _RESUMABLE = {"epochs", "device", "data_dir"}
 
@@ -86,6 +87,8 @@ def register(subparsers) -> None:
     p.add_argument("--tta", type=int, choices=(0, 1, 2), help="test-time augmentation: 0 none, 1 mirror, 2 mirror + 1-pixel shifts (default 0)")
     p.add_argument("--distributed", action=argparse.BooleanOptionalAction, help="DistributedDataParallel over the processes torchrun started")
     p.add_argument("--sync-bn", action=argparse.BooleanOptionalAction, help="with --distributed: SyncBatchNorm (statistics over the global batch)")
+    p.add_argument("--tensorboard", action=argparse.BooleanOptionalAction,
+                   help="log scalars, first-layer filters and hyperparameters to RUN_DIR/tb/ (tensorboard --logdir runs)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     p.add_argument("--json", action="store_true", help="print results.json to stdout (progress goes to stderr)")
