@@ -127,3 +127,15 @@ def test_completion_script_completes_commands(tmp_path, capsys):
     done = subprocess.run([sys.executable, "-m", "cnnlab"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "completions").read_text().split() == ["train"]
+
+
+def test_a_diverged_run_is_listed_as_diverged(tmp_path, capsys):
+    from cnnlab.errors import CnnlabError
+    from cnnlab.train import TrainConfig, train
+
+    config = TrainConfig(data="synthetic-mnist", model="lenet5", epochs=2, train_size=256, val_size=128, batch_size=64,
+                         optimizer="sgd", lr=1e12, precision="fp32", out=str(tmp_path / "runs" / "boom"))
+    with pytest.raises(CnnlabError, match="training diverged"):
+        train(config, log=lambda line: None, progress=False)
+    assert main(["runs", str(tmp_path / "runs"), "--json"]) == 0
+    assert [r["status"] for r in json.loads(capsys.readouterr().out)["runs"]] == ["diverged"]

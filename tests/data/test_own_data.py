@@ -119,7 +119,8 @@ def test_seeded_split_mixed_sizes_and_colour(tmp_path):
 
 def test_image_size_option_resizes_everything(tmp_path):
     root = make_small_folder(tmp_path / "pets")
-    assert dataset_spec(f"folder:{root}?size=16x12").in_shape == (1, 16, 12)
+    with pytest.warns(CnnlabWarning, match="12 of 12 images were resized to 16x12"):
+        assert dataset_spec(f"folder:{root}?size=16x12").in_shape == (1, 16, 12)
 
 
 def test_undecodable_files_are_skipped_with_a_count_or_refused_with_strict(tmp_path, capsys):

@@ -7,6 +7,7 @@ any colour -> 3) and the size is the most common one unless given; other sizes a
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -34,9 +35,13 @@ class FolderListing:
     files: list[tuple[str, int, bool, int, int]]
     has_splits: bool
 
-    def signature(self) -> list:
-        """What the decoded images depend on: every file's relative path, size and modification time."""
-        return [(os.path.relpath(path, self.root), size, mtime) for path, _, _, size, mtime in self.files]
+    def signature(self) -> str:
+        """A digest of what the decoded images depend on: every file's relative path, size and modification time."""
+        digest = hashlib.sha256()
+        start = len(str(self.root)) + 1
+        for path, label, is_test, size, mtime in self.files:
+            digest.update(f"{path[start:]}\0{label}\0{is_test:d}\0{size}\0{mtime}\n".encode())
+        return digest.hexdigest()
 
 
 @dataclass
@@ -53,15 +58,19 @@ def _visible_dirs(folder: Path) -> list[str]:
     return sorted(e.name for e in os.scandir(folder) if e.is_dir() and not e.name.startswith("."))
 
 
-def _image_files(class_dir: Path) -> list[tuple[str, int, int]]:
-    found = []
-    for dirpath, dirnames, filenames in os.walk(class_dir):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if not name.startswith(".") and name.lower().endswith(IMAGE_SUFFIXES):
-                path = os.path.join(dirpath, name)
-                st = os.stat(path)
-                found.append((path, st.st_size, st.st_mtime_ns))
+def _image_files(class_dir: str) -> list[tuple[str, int, int]]:
+    """(path, size, mtime_ns) of every image file under `class_dir`, in sorted order, sub-folders included."""
+    found, subfolders = [], []
+    for entry in sorted(os.scandir(class_dir), key=lambda e: e.name):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            subfolders.append(entry.path)
+        elif entry.name.lower().endswith(IMAGE_SUFFIXES):
+            st = entry.stat()
+            found.append((entry.path, st.st_size, st.st_mtime_ns))
+    for folder in subfolders:
+        found += _image_files(folder)
     return found
 
 
@@ -94,7 +103,7 @@ def list_image_folder(root: str | Path) -> FolderListing:
             class_dir = folder / name
             if is_test and not class_dir.is_dir():
                 continue
-            found = _image_files(class_dir)
+            found = _image_files(str(class_dir))
             if not found:
                 raise CnnlabError(
                     f"folder:{root}: class folder {class_dir} holds no images ({', '.join(IMAGE_SUFFIXES)}); "

@@ -400,7 +400,10 @@ def _diverged(loss: float, where: str, epoch: int, config: TrainConfig) -> Cnnla
     advice = f"lower --lr (now {config.lr})" + (" or use --precision fp32" if config.precision != "fp32" else "")
     kept = (f"the last good checkpoint (epoch {epoch - 1}) is kept in {config.out}" if epoch > 1
             else "no epoch had finished, so no checkpoint was written")
-    return CnnlabError(f"the loss became {loss} {where}: training diverged; {advice}; {kept}")
+    message = f"the loss became {loss} {where}: training diverged; {advice}; {kept}"
+    if config.out and Path(config.out, "config.json").is_file():  # `cnnlab runs` lists the run as diverged
+        write_json(Path(config.out) / "status.json", {"status": "diverged", "epoch": epoch, "message": message})
+    return CnnlabError(message)
 
 
 def _write_confusion(run_dir: Path, confusion: torch.Tensor, classes: list[str]) -> None:
