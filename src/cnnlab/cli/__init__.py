@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "filter",
     "explain",
     "experiment",
+    "serve",
     "export",
     "runs",  # runs, compare
     "completion",

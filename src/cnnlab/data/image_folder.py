@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cnnlab.data.images import IMAGE_SUFFIXES, read_image_file, resize_image, to_channels
+from cnnlab.data.images import IMAGE_SUFFIXES, fit_to_shape, read_image_file
 from cnnlab.errors import CnnlabError
 
 __all__ = ["FolderImages", "FolderListing", "list_image_folder", "read_image_folder"]
@@ -144,7 +144,7 @@ def read_image_folder(
     resized = sum(n for s, n in sizes.items() if s != size)
     images = np.empty((len(kept), channels, *size), dtype=np.uint8)
     for i, (_, image) in enumerate(kept):
-        images[i] = resize_image(to_channels(image, channels), size).numpy()
+        images[i] = fit_to_shape(image, (channels, *size)).numpy()
     labels = np.array([f[1] for f, _ in kept], dtype=np.int64)
     is_test = np.array([f[2] for f, _ in kept], dtype=bool) if listing.has_splits else None
     if is_test is not None and (is_test.all() or not is_test.any()):

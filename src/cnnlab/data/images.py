@@ -1,7 +1,9 @@
-"""Single images from files (PNG, JPEG, BMP, NPY), converted to a model's channels and size, as uint8."""
+"""Single images from files, bytes or arrays (PNG, JPEG, NPY, nested lists), converted to a model's channels
+and size, as uint8 (C, H, W)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +12,39 @@ import torch.nn.functional as F
 
 from cnnlab.errors import CnnlabError
 
-__all__ = ["load_image", "read_image_file", "resize_image", "to_channels", "IMAGE_SUFFIXES"]
+__all__ = ["load_image", "decode_image", "image_from_array", "fit_to_shape", "read_image_file", "MAX_IMAGE_SIDE",
+           "IMAGE_SUFFIXES"]
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".npy")
+MAX_IMAGE_SIDE = 4096  # larger pictures are refused from their header, before any pixel is decoded
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".npy")  # the files an image folder is read from
+# PIL modes whose pixels are one grey value; a picture in any other mode is read as RGB.
+_GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
+
+
+def image_from_array(array, source: str = "the array") -> torch.Tensor:
+    """(H, W), (C, H, W) or (H, W, C) numbers -> uint8 (C, H, W). uint8 stays as it is; floats whose maximum
+    is <= 1 are intensities in [0, 1]; anything else is taken as 0..255 and clipped."""
+    try:
+        array = np.asarray(array)
+    except ValueError as error:  # ragged nested lists
+        raise CnnlabError(f"{source} is not a rectangular array of numbers: {error}") from None
+    if array.dtype != np.uint8 and not (np.issubdtype(array.dtype, np.number) and not np.iscomplexobj(array)):
+        raise CnnlabError(f"{source} holds {array.dtype} values; give numbers (0..255, or floats in 0..1)")
+    if array.ndim == 2:
+        array = array[None]
+    elif array.ndim == 3 and array.shape[-1] in (1, 3, 4) and array.shape[0] not in (1, 3, 4):
+        array = array.transpose(2, 0, 1)  # (H, W, C) -> (C, H, W)
+    if array.ndim != 3 or 0 in array.shape:
+        raise CnnlabError(f"{source} has shape {array.shape}; expected (H, W), (C, H, W) or (H, W, C)")
+    if array.shape[1] > MAX_IMAGE_SIDE or array.shape[2] > MAX_IMAGE_SIDE:
+        raise CnnlabError(f"{source} is {array.shape[2]}x{array.shape[1]} pixels; at most "
+                          f"{MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE} is accepted")
+    if array.dtype != np.uint8:
+        array = array.astype(np.float64)
+        if np.nanmax(array) <= 1.0:
+            array = array * 255
+        array = np.clip(np.nan_to_num(array), 0, 255).round().astype(np.uint8)
+    return torch.from_numpy(np.ascontiguousarray(array))
 
 
 def _from_npy(path: Path) -> torch.Tensor:
@@ -20,66 +52,49 @@ def _from_npy(path: Path) -> torch.Tensor:
         array = np.load(path, allow_pickle=False)  # never unpickle objects from a user's file
     except (OSError, ValueError) as error:
         raise CnnlabError(f"cannot read {path} as a .npy array: {error}") from None
-    if array.ndim == 2:
-        array = array[None]
-    elif array.ndim == 3 and array.shape[-1] in (1, 3, 4) and array.shape[0] not in (1, 3, 4):
-        array = array.transpose(2, 0, 1)  # (H, W, C) -> (C, H, W)
-    if array.ndim != 3:
-        raise CnnlabError(f"{path} holds an array of shape {array.shape}; expected (H, W), (C, H, W) or (H, W, C)")
-    if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
-        raise CnnlabError(f"{path} holds {array.dtype} values; expected numbers (uint8 0..255 or floats)")
-    if array.dtype != np.uint8:
-        array = array.astype(np.float64)
-        if np.nanmax(array) <= 1.0:  # floats in [0, 1] are intensities; anything else is taken as 0..255
-            array = array * 255
-        array = np.clip(np.nan_to_num(array), 0, 255).round().astype(np.uint8)
-    return torch.from_numpy(np.ascontiguousarray(array))
+    return image_from_array(array, str(path))
 
 
-# PIL modes whose pixels are one grey value; everything else is read as RGB.
-_GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
-
-
-def _from_picture(path: Path, channels: int | None) -> torch.Tensor:
+def decode_image(data: bytes | Path, channels: int | None, source: str = "the image",
+                 max_side: int = MAX_IMAGE_SIDE, formats: tuple[str, ...] = ("PNG", "JPEG")) -> torch.Tensor:
+    """PNG or JPEG (bytes or a file; `formats` may allow more) -> uint8 (channels, H, W); channels None keeps
+    the file's own (grey -> 1, anything else -> 3). The size is read from the header and checked before the
+    pixels are decoded, so a small file that claims 100000x100000 pixels costs nothing."""
     try:
         from PIL import Image, UnidentifiedImageError
     except ImportError:
-        raise CnnlabError("reading PNG/JPEG/BMP needs Pillow: pip install 'cnnlab[image]'") from None
+        raise CnnlabError("reading PNG/JPEG needs Pillow: pip install 'cnnlab[image]'") from None
+    stream = data if isinstance(data, Path) else io.BytesIO(data)
     try:
-        with Image.open(path) as image:
-            if channels is None:  # keep what the file holds: grey stays grey, anything else becomes RGB
+        with Image.open(stream, formats=list(formats)) as image:  # reads the header only
+            width, height = image.size
+            if width > max_side or height > max_side:
+                raise CnnlabError(f"{source} is {width}x{height} pixels; at most {max_side}x{max_side} is accepted")
+            if channels is None:
                 channels = 1 if image.mode in _GREY_MODES else 3
             image = image.convert("L" if channels == 1 else "RGB")
             array = np.asarray(image, dtype=np.uint8)
-    except (OSError, UnidentifiedImageError, ValueError) as error:
-        raise CnnlabError(f"cannot decode {path} as an image: {error}") from None
+    except Image.DecompressionBombError as error:  # Pillow's own header check, for sizes far past ours
+        raise CnnlabError(f"{source} is too large ({error}); at most {max_side}x{max_side} pixels is accepted") from None
+    except (OSError, UnidentifiedImageError, SyntaxError) as error:
+        raise CnnlabError(f"cannot decode {source} as a {' or '.join(formats)} image: {error}") from None
     return torch.from_numpy(array.copy()).permute(2, 0, 1) if array.ndim == 3 else torch.from_numpy(array.copy())[None]
 
 
-def read_image_file(path: str | Path, channels: int | None = None) -> torch.Tensor:
-    """uint8 (C, H, W) as stored in `path` (.npy, else a picture Pillow decodes); a picture is converted to
-    `channels` (1 grey, 3 RGB) while decoding, or keeps its own (grey -> 1, colour -> 3) when None."""
-    path = Path(path)
-    return _from_npy(path) if path.suffix.lower() == ".npy" else _from_picture(path, channels)
-
-
-def to_channels(image: torch.Tensor, channels: int) -> torch.Tensor:
-    """uint8 (C, H, W) with `channels` channels: RGB -> grey by the channel mean, grey -> RGB by repetition."""
-    if image.shape[0] == channels:
-        return image
-    if channels == 1:
-        return image[:3].float().mean(0, keepdim=True).round().to(torch.uint8)
-    if image.shape[0] == 1:
-        return image.expand(channels, -1, -1)
-    return image[:channels]
-
-
-def resize_image(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """uint8 (C, H, W) -> uint8 (C, *size), bilinear with antialiasing (unchanged when the size matches)."""
-    if tuple(image.shape[1:]) == tuple(size):
-        return image
-    resized = F.interpolate(image[None].float(), size=tuple(size), mode="bilinear", align_corners=False, antialias=True)
-    return resized[0].clamp(0, 255).round().to(torch.uint8)
+def fit_to_shape(image: torch.Tensor, in_shape: tuple[int, int, int]) -> torch.Tensor:
+    """uint8 (C, H, W) -> uint8 `in_shape`: grey <-> RGB, then a bilinear antialiased resize."""
+    c, h, w = in_shape
+    if image.shape[0] != c:
+        if c == 1:
+            image = image[:3].float().mean(0, keepdim=True).round().to(torch.uint8)
+        elif image.shape[0] == 1:
+            image = image.expand(c, -1, -1)
+        else:
+            image = image[:c]
+    if tuple(image.shape[1:]) != (h, w):
+        resized = F.interpolate(image[None].float(), size=(h, w), mode="bilinear", align_corners=False, antialias=True)
+        image = resized[0].clamp(0, 255).round().to(torch.uint8)
+    return image.contiguous()
 
 
 def load_image(path: str | Path, in_shape: tuple[int, int, int]) -> torch.Tensor:
@@ -87,6 +102,17 @@ def load_image(path: str | Path, in_shape: tuple[int, int, int]) -> torch.Tensor
     path = Path(path)
     if not path.is_file():
         raise CnnlabError(f"no such file: {path}")
-    c, h, w = in_shape
-    image = to_channels(read_image_file(path, c), c)
-    return resize_image(image, (h, w)).contiguous()
+    if path.suffix.lower() == ".npy":
+        image = _from_npy(path)
+    else:
+        image = decode_image(path, in_shape[0], str(path))
+    return fit_to_shape(image, in_shape)
+
+
+def read_image_file(path: str | Path, channels: int | None = None) -> torch.Tensor:
+    """uint8 (C, H, W) as stored in `path`: a .npy array, else a PNG, JPEG or BMP picture, converted to
+    `channels` while decoding or keeping its own (grey -> 1, colour -> 3) when None."""
+    path = Path(path)
+    if path.suffix.lower() == ".npy":
+        return _from_npy(path)
+    return decode_image(path, channels, str(path), formats=("PNG", "JPEG", "BMP"))
