@@ -14,6 +14,7 @@ import os
 import sys
 import warnings
 
+from cnnlab.cli.common import Parser, one_line
 from cnnlab.errors import CnnlabError, CnnlabWarning
 from cnnlab.version import __version__
 
@@ -45,7 +46,7 @@ COMMAND_ALIASES = {"correlate": "convolve", "eval": "evaluate", "compare": "runs
 def build_parser(modules: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser of every command, or only of those in `modules` (a command starts faster when the other
     commands' modules, some of which import torch, are not imported)."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="cnnlab",
         description="cnnlab: a CNN laboratory on PyTorch. Run `cnnlab COMMAND --help` for examples.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -97,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(unknown, file=sys.stderr)
         return 2
-    args = parser.parse_args(argv)
+    args, unknown_args = parser.parse_known_args(argv)
+    if unknown_args:  # reported by the command's own parser, so the line names the command and its --help
+        prog = getattr(args, "help_prog", parser.prog)
+        print(f"{prog}: error: unrecognized arguments: {' '.join(unknown_args)}; see {prog} --help", file=sys.stderr)
+        return 2
     warnings.formatwarning = _one_line_warning
     if not getattr(args, "run", None):
         parser.print_help()
@@ -105,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except CnnlabError as error:
-        print(f"cnnlab {args.command}: error: {error}", file=sys.stderr)
+        print(f"cnnlab {args.command}: error: {one_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"cnnlab {args.command}: interrupted", file=sys.stderr)

@@ -93,6 +93,8 @@ def run(args) -> int:
     from cnnlab.train.device import resolve_device
     from cnnlab.train.trainer import load_run_model
 
+    if args.top < 1:
+        raise CnnlabError(f"--top {args.top}: give how many classes to show, at least 1")
     device = resolve_device(args.device)
     model, config = load_run_model(args.run_dir, args.checkpoint, device)
     spec = dataset_spec(config.data)
