@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "evaluate",
     "predict",
     "summary",
+    "report",
     "models",
     "datasets",
     "convolve",  # convolve, correlate

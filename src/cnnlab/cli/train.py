@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from pathlib import Path
 
 from cnnlab.cli.common import add_command, print_json
@@ -92,6 +94,9 @@ def register(subparsers) -> None:
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     p.add_argument("--json", action="store_true", help="print results.json to stdout (progress goes to stderr)")
+    p.add_argument("--report", action=argparse.BooleanOptionalAction, default=True,
+                   help="write report.html at the end (default on; --no-report skips it; `cnnlab report` "
+                   "writes it later)")
     add_geo_arguments(p)
 
 
@@ -141,6 +146,21 @@ def run(args) -> int:
     config = config_from_args(args)
     log = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else (lambda line: print(line, flush=True))
     result = train(config, resume=bool(args.resume), overwrite=args.overwrite, log=log)
+    if args.report and os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 alone writes
+        write_run_report(result.run_dir, log)
     if args.json:
         print_json({**result.results, "run_dir": str(result.run_dir)})
     return 0
+
+
+def write_run_report(run_dir: Path, log) -> None:
+    """report.html of the finished run; a missing optional library skips it with a line saying what to install."""
+    from cnnlab.report import MissingExtra, write_report
+
+    started = time.perf_counter()
+    try:
+        path = write_report(run_dir)
+    except MissingExtra as missing:
+        log(f"report skipped: {missing}")
+        return
+    log(f"report -> {path}  ({time.perf_counter() - started:.1f} s)")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from cnnlab.train.checkpoint import atomic_write
 
-__all__ = ["have_matplotlib", "plot_curves", "plot_confusion", "plot_curve_overlay"]
+__all__ = ["have_matplotlib", "plot_curves", "plot_confusion", "curves_figure", "confusion_figure", "plot_curve_overlay"]
 
 
 def have_matplotlib() -> bool:
@@ -31,7 +31,14 @@ def _save(fig, path: Path) -> None:
 
 
 def plot_curves(history: list[dict], path: Path, title: str = "") -> None:
-    """Loss and accuracy per epoch, train and validation, side by side."""
+    """Loss and accuracy per epoch, train and validation, side by side, as a PNG file."""
+    fig = curves_figure(history, title)
+    _save(fig, path)
+    _figure().close(fig)
+
+
+def curves_figure(history: list[dict], title: str = ""):
+    """Loss and accuracy per epoch, train and validation, side by side (a matplotlib figure)."""
     plt = _figure()
     epochs = [row["epoch"] for row in history]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
@@ -45,11 +52,17 @@ def plot_curves(history: list[dict], path: Path, title: str = "") -> None:
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(title)
-    _save(fig, path)
-    plt.close(fig)
+    return fig
 
 
 def plot_confusion(matrix, classes: list[str], path: Path, title: str = "") -> None:
+    """The confusion matrix as a PNG file."""
+    fig = confusion_figure(matrix, classes, title)
+    _save(fig, path)
+    _figure().close(fig)
+
+
+def confusion_figure(matrix, classes: list[str], title: str = ""):
     """Counts of true class (rows) vs predicted class (columns), with the numbers written in."""
     plt = _figure()
     n = len(classes)
@@ -63,10 +76,10 @@ def plot_confusion(matrix, classes: list[str], path: Path, title: str = "") -> N
     for i in range(n):
         for j in range(n):
             value = int(matrix[i][j])
-            ax.text(j, i, str(value), ha="center", va="center", fontsize=7, color="white" if value > top / 2 else "black")
+            colour = "white" if value > top / 2 else "black"
+            ax.text(j, i, str(value), ha="center", va="center", fontsize=7, color=colour)
     ax.set_title(title)
-    _save(fig, path)
-    plt.close(fig)
+    return fig
 
 
 def plot_curve_overlay(names: list[str], histories: list[list[dict]], path: Path) -> None:
