@@ -6,7 +6,7 @@ from pathlib import Path
 
 from cnnlab.train.checkpoint import atomic_write
 
-__all__ = ["have_matplotlib", "plot_curves", "plot_confusion", "curves_figure", "confusion_figure"]
+__all__ = ["have_matplotlib", "plot_curves", "plot_confusion", "curves_figure", "confusion_figure", "plot_curve_overlay"]
 
 
 def have_matplotlib() -> bool:
@@ -80,3 +80,27 @@ def confusion_figure(matrix, classes: list[str], title: str = ""):
             ax.text(j, i, str(value), ha="center", va="center", fontsize=7, color=colour)
     ax.set_title(title)
     return fig
+
+
+def plot_curve_overlay(names: list[str], histories: list[list[dict]], path: Path) -> None:
+    """Validation (solid) and training (dashed) loss and accuracy of each run, one colour per run."""
+    plt = _figure()
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for i, (name, history) in enumerate(zip(names, histories)):
+        colour = f"C{i % 10}"
+        epochs = [row.get("epoch") for row in history]
+        for key, ax, scale in (("loss", ax_loss, 1), ("accuracy", ax_acc, 100)):
+            for split, style in (("val", "-"), ("train", "--")):
+                values = [row.get(f"{split}_{key}") for row in history]
+                if values and all(isinstance(v, float) and v == v for v in values):
+                    ax.plot(epochs, [scale * v for v in values], style, color=colour, marker="o", markersize=3,
+                            label=f"{name} ({split})")
+    for ax, label in ((ax_loss, "loss"), (ax_acc, "accuracy (%)")):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend(fontsize=7)
+    fig.suptitle("learning curves: validation solid, training dashed")
+    _save(fig, path)
+    plt.close(fig)
