@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +10,7 @@ from cnnlab.cli._arrays import add_json_option, parse_array
 from cnnlab.cli.common import add_command, print_json
 from cnnlab.conv import correlate, kernels
 from cnnlab.errors import CnnlabError
+from cnnlab.files import atomic_write
 
 EXAMPLES = """\
   $ python -c "import numpy as np; x = np.zeros((32, 32)); x[8:24, 8:24] = 1; np.save('square.npy', x)"
@@ -90,25 +89,9 @@ def save_side_by_side(path: Path, image: np.ndarray, kernel: np.ndarray, output:
     axes[1].axis("off")
     fig.tight_layout()
     try:
-        write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight"))
     finally:
         plt.close(fig)
-
-
-def write_atomically(path: Path, write) -> None:
-    """write(file) into a temp file beside `path`, then rename: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def run(args) -> int:
@@ -123,7 +106,7 @@ def run(args) -> int:
         raise CnnlabError(f"--npy must end in .npy, got {args.npy}")
     save_side_by_side(out, image, kernel, output, f"{name} {kernel.shape[0]}x{kernel.shape[1]}")
     if args.npy:
-        write_atomically(Path(args.npy), lambda f: np.save(f, output[0] if output.shape[0] == 1 else output))
+        atomic_write(Path(args.npy), lambda tmp: np.save(tmp, output[0] if output.shape[0] == 1 else output))
     summary = {
         "input": str(source), "input_shape": list(image.shape), "kernel": name, "kernel_values": kernel.tolist(),
         "mode": args.mode, "output_shape": list(output.shape[1:]) if output.shape[0] == 1 else list(output.shape),

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnlab.errors import CnnlabError
+from cnnlab.files import atomic_path
 
 __all__ = ["read_idx", "write_idx"]
 
@@ -43,5 +44,5 @@ def write_idx(path: str | Path, array: np.ndarray) -> None:
     array = np.ascontiguousarray(array, dtype=np.uint8)
     header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(s).to_bytes(4, "big") for s in array.shape)
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "wb") as f:
+    with atomic_path(path) as tmp, opener(tmp, "wb") as f:
         f.write(header + array.tobytes())

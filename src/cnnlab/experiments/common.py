@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ import torch
 
 from cnnlab.data import Normalise, dataset_spec, load_dataset
 from cnnlab.errors import CnnlabError
-from cnnlab.train.checkpoint import atomic_write, atomic_write_text
+from cnnlab.files import atomic_write, write_json_atomic, write_text_atomic
 from cnnlab.train.runs import prepare_run_dir
 
 __all__ = ["ExperimentSettings", "ExperimentResult", "Arrays", "load_arrays", "write_outputs", "markdown_table"]
@@ -104,14 +103,14 @@ def write_outputs(settings: ExperimentSettings, result: ExperimentResult, plot: 
                   overwrite: bool = False) -> Path:
     """settings.json, table.md, table.csv, curves.csv and plot.png (via `plot(figure_module)`)."""
     run_dir = prepare_run_dir(settings.run_dir(), overwrite)
-    atomic_write_text(run_dir / "settings.json", json.dumps({**asdict(settings), "seconds": round(result.seconds, 1)}, indent=2) + "\n")
+    write_json_atomic(run_dir / "settings.json", {**asdict(settings), "seconds": round(result.seconds, 1)})
     notes = "".join(f"\n{note}\n" for note in result.notes)
-    atomic_write_text(run_dir / "table.md", f"# {result.title}\n\n{markdown_table(result.rows)}{notes}")
-    atomic_write_text(run_dir / "table.csv", _csv_text(result.rows))
+    write_text_atomic(run_dir / "table.md", f"# {result.title}\n\n{markdown_table(result.rows)}{notes}")
+    write_text_atomic(run_dir / "table.csv", _csv_text(result.rows))
     if result.curves:
         length = max(len(v) for v in result.curves.values())
         curve_rows = [{"step": i, **{k: (v[i] if i < len(v) else "") for k, v in result.curves.items()}} for i in range(length)]
-        atomic_write_text(run_dir / "curves.csv", _csv_text(curve_rows))
+        write_text_atomic(run_dir / "curves.csv", _csv_text(curve_rows))
     from cnnlab.report import have_matplotlib
 
     if have_matplotlib():

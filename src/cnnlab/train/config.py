@@ -146,9 +146,9 @@ class TrainConfig:
         return cls(**values)
 
     def save(self, path: Path) -> None:
-        from cnnlab.train.checkpoint import atomic_write_text
+        from cnnlab.files import write_text_atomic
 
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
+        write_text_atomic(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def load(cls, path: Path) -> "TrainConfig":

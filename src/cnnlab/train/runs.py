@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from cnnlab.errors import CnnlabError
-from cnnlab.train.checkpoint import atomic_write_text
+from cnnlab.files import write_json_atomic, write_text_atomic
 
 __all__ = ["open_run", "prepare_run_dir", "default_run_dir", "write_metrics_csv", "write_json", "read_results", "METRIC_COLUMNS"]
 
@@ -60,11 +60,11 @@ def write_metrics_csv(path: Path, history: list[dict], columns: list[str] = METR
     writer.writeheader()
     for row in history:
         writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
-    atomic_write_text(path, buffer.getvalue())
+    write_text_atomic(path, buffer.getvalue())
 
 
 def write_json(path: Path, obj: dict) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
+    write_json_atomic(path, obj)
 
 
 def read_results(run_dir: Path) -> dict:

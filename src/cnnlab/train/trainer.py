@@ -393,11 +393,11 @@ def _diverged(loss: float, where: str, epoch: int, config: TrainConfig) -> Cnnla
 
 
 def _write_confusion(run_dir: Path, confusion: torch.Tensor, classes: list[str]) -> None:
-    from cnnlab.train.checkpoint import atomic_write_text
+    from cnnlab.files import write_text_atomic
 
     lines = ["true\\predicted," + ",".join(classes)]
     lines += [classes[i] + "," + ",".join(str(int(v)) for v in row) for i, row in enumerate(confusion)]
-    atomic_write_text(run_dir / "confusion.csv", "\n".join(lines) + "\n")
+    write_text_atomic(run_dir / "confusion.csv", "\n".join(lines) + "\n")
 
 
 def _write_plots(run_dir: Path, history, confusion, classes, title, log) -> None:
