@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab.conv._nd import AXES, PADDING_MODES, ntuple, pad, pad_widths, windows
+from cnnlab.conv.arithmetic import window_count
 from cnnlab.errors import CnnlabError
 
 __all__ = [
@@ -171,7 +172,7 @@ def conv2d_reference(x, w, b=None, stride=1, padding=0, dilation=1, groups=1) ->
     w = np.asarray(w)
     n, c, h, wd = x.shape
     o, cg, kh, kw = w.shape
-    oh, ow = (h - dh * (kh - 1) - 1) // sh + 1, (wd - dw * (kw - 1) - 1) // sw + 1
+    oh, ow = window_count(h, kh, sh, dh), window_count(wd, kw, sw, dw)
     y = np.zeros((n, o, oh, ow), dtype=np.result_type(x, w))
     for b_ in range(n):
         for oc in range(o):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab.conv._nd import ntuple, pad, pad_widths, windows
+from cnnlab.conv.arithmetic import window_count
 from cnnlab.errors import CnnlabError
 
 __all__ = ["correlate", "convolve", "input_padding", "MODES"]
@@ -63,7 +64,7 @@ def correlate(x, k, mode: str = "valid", *, stride=1, padding=0, dilation=1) -> 
             raise CnnlabError(
                 f"kernel {'x'.join(map(str, k.shape))} (span {span}) is larger than the input "
                 f"{'x'.join(map(str, x.shape))} in {mode} mode: O = I + P - K + 1 = {size} + {before + after} - {span} + 1 "
-                f"= {size + before + after - span + 1}; use mode same or full, or pad"
+                f"= {window_count(size + before + after, kernel, 1, d)}; use mode same or full, or pad"
             )
     view = windows(pad(x, widths), k.shape, stride, dilation)  # (O1..On, K1..Kn)
     return np.tensordot(view, k, axes=n)

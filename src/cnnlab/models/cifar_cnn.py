@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from cnnlab.conv.arithmetic import stack_output_size
 from cnnlab.models.registry import register_model
 
 
@@ -20,7 +21,8 @@ def cifar_cnn(in_shape, num_classes, batch_norm: bool = False, dropout: float = 
             layers.append(nn.BatchNorm2d(c_out))
         return layers + [nn.ReLU(inplace=True)]
 
-    side_h, side_w = ((h - 8) // 2 - 4) // 2, ((w - 8) // 2 - 4) // 2  # 4x4 for 32x32, 3x3 for 28x28
+    conv_pool_stack = [5, 5, (2, 2), 3, 3, (2, 2)]
+    side_h, side_w = (stack_output_size(n, conv_pool_stack) for n in (h, w))  # 4x4 for 32x32, 3x3 for 28x28
     return nn.Sequential(
         *conv(c, 32, 5),  # (32, H-4, W-4)
         *conv(32, 32, 5),  # (32, H-8, W-8)
