@@ -1,34 +1,15 @@
 import pytest
 import torch
-from torch import nn
 
 from cnnlab.errors import CnnlabError
 from cnnlab.inspect import summary
-from cnnlab.models import create_model, list_models, model_info
-
-CLASSIFIERS = [m for m in list_models() if model_info(m).family in ("perceptron", "lenet", "keras_cnn", "cifar_cnn", "vgg", "resnet")]
-SMALL_INPUT_FAILS = {"vgg11", "vgg16"}  # five 2x2 pools need at least 32x32
+from cnnlab.models import create_model
 
 
-@pytest.mark.parametrize("name", CLASSIFIERS)
-@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32)])
-def test_every_model_trains_one_step(name, shape):
-    if shape == (1, 28, 28) and name in SMALL_INPUT_FAILS:
+def test_vgg_refuses_inputs_smaller_than_its_five_pools():
+    for name in ("vgg11", "vgg16"):
         with pytest.raises(CnnlabError, match="too small"):
-            create_model(name, shape, 10)
-        return
-    torch.manual_seed(0)
-    model = create_model(name, shape, num_classes=7)
-    x = torch.randn(4, *shape)
-    logits = model(x)
-    assert logits.shape == (4, 7) and torch.isfinite(logits).all()
-    loss = nn.functional.cross_entropy(logits, torch.arange(4) % 7)
-    loss.backward()
-    grads = [p.grad for p in model.parameters()]
-    assert all(g is not None and torch.isfinite(g).all() for g in grads)
-    table = summary(model, shape, name)
-    assert table.total_params == sum(p.numel() for p in model.parameters())
-    assert table.layers[-1].output_shape == [7]
+            create_model(name, (1, 28, 28), 10)
 
 
 @pytest.mark.parametrize(
