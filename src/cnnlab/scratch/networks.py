@@ -88,8 +88,6 @@ class Network:
             x = layer.forward(x, train)
         return x
 
-    predict = forward
-
     def _decay_term(self) -> float:
         if not self.weight_decay:
             return 0.0
