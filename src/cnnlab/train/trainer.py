@@ -36,6 +36,7 @@ from cnnlab.train.config import TrainConfig
 from cnnlab.train import distributed
 from cnnlab.train.device import autocast_context, resolve_device
 from cnnlab.train.lookahead import Lookahead
+from cnnlab.train.weight_average import WeightAverage
 from cnnlab.train.metrics import ClassificationMeter, confusion_matrix
 from cnnlab.train.optimizers import build_optimizer
 from cnnlab.train.progress import EpochBar, format_epoch_line
@@ -196,7 +197,7 @@ def _train(config, resume, overwrite, log, progress, started, device, dist) -> R
     criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     lookahead = Lookahead(model, config.lookahead, config.lookahead_every) if config.lookahead else None
     # EMA of the weights: training never sees it; evaluation and the saved weights do.
-    ema = Lookahead(model, config.ema, every=1, copy_back=False, warmup=True) if config.ema else None
+    ema = WeightAverage(model, config.ema) if config.ema else None
     averaged = ema.swapped_in if ema is not None else nullcontext
 
     history: list[dict] = []
