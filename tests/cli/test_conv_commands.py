@@ -164,7 +164,7 @@ def test_filter_npy_with_a_matrix_kernel(capsys, tmp_path):
         (["filter", "missing.png", "--kernel", "box"], "does not exist"),
         (["filter", "{npy}", "--kernel", "blur"], "unknown kernel 'blur'"),
         (["filter", "{txt}", "--kernel", "box"], "give a .png, .jpg, .jpeg or .npy"),
-        (["filter", "{fake_png}", "--kernel", "box"], "cannot read image"),
+        (["filter", "{fake_png}", "--kernel", "box"], "cannot decode"),
         (["filter", "{npy3d}", "--kernel", "box"], "needs a 2-D numeric array"),
     ],
 )

@@ -11,6 +11,7 @@ from cnnlab.cli.common import add_command, print_json
 from cnnlab.conv import correlate, kernels
 from cnnlab.errors import CnnlabError
 from cnnlab.files import atomic_write
+from cnnlab.image_files import PICTURE_SUFFIXES, read_npy, read_picture
 
 EXAMPLES = """\
   $ python -c "import numpy as np; x = np.zeros((32, 32)); x[8:24, 8:24] = 1; np.save('square.npy', x)"
@@ -25,8 +26,6 @@ The kernel is applied as cross-correlation (what a conv layer computes) with zer
 colour channel. --json prints the shapes, the kernel, the value range and the files written.
 kernels: """ + ", ".join(kernels.names()) + "\n"
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
-
 
 def load_input(path: Path) -> np.ndarray:
     """.npy -> its 2-D array; PNG/JPEG -> (C, H, W) floats in [0, 1] (C = 1 gray, 3 colour)."""
@@ -34,24 +33,13 @@ def load_input(path: Path) -> np.ndarray:
         raise CnnlabError(f"input file {str(path)!r} does not exist")
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        try:
-            a = np.load(path, allow_pickle=False)
-        except ValueError as error:
-            raise CnnlabError(f"{path} is not a plain .npy array: {error}") from None
+        a = read_npy(path)
         if a.ndim != 2 or not np.issubdtype(a.dtype, np.number):
             raise CnnlabError(f"{path} holds a {a.ndim}-D {a.dtype} array; filter needs a 2-D numeric array")
         return a.astype(np.float64)[None]
-    if suffix not in IMAGE_SUFFIXES:
+    if suffix not in PICTURE_SUFFIXES:
         raise CnnlabError(f"cannot read {path.name}: give a .png, .jpg, .jpeg or .npy file")
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            colour = image.mode not in ("1", "L", "LA", "I", "I;16", "F")
-            pixels = np.asarray(image.convert("RGB" if colour else "L"), dtype=np.float64) / 255.0
-    except (UnidentifiedImageError, OSError) as error:
-        raise CnnlabError(f"cannot read image {path}: {error}") from None
-    return pixels.transpose(2, 0, 1) if colour else pixels[None]
+    return read_picture(path).astype(np.float64) / 255.0
 
 
 def resolve_kernel(text: str, size: int | None, sigma: float | None) -> tuple[str, np.ndarray]:
@@ -70,11 +58,9 @@ def _display(a: np.ndarray) -> tuple[np.ndarray, dict]:
 
 def save_side_by_side(path: Path, image: np.ndarray, kernel: np.ndarray, output: np.ndarray, title: str) -> None:
     """Input | kernel (with its numbers) | output, written atomically (a temp file renamed into place)."""
-    import matplotlib
+    from cnnlab.figures import pyplot, save_png
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(10, 4), gridspec_kw={"width_ratios": [4, 2, 4]})
     for ax, data, label in ((axes[0], image, "input"), (axes[2], output, "output")):
         shown, options = _display(data)
@@ -88,10 +74,7 @@ def save_side_by_side(path: Path, image: np.ndarray, kernel: np.ndarray, output:
     axes[1].set_title(title)
     axes[1].axis("off")
     fig.tight_layout()
-    try:
-        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight"))
-    finally:
-        plt.close(fig)
+    save_png(fig, path, dpi=100)
 
 
 def run(args) -> int:

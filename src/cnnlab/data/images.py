@@ -9,15 +9,13 @@ import torch
 import torch.nn.functional as F
 
 from cnnlab.errors import CnnlabError
+from cnnlab.image_files import read_npy, read_picture
 
 __all__ = ["load_image"]
 
 
 def _from_npy(path: Path) -> torch.Tensor:
-    try:
-        array = np.load(path, allow_pickle=False)  # never unpickle objects from a user's file
-    except (OSError, ValueError) as error:
-        raise CnnlabError(f"cannot read {path} as a .npy array: {error}") from None
+    array = read_npy(path)
     if array.ndim == 2:
         array = array[None]
     elif array.ndim == 3 and array.shape[-1] in (1, 3, 4) and array.shape[0] not in (1, 3, 4):
@@ -32,27 +30,16 @@ def _from_npy(path: Path) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(array))
 
 
-def _from_picture(path: Path, channels: int) -> torch.Tensor:
-    try:
-        from PIL import Image, UnidentifiedImageError
-    except ImportError:
-        raise CnnlabError("reading PNG/JPEG needs Pillow: pip install 'cnnlab[image]'") from None
-    try:
-        with Image.open(path) as image:
-            image = image.convert("L" if channels == 1 else "RGB")
-            array = np.asarray(image, dtype=np.uint8)
-    except (OSError, UnidentifiedImageError) as error:
-        raise CnnlabError(f"cannot decode {path} as an image: {error}") from None
-    return torch.from_numpy(array.copy()).permute(2, 0, 1) if array.ndim == 3 else torch.from_numpy(array.copy())[None]
-
-
 def load_image(path: str | Path, in_shape: tuple[int, int, int]) -> torch.Tensor:
     """Read `path` and return uint8 (C, H, W) matching `in_shape` (grey <-> RGB, bilinear resize)."""
     path = Path(path)
     if not path.is_file():
         raise CnnlabError(f"no such file: {path}")
     c, h, w = in_shape
-    image = _from_npy(path) if path.suffix.lower() == ".npy" else _from_picture(path, c)
+    if path.suffix.lower() == ".npy":
+        image = _from_npy(path)
+    else:
+        image = torch.from_numpy(read_picture(path, "L" if c == 1 else "RGB"))
     if image.shape[0] != c:
         if c == 1:
             image = image[:3].float().mean(0, keepdim=True).round().to(torch.uint8)

@@ -18,7 +18,7 @@ import torch
 
 from cnnlab.data import Normalise, dataset_spec, load_dataset
 from cnnlab.errors import CnnlabError
-from cnnlab.files import atomic_write, write_json_atomic, write_text_atomic
+from cnnlab.files import write_json_atomic, write_text_atomic
 from cnnlab.train.runs import prepare_run_dir
 
 __all__ = ["ExperimentSettings", "ExperimentResult", "Arrays", "load_arrays", "write_outputs", "markdown_table"]
@@ -111,17 +111,10 @@ def write_outputs(settings: ExperimentSettings, result: ExperimentResult, plot: 
         length = max(len(v) for v in result.curves.values())
         curve_rows = [{"step": i, **{k: (v[i] if i < len(v) else "") for k, v in result.curves.items()}} for i in range(length)]
         write_text_atomic(run_dir / "curves.csv", _csv_text(curve_rows))
-    from cnnlab.report import have_matplotlib
+    from cnnlab.figures import have_matplotlib, pyplot, save_png
 
     if have_matplotlib():
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig = plot(plt)
-        atomic_write(run_dir / "plot.png", lambda tmp: fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight"))
-        plt.close(fig)
+        save_png(plot(pyplot()), run_dir / "plot.png", dpi=110)
     result.run_dir = run_dir
     return run_dir
 

@@ -4,35 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnnlab.files import atomic_write
+from cnnlab.figures import have_matplotlib, pyplot, save_png
 
 __all__ = ["have_matplotlib", "plot_curves", "plot_confusion"]
 
 
-def have_matplotlib() -> bool:
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _figure():
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, never a window
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path) -> None:
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight"))
-
-
 def plot_curves(history: list[dict], path: Path, title: str = "") -> None:
     """Loss and accuracy per epoch, train and validation, side by side."""
-    plt = _figure()
+    plt = pyplot()
     epochs = [row["epoch"] for row in history]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
     for key, ax, scale in (("loss", ax_loss, 1), ("accuracy", ax_acc, 100)):
@@ -45,13 +24,12 @@ def plot_curves(history: list[dict], path: Path, title: str = "") -> None:
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(title)
-    _save(fig, path)
-    plt.close(fig)
+    save_png(fig, path)
 
 
 def plot_confusion(matrix, classes: list[str], path: Path, title: str = "") -> None:
     """Counts of true class (rows) vs predicted class (columns), with the numbers written in."""
-    plt = _figure()
+    plt = pyplot()
     n = len(classes)
     fig, ax = plt.subplots(figsize=(1.0 + 0.6 * n, 0.8 + 0.6 * n))
     ax.imshow(matrix, cmap="Blues")
@@ -65,5 +43,4 @@ def plot_confusion(matrix, classes: list[str], path: Path, title: str = "") -> N
             value = int(matrix[i][j])
             ax.text(j, i, str(value), ha="center", va="center", fontsize=7, color="white" if value > top / 2 else "black")
     ax.set_title(title)
-    _save(fig, path)
-    plt.close(fig)
+    save_png(fig, path)

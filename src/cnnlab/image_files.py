@@ -1,0 +1,43 @@
+"""Reading pictures (PNG, JPEG) and arrays (.npy) that users give cnnlab, into NumPy; no torch.
+
+Every command that takes an image file reads it here, so each check on outside files is made once.
+`.npy` files are read with allow_pickle=False: an array file never runs code.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from cnnlab.errors import CnnlabError
+
+__all__ = ["PICTURE_SUFFIXES", "read_picture", "read_npy"]
+
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")
+GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")  # Pillow modes that hold one intensity per pixel
+
+
+def read_picture(path: str | os.PathLike, colour: str | None = None) -> np.ndarray:
+    """A PNG/JPEG as uint8 (C, H, W): colour "L" gives 1 channel, "RGB" 3, None keeps grey grey and makes
+    anything else RGB (palettes and alpha are resolved by Pillow)."""
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:
+        raise CnnlabError("reading PNG/JPEG needs Pillow: pip install 'cnnlab[image]'") from None
+    try:
+        with Image.open(path) as image:
+            mode = colour or ("L" if image.mode in GREY_MODES else "RGB")
+            array = np.asarray(image.convert(mode), dtype=np.uint8)
+    except (OSError, UnidentifiedImageError) as error:
+        raise CnnlabError(f"cannot decode {path} as an image: {error}") from None
+    return np.ascontiguousarray(array.transpose(2, 0, 1)) if array.ndim == 3 else array[None].copy()
+
+
+def read_npy(path: str | os.PathLike) -> np.ndarray:
+    """The array in a .npy file; a clear error for anything else (pickled objects included)."""
+    try:
+        return np.load(Path(path), allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        raise CnnlabError(f"cannot read {path} as a .npy array: {error}") from None
