@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "filter",
     "explain",
     "experiment",
+    "serve",
 ]
 
 # Commands whose module has another name.
