@@ -167,7 +167,7 @@ def measure(models: list[str], variants: list[str], rounds: int = 2, batch_size:
                 log(f"{name} round {r + 1}: trainer {variant} {speed:,.0f} img/s ({speed / result.reference[-1]:.2f}x)")
         results.append(result.summary(peaks))
     return {"machine": {**machine, "load_avg_at_end": [round(x, 2) for x in os.getloadavg()]},
-            "peaks_gflops": {k: round(v / 1e9, 1) for k, v in peaks.items()}, "rounds": rounds, "models": results}
+            "peaks_gflops": {k: round(v / 1e9, 3) for k, v in peaks.items()}, "rounds": rounds, "models": results}
 
 
 def format_table(report: dict) -> str:
