@@ -63,7 +63,7 @@ def test_transposed_conv_matches_torch(nd, data):
 
 @pytest.mark.parametrize("n", [2, 4, 8])
 def test_transposed_rule_kernel_2n_stride_n_padding_n_over_2_upsamples_n_times(n):
-    # SEEDS.md C (U-Net practice): O = (I-1)N - 2(N/2) + (2N-1) + 1 = N*I, for even N (N/2 an integer)
+    # U-Net upsampling (kernel 2N, stride N, padding N/2): O = (I-1)N - 2(N/2) + (2N-1) + 1 = N*I, for even N (N/2 an integer)
     x = np.random.default_rng(n).standard_normal((1, 2, 5, 7))
     w = np.random.default_rng(n + 10).standard_normal((2, 3, 2 * n, 2 * n))
     y = conv_transpose2d(x, w, stride=n, padding=n // 2)

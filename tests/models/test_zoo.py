@@ -15,11 +15,11 @@ def test_vgg_refuses_inputs_smaller_than_its_five_pools():
 @pytest.mark.parametrize(
     "name,shape,params",
     [
-        ("slp", (1, 28, 28), 7_850),  # 784*10 + 10 (SEEDS.md C: 7,840 weights)
+        ("slp", (1, 28, 28), 7_850),  # 784*10 + 10 (the lecture counts the 7,840 weights)
         ("mlp", (1, 28, 28), 79_510),  # 784*100+100 + 100*10+10
         ("mlp-cifar", (3, 32, 32), 3072 * 100 + 100 + 4 * (100 * 100 + 100) + 100 * 10 + 10),
         ("lenet5", (3, 32, 32), 62_006),  # the classic count for 3-channel LeNet-5
-        ("keras-cnn", (1, 28, 28), 93_322),  # SEEDS.md E
+        ("keras-cnn", (1, 28, 28), 93_322),  # the Keras lecture's model.summary()
         ("resnet20", (3, 32, 32), 269_722),  # He et al.: 0.27M
         ("resnet56", (3, 32, 32), 853_018),  # He et al.: 0.85M
         ("resnet18", (3, 32, 32), 11_173_962),

@@ -151,7 +151,7 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilati
     """torch.nn.functional.conv_transpose2d: x (N, C_in, H, W), w (C_in, C_out/groups, KH, KW).
 
     Out = (I - 1)S - 2P + D(K-1) + output_padding + 1; the adjoint of conv2d with the same settings.
-    To upsample N times: kernel 2N, stride N, padding N/2 (U-Net practice, SEEDS.md C).
+    To upsample N times: kernel 2N, stride N, padding N/2 (the U-Net practice of upsampling decoders).
     """
     return _conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups, 2)
 

@@ -1,4 +1,4 @@
-"""The CIFAR-10 CNN of the PyTorch practice lecture (SEEDS.md C): unpadded 5x5 convolutions,
+"""The CIFAR-10 CNN of the PyTorch practice lecture: unpadded 5x5 convolutions,
 [5x5x3]x32 -> 28x28x32, [5x5x32]x32 -> 24x24x32, pooling, then two 3x3 layers of 64 and a classifier.
 """
 
@@ -12,7 +12,7 @@ from cnnlab.models.registry import register_model
 
 @register_model("cifar-cnn")
 def cifar_cnn(in_shape, num_classes, batch_norm: bool = False, dropout: float = 0.5):
-    """CIFAR CNN (SEEDS.md C): conv5x32 -> 28x28x32, conv5x32 -> 24x24x32, pool, 2x conv3x64, pool, fc256, fc."""
+    """CIFAR CNN of the PyTorch lecture: conv5x32 -> 28x28x32, conv5x32 -> 24x24x32, pool, 2x conv3x64, pool, fc256, fc."""
     c, h, w = in_shape
 
     def conv(c_in, c_out, k):

@@ -1,4 +1,4 @@
-"""Torch twins of the from-scratch networks of cnnlab.scratch (SEEDS.md B): same layers, same parameter
+"""Torch twins of the from-scratch networks of cnnlab.scratch: same layers, same parameter
 names and shapes, so a checkpoint trained by either engine loads into the other.
 
   two-layer-net   flatten -> fc1 -> ReLU -> fc2                              (784-50-10)

@@ -1,4 +1,4 @@
-"""LeNet-5 (LeCun et al. 1998) in the form the lectures teach (SEEDS.md C): two 5x5 conv layers with
+"""LeNet-5 (LeCun et al. 1998) in the form the lectures teach: two 5x5 conv layers with
 2x2 max pooling, then three fully connected layers 120-84-classes, ReLU.
 
 The original takes 32x32 inputs; on 28x28 MNIST the first convolution pads by 2, which gives the same

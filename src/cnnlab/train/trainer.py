@@ -8,7 +8,7 @@ A run killed at any point resumes from its last epoch checkpoint with `resume=Tr
 schedule, data order and all RNG states are restored, so on CPU the resumed run ends with the same
 numbers as an uninterrupted one.
 
-Fast path (issue 6): bf16/fp16 autocast, channels_last, `torch.compile`, cudnn benchmark, data resident
+Fast path: bf16/fp16 autocast, channels_last, `torch.compile`, cudnn benchmark, data resident
 on the device, no host synchronisation inside the step loop on a GPU; lookahead, alternating flips,
 test-time augmentation and a whitening first layer for the airbench-class recipes; several processes
 with DistributedDataParallel under torchrun (cnnlab.train.distributed).
