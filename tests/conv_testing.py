@@ -4,7 +4,8 @@ layer settings that fit, small enough to keep the suite fast on two shared cores
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hypothesis import settings, strategies as st
+from hypothesis import settings
+from hypothesis import strategies as st
 
 # Applied to every property test here: enough cases to find edge cases, few enough for two shared cores.
 fast = settings(max_examples=25, deadline=None)

@@ -2,7 +2,8 @@
 
 import pytest
 import torch
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from cnnlab.conv import (
     conv_macs,
@@ -22,7 +23,6 @@ from cnnlab.conv import (
 )
 from cnnlab.errors import CnnlabError
 from conv_testing import fast
-
 
 # --- the lectures' worked examples ---
 

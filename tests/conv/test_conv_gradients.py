@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 import torch
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from cnnlab.conv import (
     conv2d,

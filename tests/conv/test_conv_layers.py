@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 import torch.nn.functional as F
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cnnlab.conv import (
     conv1d,
@@ -93,8 +94,13 @@ def test_shift_equivariance_with_circular_padding(dy, dx, seed):
     # f(T x) = T f(x): shifting the input (cyclically) shifts the output the same way
     rng = np.random.default_rng(seed)
     x, w = rng.standard_normal((1, 2, 6, 7)), rng.standard_normal((3, 2, 3, 3))
-    f = lambda a: conv2d(a, w, padding=1, padding_mode="circular")
-    shift = lambda a: np.roll(a, (dy, dx), axis=(2, 3))
+
+    def f(a):
+        return conv2d(a, w, padding=1, padding_mode="circular")
+
+    def shift(a):
+        return np.roll(a, (dy, dx), axis=(2, 3))
+
     np.testing.assert_allclose(f(shift(x)), shift(f(x)), **TOL)
 
 

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import scipy.signal
 import torch.nn.functional as F
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cnnlab.conv import convolve, correlate
 from cnnlab.errors import CnnlabError
-
 from conv_testing import TOL, fast, t
 
 

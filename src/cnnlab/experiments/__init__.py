@@ -41,11 +41,10 @@ def run_experiment(settings: ExperimentSettings, overwrite: bool = False) -> Exp
     if run_dir.exists() and any(run_dir.iterdir()) and not overwrite:
         raise CnnlabError(f"folder {run_dir} already exists; pass --overwrite to replace it or --out for a new folder")
     settings.out = str(run_dir)
+    import torch
     from threadpoolctl import threadpool_limits
 
     from cnnlab.train.numpy_engine import blas_threads
-
-    import torch
 
     # Both engines get the same thread count (one by default: see blas_threads); torch's is restored after.
     torch_threads = torch.get_num_threads()
