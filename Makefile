@@ -28,7 +28,7 @@ $(VENV)/.torch:
 	touch $@
 
 $(VENV)/.installed: $(VENV)/.torch pyproject.toml
-	$(PY) -m pip install -q -e ".[plot,image]"
+	$(PY) -m pip install -q -e ".[report]"
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.torch pyproject.toml

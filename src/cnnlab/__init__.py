@@ -3,16 +3,15 @@
     >>> import cnnlab
     >>> model = cnnlab.create_model("lenet5", in_shape=(1, 28, 28), num_classes=10)
 
-`import cnnlab` loads nothing heavy: the torch-based names below are imported on first use, so that the
-NumPy parts (`cnnlab.conv`, `cnnlab.scratch`) and their commands start without torch.
+The names below torch are imported on first use, so `import cnnlab` (and every CLI command that does
+not need torch, such as `cnnlab convolve` or `cnnlab runs`) starts without loading torch.
 """
 
 from cnnlab.errors import CnnlabError
+from cnnlab.version import __version__
 
-__all__ = ["CnnlabError", "create_model", "list_models", "summary"]
-__version__ = "0.1.0"
+__all__ = ["CnnlabError", "create_model", "list_models", "summary", "__version__"]
 
-# name -> module that defines it; imported when the name is first asked for
 _LAZY = {"create_model": "cnnlab.models", "list_models": "cnnlab.models", "summary": "cnnlab.inspect"}
 
 
@@ -20,11 +19,5 @@ def __getattr__(name: str):
     if name in _LAZY:
         import importlib
 
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value  # later look-ups skip this function
-        return value
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'cnnlab' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))

@@ -10,8 +10,7 @@ from cnnlab.cli._arrays import add_json_option, parse_array
 from cnnlab.cli.common import add_command, print_json
 from cnnlab.conv import correlate, kernels
 from cnnlab.errors import CnnlabError
-from cnnlab.files import atomic_write
-from cnnlab.image_files import PICTURE_SUFFIXES, read_npy, read_picture
+from cnnlab.picture_files import check_pixel_values, read_npy, read_picture
 
 EXAMPLES = """\
   $ python -c "import numpy as np; x = np.zeros((32, 32)); x[8:24, 8:24] = 1; np.save('square.npy', x)"
@@ -34,12 +33,14 @@ def load_input(path: Path) -> np.ndarray:
     suffix = path.suffix.lower()
     if suffix == ".npy":
         a = read_npy(path)
-        if a.ndim != 2 or not np.issubdtype(a.dtype, np.number):
+        if a.ndim != 2 or a.dtype.kind not in "biufc":
             raise CnnlabError(f"{path} holds a {a.ndim}-D {a.dtype} array; filter needs a 2-D numeric array")
-        return a.astype(np.float64)[None]
-    if suffix not in PICTURE_SUFFIXES:
+        return check_pixel_values(a, path).astype(np.float64)[None]
+    if suffix not in IMAGE_SUFFIXES:
         raise CnnlabError(f"cannot read {path.name}: give a .png, .jpg, .jpeg or .npy file")
-    return read_picture(path).astype(np.float64) / 255.0
+    pixels = read_picture(path, None).astype(np.float64) / 255.0
+    colour = pixels.ndim == 3
+    return pixels.transpose(2, 0, 1) if colour else pixels[None]
 
 
 def resolve_kernel(text: str, size: int | None, sigma: float | None) -> tuple[str, np.ndarray]:

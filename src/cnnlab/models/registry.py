@@ -66,7 +66,11 @@ def list_models() -> list[str]:
 def model_info(name: str) -> ModelInfo:
     _load_families()
     if name not in _REGISTRY:
-        raise CnnlabError(f"unknown model {name!r}; choose one of: {', '.join(sorted(_REGISTRY))}")
+        from difflib import get_close_matches
+
+        close = get_close_matches(name, list(_REGISTRY), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise CnnlabError(f"unknown model {name!r}; {hint}choose one of: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name]
 
 

@@ -6,12 +6,19 @@ from pathlib import Path
 
 from cnnlab.figures import have_matplotlib, pyplot, save_png
 
-__all__ = ["have_matplotlib", "plot_curves", "plot_confusion"]
+__all__ = ["have_matplotlib", "plot_curves", "plot_confusion", "curves_figure", "confusion_figure", "plot_curve_overlay"]
 
 
 def plot_curves(history: list[dict], path: Path, title: str = "") -> None:
-    """Loss and accuracy per epoch, train and validation, side by side."""
-    plt = pyplot()
+    """Loss and accuracy per epoch, train and validation, side by side, as a PNG file."""
+    fig = curves_figure(history, title)
+    _save(fig, path)
+    _figure().close(fig)
+
+
+def curves_figure(history: list[dict], title: str = ""):
+    """Loss and accuracy per epoch, train and validation, side by side (a matplotlib figure)."""
+    plt = _figure()
     epochs = [row["epoch"] for row in history]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
     for key, ax, scale in (("loss", ax_loss, 1), ("accuracy", ax_acc, 100)):
@@ -24,10 +31,17 @@ def plot_curves(history: list[dict], path: Path, title: str = "") -> None:
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(title)
-    save_png(fig, path)
+    return fig
 
 
 def plot_confusion(matrix, classes: list[str], path: Path, title: str = "") -> None:
+    """The confusion matrix as a PNG file."""
+    fig = confusion_figure(matrix, classes, title)
+    _save(fig, path)
+    _figure().close(fig)
+
+
+def confusion_figure(matrix, classes: list[str], title: str = ""):
     """Counts of true class (rows) vs predicted class (columns), with the numbers written in."""
     plt = pyplot()
     n = len(classes)
@@ -41,6 +55,31 @@ def plot_confusion(matrix, classes: list[str], path: Path, title: str = "") -> N
     for i in range(n):
         for j in range(n):
             value = int(matrix[i][j])
-            ax.text(j, i, str(value), ha="center", va="center", fontsize=7, color="white" if value > top / 2 else "black")
+            colour = "white" if value > top / 2 else "black"
+            ax.text(j, i, str(value), ha="center", va="center", fontsize=7, color=colour)
     ax.set_title(title)
-    save_png(fig, path)
+    return fig
+
+
+def plot_curve_overlay(names: list[str], histories: list[list[dict]], path: Path) -> None:
+    """Validation (solid) and training (dashed) loss and accuracy of each run, one colour per run."""
+    plt = _figure()
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for i, (name, history) in enumerate(zip(names, histories)):
+        colour = f"C{i % 10}"
+        epochs = [row.get("epoch") for row in history]
+        for key, ax, scale in (("loss", ax_loss, 1), ("accuracy", ax_acc, 100)):
+            for split, style in (("val", "-"), ("train", "--")):
+                values = [row.get(f"{split}_{key}") for row in history]
+                if values and all(isinstance(v, float) and v == v for v in values):
+                    ax.plot(epochs, [scale * v for v in values], style, color=colour, marker="o", markersize=3,
+                            label=f"{name} ({split})")
+    for ax, label in ((ax_loss, "loss"), (ax_acc, "accuracy (%)")):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend(fontsize=7)
+    fig.suptitle("learning curves: validation solid, training dashed")
+    _save(fig, path)
+    plt.close(fig)

@@ -65,6 +65,7 @@ class TrainConfig:
     tta: int = 0  # test-time augmentation: 0 none, 1 mirror, 2 mirror and 1-pixel translations
     distributed: bool = False  # DistributedDataParallel over the processes torchrun started
     sync_bn: bool = False  # with distributed: batch-norm statistics over the global batch
+    tensorboard: bool = False  # also log scalars, first-layer filters and hyperparameters to RUN_DIR/tb/
 
     def validate(self) -> "TrainConfig":
         """Raise CnnlabError naming the first invalid setting and what would be valid; fill in a missing lr."""
@@ -97,7 +98,8 @@ class TrainConfig:
             (self.tta in (0, 1, 2), f"--tta must be 0 (none), 1 (mirror) or 2 (mirror and translations), got {self.tta}"),
         ]
         switches = {"--compile": self.compile, "--distributed": self.distributed, "--tta": self.tta, "--lookahead": self.lookahead, "--ema": self.ema,
-                    "--alternating-flip": self.alternating_flip, "--test-every-epoch": self.test_every_epoch}
+                    "--alternating-flip": self.alternating_flip, "--test-every-epoch": self.test_every_epoch,
+                    "--tensorboard": self.tensorboard}
         used = [flag for flag, on in switches.items() if on]
         if used and (self.engine != "torch" or self.task != "classify"):
             other = f"--engine {self.engine}" if self.engine != "torch" else f"--task {self.task}"

@@ -31,7 +31,9 @@ def open_run(run_dir: Path, which: str = "best", writer: str = "cnnlab train"):
 
 
 def default_run_dir(data: str, model: str) -> Path:
-    return Path("runs") / f"{data}-{model}-{time.strftime('%Y%m%d-%H%M%S')}"
+    from cnnlab.data import dataset_label
+
+    return Path("runs") / f"{dataset_label(data)}-{model}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def prepare_run_dir(path: Path, overwrite: bool) -> Path:

@@ -223,6 +223,7 @@ def _train(config, resume, overwrite, log, progress, started, device, dist) -> R
         log(f"resuming {run_dir} after epoch {state['epoch']}")
     if dist.is_main:
         config.save(run_dir / "config.json")  # on resume too: --epochs may have changed
+    board = _tensorboard(config, run_dir) if dist.is_main and config.tensorboard else None
     # The module that steps: DDP (gradient averaging) and/or compiled around the model whose weights are saved.
     stepper = dist.wrap(model, device, config.sync_bn)
     if config.compile:
@@ -278,6 +279,8 @@ def _train(config, resume, overwrite, log, progress, started, device, dist) -> R
                 state["ema"], state["trained_weights"] = ema.state_dict(), model.state_dict()
             save_state(state, run_dir / "last.state.pt")
             write_metrics_csv(run_dir / "metrics.csv", history)
+            if board is not None:
+                board.log_epoch(row, model)
         dist.barrier()
         if config.early_stop and epoch - best["epoch"] >= config.early_stop:
             log(f"early stop: no better validation accuracy for {config.early_stop} epochs (best: epoch {best['epoch']})")
@@ -295,9 +298,17 @@ def _train(config, resume, overwrite, log, progress, started, device, dist) -> R
     if not dist.is_main:
         dist.barrier()  # wait while rank 0 writes, so that all ranks leave the process group together
         return RunResult(run_dir, results, history)
+    if board is not None:
+        board.close(results)
     result = finish_run(run_dir, results, history, confusion, list(spec.classes), f"{config.model} on {config.data}", log)
     dist.barrier()
     return result
+
+
+def _tensorboard(config: TrainConfig, run_dir: Path):
+    from cnnlab.train.tensorboard_log import TensorBoardLog
+
+    return TensorBoardLog(run_dir, config.to_dict())
 
 
 def run_results(config: TrainConfig, history: list[dict], best_epoch: int, stopped_early: bool, test_metrics: dict,
@@ -390,7 +401,10 @@ def _diverged(loss: float, where: str, epoch: int, config: TrainConfig) -> Cnnla
     advice = f"lower --lr (now {config.lr})" + (" or use --precision fp32" if config.precision != "fp32" else "")
     kept = (f"the last good checkpoint (epoch {epoch - 1}) is kept in {config.out}" if epoch > 1
             else "no epoch had finished, so no checkpoint was written")
-    return CnnlabError(f"the loss became {loss} {where}: training diverged; {advice}; {kept}")
+    message = f"the loss became {loss} {where}: training diverged; {advice}; {kept}"
+    if config.out and Path(config.out, "config.json").is_file():  # `cnnlab runs` lists the run as diverged
+        write_json(Path(config.out) / "status.json", {"status": "diverged", "epoch": epoch, "message": message})
+    return CnnlabError(message)
 
 
 def _write_confusion(run_dir: Path, confusion: torch.Tensor, classes: list[str]) -> None:

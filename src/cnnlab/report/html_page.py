@@ -1,0 +1,99 @@
+"""One self-contained HTML page: styles inline, images inline as base64 PNG, no script, no font, no link to
+anything outside the file, so it opens from disk in any browser, offline, and can be mailed as one file."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from cnnlab.report.images import data_uri
+
+__all__ = ["Section", "render_page", "img", "table", "escape", "note"]
+
+STYLE = """
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #1d2430;
+       background: #f6f7f9; }
+header { background: #1d2430; color: #fff; padding: 18px 28px; }
+header h1 { margin: 0; font-size: 22px; }
+header p { margin: 4px 0 0; color: #c9d1dc; }
+nav { padding: 8px 28px; background: #e8ebf0; font-size: 13px; }
+nav a { margin-right: 12px; color: #2150a0; text-decoration: none; }
+main { padding: 8px 28px 40px; max-width: 1200px; }
+section { background: #fff; border: 1px solid #dde2ea; border-radius: 6px; padding: 12px 18px; margin: 16px 0; }
+h2 { font-size: 18px; margin: 4px 0 10px; }
+h3 { font-size: 15px; margin: 12px 0 6px; }
+table { border-collapse: collapse; font-size: 13px; }
+td, th { border-bottom: 1px solid #e4e8ee; padding: 3px 10px 3px 0; text-align: left; vertical-align: top; }
+th { color: #566; font-weight: 600; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+pre { background: #f3f5f8; padding: 8px; overflow-x: auto; font-size: 12px; }
+img { image-rendering: pixelated; max-width: 100%; }
+img.plot { image-rendering: auto; }
+.grid { display: flex; flex-wrap: wrap; gap: 10px; }
+figure { margin: 0; text-align: center; font-size: 12px; }
+figcaption { color: #445; }
+.note { color: #6a5d00; background: #fff8d6; padding: 6px 10px; border-radius: 4px; }
+.bar { background: #4b7bd0; height: 10px; display: inline-block; }
+.muted { color: #667; font-size: 12px; }
+"""
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    body: str  # HTML
+
+
+def escape(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def img(png: bytes, alt: str, plot: bool = False, width: int | None = None) -> str:
+    """An <img> carrying its PNG inside; `plot` for matplotlib figures (smooth scaling), else pixel art."""
+    size = f' width="{width}"' if width else ""
+    kind = ' class="plot"' if plot else ""
+    return f'<img{kind} src="{data_uri(png)}" alt="{escape(alt)}"{size}>'
+
+
+def note(text: str) -> str:
+    return f'<p class="note">{escape(text)}</p>'
+
+
+def table(rows: list[tuple], head: tuple | None = None, numeric: set[int] = frozenset()) -> str:
+    """An HTML table of already-formatted cells; columns in `numeric` are right-aligned. Cells are escaped,
+    except those given as ('html', markup)."""
+    def cell(tag, i, value):
+        body = value[1] if isinstance(value, tuple) and value[:1] == ("html",) else escape(value)
+        cls = ' class="num"' if i in numeric else ""
+        return f"<{tag}{cls}>{body}</{tag}>"
+
+    out = ["<table>"]
+    if head:
+        out.append("<tr>" + "".join(cell("th", i, h) for i, h in enumerate(head)) + "</tr>")
+    out += ["<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>" for row in rows]
+    return "\n".join(out + ["</table>"])
+
+
+def render_page(title: str, subtitle: str, sections: list[Section], footer: str = "") -> str:
+    nav = " ".join(f'<a href="#{s.id}">{escape(s.title)}</a>' for s in sections)
+    body = "\n".join(f'<section id="{s.id}">\n<h2>{escape(s.title)}</h2>\n{s.body}\n</section>' for s in sections)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<title>{escape(title)}</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<header><h1>{escape(title)}</h1><p>{escape(subtitle)}</p></header>
+<nav>{nav}</nav>
+<main>
+{body}
+<p class="muted">{escape(footer)}</p>
+</main>
+</body>
+</html>
+"""
