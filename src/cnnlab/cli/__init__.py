@@ -3,10 +3,6 @@
 Each command lives in its own module under `cnnlab.cli` and exposes `register(subparsers)`, which adds
 its parser and sets `run=function(args) -> int`. Errors meant for people (`CnnlabError`) become one line
 on stderr and exit status 2; nothing else is caught, so bugs keep their tracebacks.
-
-Only the module of the command being run is imported (the others may load torch, which takes seconds):
-`cnnlab convolve ...` never imports torch. A module is found by its command's name; a module that adds a
-command under another name lists it in COMMAND_NAMES. `cnnlab --help` and unknown commands import them all.
 """
 
 from __future__ import annotations
@@ -47,8 +43,6 @@ COMMAND_MODULES = [
 # Commands whose module has another name; every other command lives in the module of its own name.
 COMMAND_ALIASES = {"correlate": "convolve", "eval": "evaluate", "compare": "runs"}
 
-# Commands whose module has another name.
-COMMAND_NAMES = {"correlate": "convolve", "eval": "evaluate"}
 
 def build_parser(modules: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser of every command, or only of those in `modules` (a command starts faster when the other

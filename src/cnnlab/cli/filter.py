@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,8 @@ EXAMPLES = """\
 The kernel is applied as cross-correlation (what a conv layer computes) with zero padding, once per
 colour channel. --json prints the shapes, the kernel, the value range and the files written.
 kernels: """ + ", ".join(kernels.names()) + "\n"
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 
 
 def load_input(path: Path) -> np.ndarray:
@@ -59,9 +63,11 @@ def _display(a: np.ndarray) -> tuple[np.ndarray, dict]:
 
 def save_side_by_side(path: Path, image: np.ndarray, kernel: np.ndarray, output: np.ndarray, title: str) -> None:
     """Input | kernel (with its numbers) | output, written atomically (a temp file renamed into place)."""
-    from cnnlab.figures import pyplot, save_png
+    import matplotlib
 
-    plt = pyplot()
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 3, figsize=(10, 4), gridspec_kw={"width_ratios": [4, 2, 4]})
     for ax, data, label in ((axes[0], image, "input"), (axes[2], output, "output")):
         shown, options = _display(data)
@@ -75,7 +81,26 @@ def save_side_by_side(path: Path, image: np.ndarray, kernel: np.ndarray, output:
     axes[1].set_title(title)
     axes[1].axis("off")
     fig.tight_layout()
-    save_png(fig, path, dpi=100)
+    try:
+        write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))
+    finally:
+        plt.close(fig)
+
+
+def write_atomically(path: Path, write) -> None:
+    """write(file) into a temp file beside `path`, then rename: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def run(args) -> int:
@@ -90,7 +115,7 @@ def run(args) -> int:
         raise CnnlabError(f"--npy must end in .npy, got {args.npy}")
     save_side_by_side(out, image, kernel, output, f"{name} {kernel.shape[0]}x{kernel.shape[1]}")
     if args.npy:
-        atomic_write(Path(args.npy), lambda tmp: np.save(tmp, output[0] if output.shape[0] == 1 else output))
+        write_atomically(Path(args.npy), lambda f: np.save(f, output[0] if output.shape[0] == 1 else output))
     summary = {
         "input": str(source), "input_shape": list(image.shape), "kernel": name, "kernel_values": kernel.tolist(),
         "mode": args.mode, "output_shape": list(output.shape[1:]) if output.shape[0] == 1 else list(output.shape),

@@ -58,5 +58,5 @@ def write_idx(path: str | Path, array: np.ndarray) -> None:
     array = np.ascontiguousarray(array, dtype=np.uint8)
     header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(s).to_bytes(4, "big") for s in array.shape)
     opener = gzip.open if str(path).endswith(".gz") else open
-    with atomic_path(path) as tmp, opener(tmp, "wb") as f:
+    with opener(path, "wb") as f:
         f.write(header + array.tobytes())

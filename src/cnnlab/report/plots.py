@@ -4,9 +4,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnnlab.figures import have_matplotlib, pyplot, save_png
+from cnnlab.train.checkpoint import atomic_write
 
 __all__ = ["have_matplotlib", "plot_curves", "plot_confusion", "curves_figure", "confusion_figure", "plot_curve_overlay"]
+
+
+def have_matplotlib() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, never a window
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> None:
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight"))
 
 
 def plot_curves(history: list[dict], path: Path, title: str = "") -> None:
@@ -43,7 +64,7 @@ def plot_confusion(matrix, classes: list[str], path: Path, title: str = "") -> N
 
 def confusion_figure(matrix, classes: list[str], title: str = ""):
     """Counts of true class (rows) vs predicted class (columns), with the numbers written in."""
-    plt = pyplot()
+    plt = _figure()
     n = len(classes)
     fig, ax = plt.subplots(figsize=(1.0 + 0.6 * n, 0.8 + 0.6 * n))
     ax.imshow(matrix, cmap="Blues")
