@@ -52,11 +52,3 @@ def test_top_level_help_lists_every_command(capsys):
     for name in ["train", "eval", "convolve", "correlate", "pool", "filter", "explain"]:
         assert name in text
     assert len(COMMAND_MODULES) >= 12
-
-
-def test_an_unknown_command_lists_the_choices(capsys):
-    from cnnlab.cli import main
-
-    with pytest.raises(SystemExit) as stop:
-        main(["convolv", "1,2"])
-    assert stop.value.code == 2 and "invalid choice: 'convolv'" in capsys.readouterr().err
