@@ -12,7 +12,8 @@ PROBE = """
 import json, sys
 from cnnlab.cli import main
 code = main(sys.argv[1:])
-heavy = sorted(m for m in ("torch", "sklearn", "fastapi", "xarray", "cnnlab.train", "cnnlab.models") if m in sys.modules)
+HEAVY = ("torch", "sklearn", "fastapi", "xarray", "cnnlab.train", "cnnlab.models")
+heavy = sorted(m for m in HEAVY if m in sys.modules)
 print(json.dumps({"code": code, "heavy": heavy}), file=sys.stderr)
 """
 
