@@ -1,46 +1,25 @@
 import pytest
 import torch
-from torch import nn
 
 from cnnlab.errors import CnnlabError
 from cnnlab.inspect import summary
-from cnnlab.models import create_model, list_models, model_info
-
-CLASSIFIER_FAMILIES = ("perceptron", "lenet", "keras_cnn", "cifar_cnn", "vgg", "resnet", "alexnet", "googlenet", "unet_classifier",
-                       "conv_stack")
-CLASSIFIERS = [m for m in list_models() if model_info(m).family in CLASSIFIER_FAMILIES]
-SMALL_INPUT_FAILS = {"vgg11", "vgg16"}  # five 2x2 pools need at least 32x32
+from cnnlab.models import create_model
 
 
-@pytest.mark.parametrize("name", CLASSIFIERS)
-@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32)])
-def test_every_model_trains_one_step(name, shape):
-    if shape == (1, 28, 28) and name in SMALL_INPUT_FAILS:
+def test_vgg_refuses_inputs_smaller_than_its_five_pools():
+    for name in ("vgg11", "vgg16"):
         with pytest.raises(CnnlabError, match="too small"):
-            create_model(name, shape, 10)
-        return
-    torch.manual_seed(0)
-    model = create_model(name, shape, num_classes=7)
-    x = torch.randn(4, *shape)
-    logits = model(x)
-    assert logits.shape == (4, 7) and torch.isfinite(logits).all()
-    loss = nn.functional.cross_entropy(logits, torch.arange(4) % 7)
-    loss.backward()
-    grads = [p.grad for p in model.parameters()]
-    assert all(g is not None and torch.isfinite(g).all() for g in grads)
-    table = summary(model, shape, name)
-    assert table.total_params == sum(p.numel() for p in model.parameters())
-    assert table.layers[-1].output_shape == [7]
+            create_model(name, (1, 28, 28), 10)
 
 
 @pytest.mark.parametrize(
     "name,shape,params",
     [
-        ("slp", (1, 28, 28), 7_850),  # 784*10 + 10 (SEEDS.md C: 7,840 weights)
+        ("slp", (1, 28, 28), 7_850),  # 784*10 + 10 (the lecture counts the 7,840 weights)
         ("mlp", (1, 28, 28), 79_510),  # 784*100+100 + 100*10+10
         ("mlp-cifar", (3, 32, 32), 3072 * 100 + 100 + 4 * (100 * 100 + 100) + 100 * 10 + 10),
         ("lenet5", (3, 32, 32), 62_006),  # the classic count for 3-channel LeNet-5
-        ("keras-cnn", (1, 28, 28), 93_322),  # SEEDS.md E
+        ("keras-cnn", (1, 28, 28), 93_322),  # the Keras lecture's model.summary()
         ("resnet20", (3, 32, 32), 269_722),  # He et al.: 0.27M
         ("resnet56", (3, 32, 32), 853_018),  # He et al.: 0.85M
         ("resnet18", (3, 32, 32), 11_173_962),

@@ -76,7 +76,7 @@ def _write_csv(path: Path, folder: Path, results, top: int) -> None:
     import csv
     import io
 
-    from cnnlab.train.checkpoint import atomic_write_text
+    from cnnlab.files import write_text_atomic
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -85,7 +85,7 @@ def _write_csv(path: Path, folder: Path, results, top: int) -> None:
     )
     for file, ranked in results:
         writer.writerow([file.relative_to(folder).as_posix()] + [x for name, p in ranked for x in (name, f"{p:.6f}")])
-    atomic_write_text(path, buffer.getvalue())
+    write_text_atomic(path, buffer.getvalue())
 
 
 def run(args) -> int:

@@ -1,6 +1,6 @@
 """Backward passes: given dL/dy (delta), the gradients w.r.t. input, weight and bias.
 
-The backward pass of a convolution is again a convolution (SEEDS.md D):
+The backward pass of a convolution is again a convolution:
 
     dL/dw[o, c, m] = sum_n sum_j delta[n, o, j] * x_pad[n, c, j*S + m*D]     (1-D: dL/dw_i = sum_j delta_j x_{i+j-1})
                    = a correlation of the input with delta, stride and dilation swapped

@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from cnnlab.errors import CnnlabError
+from cnnlab.files import publish, write_json_atomic
 
 __all__ = ["Resource", "data_root", "find_file", "fetch", "md5sum", "verify"]
 
@@ -61,10 +61,7 @@ def _write_stamp(path: Path, md5: str) -> None:
     stamps[str(path.resolve())] = [st.st_size, st.st_mtime_ns, md5]
     target = _stamp_file()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=target.parent, delete=False, suffix=".tmp") as f:
-            json.dump(stamps, f)
-        os.replace(f.name, target)
+        write_json_atomic(target, stamps)
     except OSError:
         pass  # a read-only home only costs a re-hash next time
 
@@ -111,9 +108,7 @@ def _download(url: str, target: Path) -> None:
         with open(part, mode) as f:
             for chunk in iter(lambda: response.read(_CHUNK), b""):
                 f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-    os.replace(part, target)
+    publish(part, target)
 
 
 def fetch(resource: Resource, folders: list[Path], download: bool = True, dataset: str = "") -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ import torch
 
 from cnnlab.data import Normalise, dataset_spec, load_dataset
 from cnnlab.errors import CnnlabError
-from cnnlab.train.checkpoint import atomic_write, atomic_write_text
+from cnnlab.files import write_json_atomic, write_text_atomic
 from cnnlab.train.runs import prepare_run_dir
 
 __all__ = ["ExperimentSettings", "ExperimentResult", "Arrays", "load_arrays", "write_outputs", "markdown_table"]
@@ -128,32 +127,25 @@ def write_outputs(settings: ExperimentSettings, result: ExperimentResult, plot: 
     """settings.json, table.md, table.csv, curves.csv, results.json (with a claim) and plot.png via
     `plot(pyplot)`, which returns a figure or {file name: figure}. `prepared`: the folder was made for this run."""
     run_dir = Path(settings.run_dir()) if prepared else prepare_run_dir(settings.run_dir(), overwrite)
-    atomic_write_text(run_dir / "settings.json", json.dumps({**asdict(settings), "seconds": round(result.seconds, 1)}, indent=2) + "\n")
+    write_json_atomic(run_dir / "settings.json", {**asdict(settings), "seconds": round(result.seconds, 1)})
     notes = "".join(f"\n{note}\n" for note in result.notes)
     claim = ""
     if result.claim:
         claim = f"\nClaim: {result.claim}\nMeasured: {result.measured}\nVerdict: {result.verdict()}\n"
-    atomic_write_text(run_dir / "table.md", f"# {result.title}\n\n{markdown_table(result.rows)}{notes}{claim}")
+    write_text_atomic(run_dir / "table.md", f"# {result.title}\n\n{markdown_table(result.rows)}{notes}{claim}")
     if result.claim:
-        atomic_write_text(run_dir / "results.json", json.dumps(result.results(), indent=2) + "\n")
-    atomic_write_text(run_dir / "table.csv", _csv_text(result.rows))
+        write_json_atomic(run_dir / "results.json", result.results())
+    write_text_atomic(run_dir / "table.csv", _csv_text(result.rows))
     if result.curves:
         length = max(len(v) for v in result.curves.values())
         curve_rows = [{"step": i, **{k: (v[i] if i < len(v) else "") for k, v in result.curves.items()}} for i in range(length)]
-        atomic_write_text(run_dir / "curves.csv", _csv_text(curve_rows))
-    from cnnlab.report import have_matplotlib
+        write_text_atomic(run_dir / "curves.csv", _csv_text(curve_rows))
+    from cnnlab.figures import have_matplotlib, pyplot, save_png
 
     if have_matplotlib():
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        figures = plot(plt)
+        figures = plot(pyplot())
         for name, fig in (figures if isinstance(figures, dict) else {"plot.png": figures}).items():
-            save = lambda tmp, fig=fig: fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")  # noqa: E731
-            atomic_write(run_dir / name, save)
-            plt.close(fig)
+            save_png(fig, run_dir / name, dpi=110)
     result.run_dir = run_dir
     return run_dir
 

@@ -54,7 +54,7 @@ def _metadata(config, spec, in_shape) -> dict:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    from cnnlab.train.checkpoint import atomic_write
+    from cnnlab.files import atomic_write
 
     atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
 

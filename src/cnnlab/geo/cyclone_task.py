@@ -114,7 +114,7 @@ def train_cyclones(config, overwrite: bool = False, log: Callable[[str], None] =
         **run_facts(history, best_epoch, train_time, started, config.model, CYCLONE_DATA, params, options.get("padding_mode"), device),
     }
     write_json(run_dir / "results.json", results)
-    from cnnlab.report import have_matplotlib
+    from cnnlab.figures import have_matplotlib
 
     if have_matplotlib():
         from cnnlab.geo import plots

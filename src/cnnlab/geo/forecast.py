@@ -148,7 +148,7 @@ def train_forecast(config, overwrite: bool = False, log: Callable[[str], None] =
 
 
 def _plots(run_dir, fd, forecasts, truth, test_index, test, history, config, log) -> None:
-    from cnnlab.report import have_matplotlib
+    from cnnlab.figures import have_matplotlib
 
     if not have_matplotlib():
         log("plots skipped: matplotlib is not installed (pip install 'cnnlab[plot]')")

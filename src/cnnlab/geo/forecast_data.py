@@ -143,8 +143,8 @@ class ForecastData:
         """Normalised residuals (N, L*C, H, W) and their 0/1 mask of known cells (`base`: x[t], if read)."""
         base = self.fields[index] if base is None else base
         residuals = np.stack([(self.fields[index + lead] - base) / self.residual_std[i][:, None, None] for i, lead in enumerate(self.leads)], axis=1)
-        n, l, c, h, w = residuals.shape
-        residuals = residuals.reshape(n, l * c, h, w)
+        n, leads, c, h, w = residuals.shape
+        residuals = residuals.reshape(n, leads * c, h, w)
         known = np.isfinite(residuals)
         return torch.from_numpy(np.where(known, residuals, 0.0).astype(np.float32)), torch.from_numpy(known.astype(np.float32))
 

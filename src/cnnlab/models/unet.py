@@ -1,4 +1,4 @@
-"""U-Net (Ronneberger et al. 2015; SEEDS.md C) for field-to-field tasks on grids of any size.
+"""U-Net (Ronneberger et al. 2015) for field-to-field tasks on grids of any size.
 
 The encoder halves the grid `depth` times (2x2 max pool) while doubling the channels; the decoder
 upsamples with a transposed convolution (kernel 2N, stride N for N = 2, padding 0) and concatenates the

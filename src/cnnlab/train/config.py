@@ -55,7 +55,7 @@ class TrainConfig:
     lead: str = "6h"  # forecast lead time(s), comma-separated: "6h" or "6h,24h"
     history: int = 3  # past fields given to a forecast (the last one is the initial time)
     geo: dict = field(default_factory=dict)  # selection, periods, nans, padding, weights (see cnnlab.geo)
-    # speed and scale-out (issue 6); see cnnlab.train.recipes for presets that combine them
+    # speed and scale-out; see cnnlab.train.recipes for presets that combine them
     recipe: str = ""  # the recipe these settings came from ("" = none); informational
     compile: bool = False  # torch.compile the model (a win for long runs; compiling costs tens of seconds)
     test_every_epoch: bool = False  # evaluate the test set after every epoch (time-to-accuracy recipes)
@@ -149,9 +149,9 @@ class TrainConfig:
         return cls(**values)
 
     def save(self, path: Path) -> None:
-        from cnnlab.train.checkpoint import atomic_write_text
+        from cnnlab.files import write_text_atomic
 
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
+        write_text_atomic(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def load(cls, path: Path) -> "TrainConfig":

@@ -27,7 +27,8 @@ from cnnlab.errors import CnnlabError
 from cnnlab.models import create_model
 from cnnlab.scratch import Network, SoftmaxCrossEntropy, build_scratch_optimizer, create_scratch_model
 from cnnlab.scratch.loss import NonFiniteLoss
-from cnnlab.train.checkpoint import atomic_write, load_state, read_safetensors, save_state
+from cnnlab.files import atomic_write
+from cnnlab.train.checkpoint import load_state, read_safetensors, save_state
 from cnnlab.train.config import TrainConfig
 from cnnlab.train.progress import EpochBar, format_epoch_line
 from cnnlab.train.runs import default_run_dir, open_run, prepare_run_dir, write_metrics_csv

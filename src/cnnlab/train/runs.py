@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import shutil
 import time
 from pathlib import Path
 
 from cnnlab.errors import CnnlabError
-from cnnlab.train.checkpoint import atomic_write_text
+from cnnlab.files import write_json_atomic, write_text_atomic
 
-__all__ = ["open_run", "prepare_run_dir", "default_run_dir", "write_metrics_csv", "write_json", "read_results", "METRIC_COLUMNS"]
+__all__ = ["open_run", "prepare_run_dir", "default_run_dir", "write_metrics_csv", "write_json", "METRIC_COLUMNS"]
 
 METRIC_COLUMNS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "epoch_time_s", "images_per_s"]
 
@@ -62,16 +61,8 @@ def write_metrics_csv(path: Path, history: list[dict], columns: list[str] = METR
     writer.writeheader()
     for row in history:
         writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
-    atomic_write_text(path, buffer.getvalue())
+    write_text_atomic(path, buffer.getvalue())
 
 
 def write_json(path: Path, obj: dict) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
-
-
-def read_results(run_dir: Path) -> dict:
-    path = Path(run_dir) / "results.json"
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise CnnlabError(f"cannot read {path}: {error}") from None
+    write_json_atomic(path, obj)

@@ -8,7 +8,7 @@ A run killed at any point resumes from its last epoch checkpoint with `resume=Tr
 schedule, data order and all RNG states are restored, so on CPU the resumed run ends with the same
 numbers as an uninterrupted one.
 
-Fast path (issue 6): bf16/fp16 autocast, channels_last, `torch.compile`, cudnn benchmark, data resident
+Fast path: bf16/fp16 autocast, channels_last, `torch.compile`, cudnn benchmark, data resident
 on the device, no host synchronisation inside the step loop on a GPU; lookahead, alternating flips,
 test-time augmentation and a whitening first layer for the airbench-class recipes; several processes
 with DistributedDataParallel under torchrun (cnnlab.train.distributed).
@@ -36,6 +36,7 @@ from cnnlab.train.config import TrainConfig
 from cnnlab.train import distributed
 from cnnlab.train.device import autocast_context, resolve_device
 from cnnlab.train.lookahead import Lookahead
+from cnnlab.train.weight_average import WeightAverage
 from cnnlab.train.metrics import ClassificationMeter, confusion_matrix
 from cnnlab.train.optimizers import build_optimizer
 from cnnlab.train.progress import EpochBar, format_epoch_line
@@ -198,7 +199,7 @@ def _train(config, resume, overwrite, log, progress, started, device, dist) -> R
     criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     lookahead = Lookahead(model, config.lookahead, config.lookahead_every) if config.lookahead else None
     # EMA of the weights: training never sees it; evaluation and the saved weights do.
-    ema = Lookahead(model, config.ema, every=1, copy_back=False, warmup=True) if config.ema else None
+    ema = WeightAverage(model, config.ema) if config.ema else None
     averaged = ema.swapped_in if ema is not None else nullcontext
 
     history: list[dict] = []
@@ -409,11 +410,11 @@ def _diverged(loss: float, where: str, epoch: int, config: TrainConfig) -> Cnnla
 
 
 def _write_confusion(run_dir: Path, confusion: torch.Tensor, classes: list[str]) -> None:
-    from cnnlab.train.checkpoint import atomic_write_text
+    from cnnlab.files import write_text_atomic
 
     lines = ["true\\predicted," + ",".join(classes)]
     lines += [classes[i] + "," + ",".join(str(int(v)) for v in row) for i, row in enumerate(confusion)]
-    atomic_write_text(run_dir / "confusion.csv", "\n".join(lines) + "\n")
+    write_text_atomic(run_dir / "confusion.csv", "\n".join(lines) + "\n")
 
 
 def _write_plots(run_dir: Path, history, confusion, classes, title, log) -> None:
