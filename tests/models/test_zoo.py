@@ -1,5 +1,6 @@
 import pytest
 import torch
+from torch import nn
 
 from cnnlab.errors import CnnlabError
 from cnnlab.inspect import summary
