@@ -20,6 +20,7 @@ from cnnlab.experiments.engines import ENGINES
 from cnnlab.experiments.init import run_init
 from cnnlab.experiments.optimizers import run_optimizers
 from cnnlab.experiments.regularization import run_regularization
+from cnnlab.train.runs import check_run_dir
 
 __all__ = ["EXPERIMENTS", "run_experiment", "ExperimentSettings", "ExperimentResult", "ENGINES"]
 
@@ -38,8 +39,7 @@ def run_experiment(settings: ExperimentSettings, overwrite: bool = False) -> Exp
     if settings.engine not in ENGINES:
         raise CnnlabError(f"unknown engine {settings.engine!r}; choose one of: {', '.join(ENGINES)}")
     run_dir = settings.run_dir()
-    if run_dir.exists() and any(run_dir.iterdir()) and not overwrite:
-        raise CnnlabError(f"folder {run_dir} already exists; pass --overwrite to replace it or --out for a new folder")
+    check_run_dir(run_dir, overwrite, writer="cnnlab experiment")  # before minutes of work, not after
     settings.out = str(run_dir)
     from threadpoolctl import threadpool_limits
 

@@ -20,7 +20,7 @@ import torch
 from cnnlab.data import Normalise, dataset_spec, load_dataset
 from cnnlab.errors import CnnlabError
 from cnnlab.train.checkpoint import atomic_write, atomic_write_text
-from cnnlab.train.runs import prepare_run_dir
+from cnnlab.train.runs import claim_run_dir
 
 __all__ = ["ExperimentSettings", "ExperimentResult", "Arrays", "load_arrays", "write_outputs", "markdown_table"]
 
@@ -103,7 +103,14 @@ def _csv_text(rows: list[dict]) -> str:
 def write_outputs(settings: ExperimentSettings, result: ExperimentResult, plot: Callable[[object], None],
                   overwrite: bool = False) -> Path:
     """settings.json, table.md, table.csv, curves.csv and plot.png (via `plot(figure_module)`)."""
-    run_dir = prepare_run_dir(settings.run_dir(), overwrite)
+    with claim_run_dir(settings.run_dir(), overwrite, writer="cnnlab experiment") as run_dir:
+        _write_files(run_dir, settings, result, plot)
+    result.run_dir = run_dir
+    return run_dir
+
+
+def _write_files(run_dir: Path, settings: ExperimentSettings, result: ExperimentResult,
+                 plot: Callable[[object], None]) -> None:
     atomic_write_text(run_dir / "settings.json", json.dumps({**asdict(settings), "seconds": round(result.seconds, 1)}, indent=2) + "\n")
     notes = "".join(f"\n{note}\n" for note in result.notes)
     atomic_write_text(run_dir / "table.md", f"# {result.title}\n\n{markdown_table(result.rows)}{notes}")
@@ -123,8 +130,6 @@ def write_outputs(settings: ExperimentSettings, result: ExperimentResult, plot: 
         fig = plot(plt)
         atomic_write(run_dir / "plot.png", lambda tmp: fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight"))
         plt.close(fig)
-    result.run_dir = run_dir
-    return run_dir
 
 
 def smooth(values: list[float], window: int) -> np.ndarray:

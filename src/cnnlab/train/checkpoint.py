@@ -27,16 +27,22 @@ __all__ = ["atomic_write", "atomic_write_text", "save_weights", "load_weights", 
 def atomic_write(path: Path, write: Callable[[str], None]) -> None:
     """Call write(temp_path), fsync it, then rename it to `path`."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
         write(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as error:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(error, OSError):  # disk full, read-only folder: the previous file is untouched
+            kept = "the previous version is unchanged" if path.exists() else "nothing was written"
+            raise CnnlabError(f"cannot write {path}: {error.strerror or error}; {kept}; free space or make the folder "
+                              f"writable, then run again") from None
         raise
 
 

@@ -30,6 +30,7 @@ from cnnlab.scratch.loss import NonFiniteLoss
 from cnnlab.train.checkpoint import atomic_write, load_state, read_safetensors, save_state
 from cnnlab.train.config import TrainConfig
 from cnnlab.train.progress import EpochBar, format_epoch_line
+from cnnlab.train.interrupt import interrupted, stop_requested
 from cnnlab.train.runs import default_run_dir, open_run, prepare_run_dir, write_metrics_csv
 from cnnlab.train.schedules import lr_factor
 from cnnlab.train.trainer import EVAL_BATCH, RunResult, _diverged, _split_data, finish_run, run_results
@@ -158,8 +159,7 @@ def _train_numpy(config: TrainConfig, resume: bool, overwrite: bool, log: Callab
     generator = torch.Generator().manual_seed(config.seed)
     net = build_scratch_for(config)
     train_data, val_data, test_data = _split_data(config)
-    if not resume:
-        prepare_run_dir(run_dir, overwrite)
+    prepare_run_dir(run_dir, overwrite, resume, log)  # created or emptied (not on resume) and locked
     config.out = str(run_dir)
     cpu = torch.device("cpu")
     normalise = Normalise(spec.mean, spec.std)
@@ -205,6 +205,9 @@ def _train_numpy(config: TrainConfig, resume: bool, overwrite: bool, log: Callab
             loss_sum += net.criterion.value * len(labels)
             correct += int((net.logits.argmax(1) == labels).sum())
             count += len(labels)
+            if stop_requested():  # SIGINT/SIGTERM: stop between batches; the last epoch's checkpoint stays whole
+                bar.close()
+                raise interrupted(epoch, config.out)
             if bar.enabled and (i % 20 == 0 or i == len(train_batches)):
                 now = time.perf_counter()
                 bar.update(i - shown_at, loss_sum / count, correct / count, (i - shown_at) * config.batch_size / (now - shown_time))
