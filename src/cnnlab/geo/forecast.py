@@ -92,7 +92,8 @@ def train_forecast(config, overwrite: bool = False, log: Callable[[str], None] =
     if "padding_mode" in model_info(config.model).options:
         options.setdefault("padding_mode", padding)
     height, width = fd.fields.shape[-2:]
-    model = create_model(config.model, (fd.in_channels, height, width), fd.out_channels, **options).to(device)
+    model = create_model(config.model, (fd.in_channels, height, width), fd.out_channels, output="field",
+                         **options).to(device)
     weights_kind = config.geo.get("weights", "cos")
     lat_w = latitude_weights(fd.lat, weights_kind)
     run_dir = Path(config.out) if config.out else default_run_dir(config.data.replace(":", "-").replace("/", "_"), config.model)

@@ -54,7 +54,7 @@ def blas_threads() -> int:
 def build_scratch_for(config: TrainConfig, dtype=np.float32) -> Network:
     """The scratch network of `config.model`; its torch twin is built too, to check the options fit both."""
     spec = dataset_spec(config.data)
-    create_model(config.model, spec.in_shape, len(spec.classes), **config.model_options)
+    create_model(config.model, spec.in_shape, len(spec.classes), output="classes", **config.model_options)
     net = create_scratch_model(config.model, spec.in_shape, len(spec.classes), seed=config.seed, dtype=dtype,
                                weight_decay=config.weight_decay, **config.model_options)
     net.criterion = SoftmaxCrossEntropy(config.label_smoothing)

@@ -60,7 +60,7 @@ class RunResult:
 
 def build_model_for(config: TrainConfig) -> nn.Module:
     spec = dataset_spec(config.data)
-    return create_model(config.model, spec.in_shape, len(spec.classes), **config.model_options)
+    return create_model(config.model, spec.in_shape, len(spec.classes), output="classes", **config.model_options)
 
 
 def load_run_model(run_dir: Path, which: str = "best", device: torch.device | None = None) -> tuple[nn.Module, TrainConfig]:
