@@ -57,9 +57,10 @@ def check_writable_folder(folder: Path, what: str) -> None:
         raise CnnlabError(f"{what}: cannot write into {folder} (Permission denied); choose a folder you can write to")
 
 
-def check_output_file(path: Path, flag: str, inputs: tuple[Path, ...] = ()) -> Path:
-    """Check before the work that `path` can be written as an output file: its folder exists and is writable,
-    it is not a folder, and it is not one of `inputs` (writing the result over its own input loses the input)."""
+def check_output_file(path: Path, flag: str, inputs: tuple[Path, ...] = (), create_parents: bool = False) -> Path:
+    """Check before the work that `path` can be written as an output file: its folder exists and is writable
+    (with `create_parents`: its nearest existing folder), it is not a folder, and it is not one of `inputs`
+    (writing the result over its own input loses the input)."""
     path = Path(path)
     if path.is_dir():
         raise CnnlabError(f"{flag} {path} is a folder; give a file name inside it, e.g. {flag} {path / 'out'}")
@@ -73,7 +74,10 @@ def check_output_file(path: Path, flag: str, inputs: tuple[Path, ...] = ()) -> P
         if same:
             raise CnnlabError(f"{flag} {path} is also the input; writing over it would lose the input: "
                               f"give another name")
-    check_writable_folder(path.parent if str(path.parent) else Path("."), f"{flag} {path}")
+    folder = path.parent
+    while create_parents and not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    check_writable_folder(folder, f"{flag} {path}")
     if path.exists() and not os.access(path, os.W_OK):
         raise CnnlabError(f"{flag} {path}: the file is read-only (Permission denied); give another name")
     return path

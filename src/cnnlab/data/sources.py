@@ -37,7 +37,12 @@ class Resource:
 def data_root(data_dir: str | os.PathLike | None = None) -> Path:
     """`data_dir`, else $CNNLAB_DATA, else ~/.cache/cnnlab."""
     if data_dir:
-        return Path(data_dir).expanduser()
+        root = Path(data_dir).expanduser()
+        if not root.is_dir():  # a mistyped path is reported, not created and filled with downloads
+            what = "is a file, not a folder" if root.exists() else "does not exist"
+            raise CnnlabError(f"--data-dir {data_dir} {what}; give the folder that holds the datasets (create it "
+                              f"first to download into it)")
+        return root
     if os.environ.get("CNNLAB_DATA"):
         return Path(os.environ["CNNLAB_DATA"]).expanduser()
     return Path.home() / ".cache" / "cnnlab"
