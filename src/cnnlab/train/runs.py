@@ -96,7 +96,7 @@ def check_run_dir(path: Path, overwrite: bool, flag: str = "--out", writer: str 
         raise CnnlabError(f"{flag} {path} is a file, not a folder; give a new folder name "
                           f"(cnnlab does not replace files with run folders)")
     try:
-        contents = sorted(e.name for e in path.iterdir() if e.name != LOCK_NAME)
+        contents = sorted(e.name + ("/" if e.is_dir() else "") for e in path.iterdir() if e.name != LOCK_NAME)
     except OSError as error:
         raise CnnlabError(f"{flag} {path}: cannot read the folder ({os_reason(error)})") from None
     if not contents:
