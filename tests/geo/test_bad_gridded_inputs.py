@@ -105,3 +105,29 @@ def test_level_on_data_without_levels_is_refused(netcdf3, capsys, tmp_path):
                    "--level 500", "has no levels", "drop --level")
     with pytest.raises(CnnlabError, match="has no levels"):
         select(open_gridded(f"netcdf:{netcdf3}"), GridSelection(levels=(850.0,)))
+
+
+def test_a_zarr_store_with_a_missing_chunk_is_an_error_not_zeros(tmp_path, capsys):
+    from geo_testing import make_grid_dataset
+
+    ds = make_grid_dataset(times=40)[["t2m"]]
+    ds["t2m"] = (ds["t2m"] * 100).astype("int16")  # packed integers, as reanalyses store them: fill value 0
+    store = tmp_path / "grid.zarr"
+    ds.chunk({"time": 10}).to_zarr(store, mode="w", consolidated=False)
+    open_gridded(f"zarr:{store}")  # whole: opens
+    chunk = sorted((store / "t2m" / "c").rglob("*"))[-1]
+    assert chunk.is_file()
+    chunk.unlink()
+    one_line_error(capsys, [*FORECAST, "--data", f"zarr:{store}", "--out", str(tmp_path / "run")],
+                   "is incomplete", "'t2m' has 3 of its 4 chunks", "copy the store again")
+
+
+def test_all_nan_data_under_nans_mask_is_refused_not_scored_as_none(tmp_path, capsys):
+    from geo_testing import make_grid_dataset, write
+
+    ds = make_grid_dataset(times=120)[["t2m"]]
+    ds["t2m"] = ds["t2m"] * float("nan")
+    data = write(ds, tmp_path, "netcdf4")
+    one_line_error(capsys, [*FORECAST, "--data", data, "--nans", "mask", "--out", str(tmp_path / "run")],
+                   "channel t2m", "no known value (all NaN)")
+    assert not (tmp_path / "run").exists()

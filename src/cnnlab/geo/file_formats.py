@@ -15,7 +15,7 @@ from pathlib import Path
 from cnnlab.errors import CnnlabError
 from cnnlab.safe_paths import os_reason
 
-__all__ = ["looks_like", "check_format", "check_grib_complete", "check_netcdf3_complete"]
+__all__ = ["looks_like", "check_format", "check_grib_complete", "check_netcdf3_complete", "check_zarr_complete"]
 
 _SIGNATURES = [
     (b"CDF\x01", "NetCDF-3"), (b"CDF\x02", "NetCDF-3"), (b"CDF\x05", "NetCDF-3"),
@@ -111,3 +111,24 @@ def check_netcdf3_complete(ds, path: Path) -> None:
     if size < needed:
         raise CnnlabError(f"{path} is truncated: its variables need {needed:,} bytes but the file has {size:,}; "
                           f"download or copy the file again")
+
+
+def check_zarr_complete(path: Path) -> None:
+    """Zarr reads a chunk that is not stored as the array's fill value, by design (sparse arrays). A store copied
+    in part then reads as zeros. A missing chunk is refused unless the fill value is NaN: then the cells read as
+    missing, which --nans error reports and --nans mask leaves out (Zarr 3 skips writing all-NaN chunks)."""
+    import zarr
+
+    try:
+        group = zarr.open_group(str(path), mode="r")
+        arrays = list(group.arrays())
+    except Exception as error:  # noqa: BLE001  any reader failure becomes one line
+        raise CnnlabError(f"cannot read the Zarr store {path}: {type(error).__name__}: {error}") from None
+    for name, array in arrays:
+        fill = array.fill_value
+        if isinstance(fill, float) and math.isnan(fill):
+            continue
+        stored, needed = array.nchunks_initialized, array.nchunks
+        if stored < needed:
+            raise CnnlabError(f"the Zarr store {path} is incomplete: array {name!r} has {stored} of its {needed} "
+                              f"chunks; a missing chunk would read as {fill!r}: copy the store again")

@@ -143,7 +143,10 @@ def train_forecast(config, overwrite: bool = False, log: Callable[[str], None] =
     for name in fd.lead_names:
         r = test[f"lead_{name}"]["rmse"]
         gain = 100 * (1 - r["model"] / r["persistence"]) if r["model"] is not None and r["persistence"] else float("nan")
-        log(f"lead {name}: rmse {r['model']} (persistence {r['persistence']}, climatology {r['climatology']}; {gain:.1f}% better than persistence)")
+        versus = (f"{abs(gain):.1f}% {'better' if gain >= 0 else 'worse'} than persistence" if gain == gain
+                  else "no persistence score")
+        log(f"lead {name}: rmse {r['model']} in the data's units (persistence {r['persistence']}, "
+            f"climatology {r['climatology']}): {versus}")
     log(f"-> {run_dir} ({results['wall_time_s']:.1f} s)")
     return RunResult(run_dir, results, history)
 

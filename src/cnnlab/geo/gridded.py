@@ -21,7 +21,7 @@ import numpy as np
 
 from cnnlab.data.sources import data_root, verify
 from cnnlab.errors import CnnlabError
-from cnnlab.geo.file_formats import check_format, check_grib_complete, check_netcdf3_complete
+from cnnlab.geo.file_formats import check_format, check_grib_complete, check_netcdf3_complete, check_zarr_complete
 
 __all__ = ["GridSelection", "open_gridded", "select", "time_step", "parse_duration", "check_finite", "NAMED_GRIDS", "is_gridded_source", "named_grid_status"]
 
@@ -99,6 +99,7 @@ def open_gridded(data: str, data_dir: str | Path | None = None):
                 with warnings.catch_warnings():  # a store without consolidated metadata is fine, only slower to open
                     warnings.simplefilter("ignore", RuntimeWarning)
                     ds = xr.open_zarr(path)
+                check_zarr_complete(path)
             else:
                 try:
                     import cfgrib  # noqa: F401
