@@ -77,3 +77,15 @@ def test_a_run_folder_where_the_system_refuses_to_create_one(capsys):
                                    "--train-size", "256", "--val-size", "128", "--out", "/sys/cnnlab-run"],
                           "/sys/cnnlab-run", "cannot create the folder")
     assert "not permitted" in line or "denied" in line or "Read-only" in line
+
+
+def test_a_folder_where_a_data_file_should_be_is_named(real_data_dir, capsys, tmp_path):
+    root = tmp_path / "data"
+    (root / "mnist").mkdir(parents=True)
+    for source in (real_data_dir / "mnist").iterdir():
+        (root / "mnist" / source.name).symlink_to(source)
+    (root / "mnist" / "train-images-idx3-ubyte.gz").unlink()
+    (root / "mnist" / "train-images-idx3-ubyte.gz").mkdir()  # a folder where the file is expected
+    one_line_error(capsys, ["train", "--data", "mnist", "--data-dir", str(root), "--out", str(tmp_path / "run")],
+                   "train-images-idx3-ubyte.gz is a folder where the file")
+    assert not (tmp_path / "run").exists()

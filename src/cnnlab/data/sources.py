@@ -84,10 +84,14 @@ def md5sum(path: Path) -> str:
 
 def verify(path: Path, md5: str) -> None:
     """Raise CnnlabError unless `path` has checksum `md5` (skips hashing if a stamp says it did)."""
-    st = path.stat()
-    if _read_stamps().get(str(path.resolve())) == [st.st_size, st.st_mtime_ns, md5]:
-        return
-    actual = md5sum(path)
+    try:
+        st = path.stat()
+        if _read_stamps().get(str(path.resolve())) == [st.st_size, st.st_mtime_ns, md5]:
+            return
+        actual = md5sum(path)
+    except OSError as error:  # unreadable (permissions), or a folder where the file should be
+        raise CnnlabError(f"cannot read {path}: {error.strerror or error}; check the file (and its permissions) "
+                          f"or point --data-dir/$CNNLAB_DATA at another copy") from None
     if actual != md5:
         raise CnnlabError(
             f"{path} is corrupted or truncated: md5 {actual}, expected {md5} ({st.st_size} bytes); "
@@ -101,6 +105,9 @@ def find_file(filename: str, folders: list[Path]) -> Path | None:
         candidate = folder / filename
         if candidate.is_file():
             return candidate
+        if candidate.is_dir():
+            raise CnnlabError(f"{candidate} is a folder where the file {filename} should be; move it away and put "
+                              f"the file there")
     return None
 
 
