@@ -137,3 +137,10 @@ def test_config_json_that_is_not_an_object(tmp_path, capsys):
     (run / "config.json").write_text("[1, 2]")
     one_line_error(capsys, ["eval", str(run)], ["not a JSON object"])
     assert os.listdir(run) == ["config.json"]
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**64)])
+def test_experiment_seed_out_of_range(capsys, tmp_path, seed):
+    one_line_error(capsys, ["experiment", "init", "--data", "synthetic-mnist", "--quick", "--seed", seed,
+                            "--out", str(tmp_path / "e")], ["--seed", "2^63-1"])
+    assert not (tmp_path / "e").exists()

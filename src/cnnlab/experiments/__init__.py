@@ -20,6 +20,7 @@ from cnnlab.experiments.engines import ENGINES
 from cnnlab.experiments.init import run_init
 from cnnlab.experiments.optimizers import run_optimizers
 from cnnlab.experiments.regularization import run_regularization
+from cnnlab.train.config import MAX_SEED
 from cnnlab.train.runs import check_run_dir
 
 __all__ = ["EXPERIMENTS", "run_experiment", "ExperimentSettings", "ExperimentResult", "ENGINES"]
@@ -38,6 +39,8 @@ def run_experiment(settings: ExperimentSettings, overwrite: bool = False) -> Exp
         raise CnnlabError(f"unknown experiment {settings.name!r}; choose one of: {', '.join(EXPERIMENTS)}")
     if settings.engine not in ENGINES:
         raise CnnlabError(f"unknown engine {settings.engine!r}; choose one of: {', '.join(ENGINES)}")
+    if isinstance(settings.seed, bool) or not isinstance(settings.seed, int) or not 0 <= settings.seed <= MAX_SEED:
+        raise CnnlabError(f"--seed must be a whole number from 0 to 2^63-1 ({MAX_SEED}), got {settings.seed}")
     run_dir = settings.run_dir()
     check_run_dir(run_dir, overwrite, writer="cnnlab experiment")  # before minutes of work, not after
     settings.out = str(run_dir)
