@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "filter",
     "explain",
     "experiment",
+    "serve",
 ]
 
 

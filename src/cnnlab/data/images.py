@@ -1,7 +1,9 @@
-"""Single images from files (PNG, JPEG, NPY), converted to a model's channels and size, as uint8."""
+"""Single images from files, bytes or arrays (PNG, JPEG, NPY, nested lists), converted to a model's channels
+and size, as uint8 (C, H, W)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +12,35 @@ import torch.nn.functional as F
 
 from cnnlab.errors import CnnlabError
 
-__all__ = ["load_image"]
+__all__ = ["load_image", "decode_image", "image_from_array", "fit_to_shape", "MAX_IMAGE_SIDE"]
+
+MAX_IMAGE_SIDE = 4096  # larger pictures are refused from their header, before any pixel is decoded
+
+
+def image_from_array(array, source: str = "the array") -> torch.Tensor:
+    """(H, W), (C, H, W) or (H, W, C) numbers -> uint8 (C, H, W). uint8 stays as it is; floats whose maximum
+    is <= 1 are intensities in [0, 1]; anything else is taken as 0..255 and clipped."""
+    try:
+        array = np.asarray(array)
+    except ValueError as error:  # ragged nested lists
+        raise CnnlabError(f"{source} is not a rectangular array of numbers: {error}") from None
+    if array.dtype != np.uint8 and not (np.issubdtype(array.dtype, np.number) and not np.iscomplexobj(array)):
+        raise CnnlabError(f"{source} holds {array.dtype} values; give numbers (0..255, or floats in 0..1)")
+    if array.ndim == 2:
+        array = array[None]
+    elif array.ndim == 3 and array.shape[-1] in (1, 3, 4) and array.shape[0] not in (1, 3, 4):
+        array = array.transpose(2, 0, 1)  # (H, W, C) -> (C, H, W)
+    if array.ndim != 3 or 0 in array.shape:
+        raise CnnlabError(f"{source} has shape {array.shape}; expected (H, W), (C, H, W) or (H, W, C)")
+    if array.shape[1] > MAX_IMAGE_SIDE or array.shape[2] > MAX_IMAGE_SIDE:
+        raise CnnlabError(f"{source} is {array.shape[2]}x{array.shape[1]} pixels; at most "
+                          f"{MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE} is accepted")
+    if array.dtype != np.uint8:
+        array = array.astype(np.float64)
+        if np.nanmax(array) <= 1.0:
+            array = array * 255
+        array = np.clip(np.nan_to_num(array), 0, 255).round().astype(np.uint8)
+    return torch.from_numpy(np.ascontiguousarray(array))
 
 
 def _from_npy(path: Path) -> torch.Tensor:
@@ -18,41 +48,35 @@ def _from_npy(path: Path) -> torch.Tensor:
         array = np.load(path, allow_pickle=False)  # never unpickle objects from a user's file
     except (OSError, ValueError) as error:
         raise CnnlabError(f"cannot read {path} as a .npy array: {error}") from None
-    if array.ndim == 2:
-        array = array[None]
-    elif array.ndim == 3 and array.shape[-1] in (1, 3, 4) and array.shape[0] not in (1, 3, 4):
-        array = array.transpose(2, 0, 1)  # (H, W, C) -> (C, H, W)
-    if array.ndim != 3:
-        raise CnnlabError(f"{path} holds an array of shape {array.shape}; expected (H, W), (C, H, W) or (H, W, C)")
-    if array.dtype != np.uint8:
-        array = array.astype(np.float64)
-        if np.nanmax(array) <= 1.0:  # floats in [0, 1] are intensities; anything else is taken as 0..255
-            array = array * 255
-        array = np.clip(np.nan_to_num(array), 0, 255).round().astype(np.uint8)
-    return torch.from_numpy(np.ascontiguousarray(array))
+    return image_from_array(array, str(path))
 
 
-def _from_picture(path: Path, channels: int) -> torch.Tensor:
+def decode_image(data: bytes | Path, channels: int, source: str = "the image",
+                 max_side: int = MAX_IMAGE_SIDE) -> torch.Tensor:
+    """PNG or JPEG (bytes or a file) -> uint8 (channels, H, W). The size is read from the header and checked
+    before the pixels are decoded, so a small file that claims 100000x100000 pixels costs nothing."""
     try:
         from PIL import Image, UnidentifiedImageError
     except ImportError:
         raise CnnlabError("reading PNG/JPEG needs Pillow: pip install 'cnnlab[image]'") from None
+    stream = data if isinstance(data, Path) else io.BytesIO(data)
     try:
-        with Image.open(path) as image:
+        with Image.open(stream, formats=["PNG", "JPEG"]) as image:  # reads the header only
+            width, height = image.size
+            if width > max_side or height > max_side:
+                raise CnnlabError(f"{source} is {width}x{height} pixels; at most {max_side}x{max_side} is accepted")
             image = image.convert("L" if channels == 1 else "RGB")
             array = np.asarray(image, dtype=np.uint8)
-    except (OSError, UnidentifiedImageError) as error:
-        raise CnnlabError(f"cannot decode {path} as an image: {error}") from None
+    except Image.DecompressionBombError as error:  # Pillow's own header check, for sizes far past ours
+        raise CnnlabError(f"{source} is too large ({error}); at most {max_side}x{max_side} pixels is accepted") from None
+    except (OSError, UnidentifiedImageError, SyntaxError) as error:
+        raise CnnlabError(f"cannot decode {source} as a PNG or JPEG image: {error}") from None
     return torch.from_numpy(array.copy()).permute(2, 0, 1) if array.ndim == 3 else torch.from_numpy(array.copy())[None]
 
 
-def load_image(path: str | Path, in_shape: tuple[int, int, int]) -> torch.Tensor:
-    """Read `path` and return uint8 (C, H, W) matching `in_shape` (grey <-> RGB, bilinear resize)."""
-    path = Path(path)
-    if not path.is_file():
-        raise CnnlabError(f"no such file: {path}")
+def fit_to_shape(image: torch.Tensor, in_shape: tuple[int, int, int]) -> torch.Tensor:
+    """uint8 (C, H, W) -> uint8 `in_shape`: grey <-> RGB, then a bilinear antialiased resize."""
     c, h, w = in_shape
-    image = _from_npy(path) if path.suffix.lower() == ".npy" else _from_picture(path, c)
     if image.shape[0] != c:
         if c == 1:
             image = image[:3].float().mean(0, keepdim=True).round().to(torch.uint8)
@@ -64,3 +88,15 @@ def load_image(path: str | Path, in_shape: tuple[int, int, int]) -> torch.Tensor
         resized = F.interpolate(image[None].float(), size=(h, w), mode="bilinear", align_corners=False, antialias=True)
         image = resized[0].clamp(0, 255).round().to(torch.uint8)
     return image.contiguous()
+
+
+def load_image(path: str | Path, in_shape: tuple[int, int, int]) -> torch.Tensor:
+    """Read `path` and return uint8 (C, H, W) matching `in_shape` (grey <-> RGB, bilinear resize)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CnnlabError(f"no such file: {path}")
+    if path.suffix.lower() == ".npy":
+        image = _from_npy(path)
+    else:
+        image = decode_image(path, in_shape[0], str(path))
+    return fit_to_shape(image, in_shape)
