@@ -120,9 +120,9 @@ def _check_outputs(source: Path, out: Path, default_name: bool, npy: str | None)
     replaced only if cnnlab wrote it (a name the user gives with --out is theirs to reuse)."""
     from cnnlab.safe_paths import check_output_file
 
-    check_output_file(out, "--out", inputs=(source,))
+    check_output_file(out, "--out", inputs=(source,), create_parents=True)
     if npy:
-        check_output_file(Path(npy), "--npy", inputs=(source, out))
+        check_output_file(Path(npy), "--npy", inputs=(source, out), create_parents=True)
     if default_name and out.exists() and not _written_by_filter(out):
         raise CnnlabError(f"{out} already exists and was not written by cnnlab filter; give --out {out} to replace it, "
                           f"or another --out name")
