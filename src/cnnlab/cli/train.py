@@ -98,10 +98,10 @@ def config_from_args(args) -> TrainConfig:
         if not (run_dir / "config.json").is_file():
             raise CnnlabError(f"--resume {run_dir}: not a run folder (no config.json)")
         config = TrainConfig.load(run_dir / "config.json")
-        _refuse_resuming_a_finished_run(run_dir, given.get("epochs"))
         changed = sorted(k for k in set(given) - _RESUMABLE if given[k] != getattr(config, k, None) and k != "out")
         if changed:
             raise CnnlabError(f"--resume continues a run with its saved config; only --epochs and --device may change, not --{changed[0].replace('_', '-')}")
+        _refuse_resuming_a_finished_run(run_dir, given.get("epochs"))
         for key in _RESUMABLE & set(given):
             setattr(config, key, given[key])
         config.out = str(run_dir)
