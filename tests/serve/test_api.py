@@ -235,3 +235,23 @@ def test_kernel_playground_is_cnnlab_conv_correlate(server):
 ])
 def test_bad_playground_requests_are_400(server, spec, words):
     assert_one_line_error(httpx.post(f"{server}/api/filter", json=spec), 400, *words)
+
+
+def test_concurrent_predictions_keep_their_own_activations(server, run_id, mnist_test):
+    """Two predictions run at once on one model: each answer carries the activations of its own picture."""
+    url = f"{server}/api/runs/{run_id}/predict?maps=1"
+    bodies = [png_bytes(mnist_test.images[i, 0].numpy()) for i in (0, 1)]
+    alone = [httpx.post(url, content=body).json()["layers"] for body in bodies]
+    mixed = []
+
+    def ask(k):
+        mixed.append((k % 2, httpx.post(url, content=bodies[k % 2], timeout=60).json()["layers"]))
+
+    threads = [threading.Thread(target=ask, args=(k,)) for k in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(mixed) == 24
+    for which, layers in mixed:
+        assert [layer["data"] for layer in layers] == [layer["data"] for layer in alone[which]]

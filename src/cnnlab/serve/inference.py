@@ -4,7 +4,8 @@ conv and pooling layer (forward hooks, the model unchanged) for the page's layer
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,20 @@ class Predictor:
     in_shape: tuple[int, int, int]
     normalise: Normalise
     layer_names: list[tuple[str, nn.Module]]
+    # Each request thread collects the activations of its own forward pass here: two predictions may run
+    # at once on the one model, and hooks shared between them would mix their activations.
+    captured: threading.local = field(default_factory=threading.local)
+
+    def __post_init__(self):
+        for name, module in self.layer_names:
+            module.register_forward_hook(self._keeper(name))
+
+    def _keeper(self, name: str):
+        def keep(module, inputs, output):
+            store = getattr(self.captured, "maps", None)
+            if store is not None:  # clone: an in-place ReLU after a conv would overwrite what was kept
+                store[name] = output.detach()[0].clone()
+        return keep
 
     @classmethod
     def from_run(cls, run_dir: Path) -> "Predictor":
@@ -68,18 +83,12 @@ class Predictor:
         prepared = self.prepare(image, centre)
         x = self.normalise(prepared[None])
         captured: dict[str, torch.Tensor] = {}
-
-        def keep(name):
-            # clone: an in-place ReLU after a conv would otherwise overwrite what was captured
-            return lambda module, inputs, output: captured.__setitem__(name, output.detach()[0].clone())
-
-        handles = [module.register_forward_hook(keep(name)) for name, module in self.layer_names]
+        self.captured.maps = captured
         try:
             with torch.inference_mode():
                 probabilities = torch.softmax(self.model(x).float(), dim=1)[0]
         finally:
-            for handle in handles:
-                handle.remove()
+            self.captured.maps = None
         values, indices = probabilities.topk(min(TOP, len(self.classes)))
         result = {
             "top": [{"class": self.classes[i], "probability": round(float(v), 6)} for v, i in zip(values, indices)],
