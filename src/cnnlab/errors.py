@@ -3,9 +3,10 @@
 __all__ = ["CnnlabError"]
 
 
-class CnnlabError(Exception):
+class CnnlabError(ValueError):
     """A problem with the user's input, files or settings (not a bug in cnnlab).
 
     The CLI prints its message as one line and exits with status 2, without a traceback.
-    Library callers can catch it like any other exception.
+    It derives from ValueError, so code written against numpy or scipy (`except ValueError`)
+    catches cnnlab's refusals of bad arguments the same way.
     """

@@ -40,7 +40,9 @@ def test_measure_reports_consistent_ratios_and_flop_fractions(monkeypatch):
     assert model["images_per_epoch"] == 256 and ref["ratio"] == 1.0
     assert mine["ratio"] == pytest.approx(mine["images_per_s"] / ref["images_per_s"], rel=0.01)
     flops = model["gflops_per_image"] * 1e9
-    assert mine["flops_fraction"] == pytest.approx(flops * mine["images_per_s"] / (report["peaks_gflops"]["fp32"] * 1e9), rel=0.02)
+    peak = report["peaks_gflops"]["fp32"]  # rounded to 0.1 GFLOP/s: on a loaded machine that alone is several %
+    expected = flops * mine["images_per_s"] / (peak * 1e9)
+    assert mine["flops_fraction"] == pytest.approx(expected, rel=0.02 + 0.05 / peak)
     assert "trainer fp32" in format_table(report)
 
 

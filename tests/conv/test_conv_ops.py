@@ -142,7 +142,8 @@ def test_convolution_flips_the_kernel():
 @pytest.mark.parametrize(
     "call,match",
     [
-        (lambda: correlate([1, 2], [1, 2, 3]), "larger than the input"),
+        (lambda: correlate([1, 2], [1, 2, 3], stride=2), "larger than the input"),  # no swap with a stride
+        (lambda: correlate(np.ones((2, 3)), np.ones((3, 2))), "at least as large as the other"),
         (lambda: correlate([1, 2, 3], [1], stride=0), "stride must be an integer >= 1"),
         (lambda: correlate([1, 2, 3], [1], mode="middle"), "mode must be one of"),
         (lambda: correlate(np.ones((2, 2)), [1]), "same rank"),

@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 
+from cnnlab.cli.common import Parser, one_line
 from cnnlab.errors import CnnlabError
 
 __all__ = ["main", "build_parser"]
@@ -34,7 +35,7 @@ COMMAND_MODULES = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="cnnlab",
         description="cnnlab: a CNN laboratory on PyTorch. Run `cnnlab COMMAND --help` for examples.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -47,14 +48,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # reported by the command's own parser, so the line names the command and its --help
+        prog = getattr(args, "help_prog", parser.prog)
+        print(f"{prog}: error: unrecognized arguments: {' '.join(unknown)}; see {prog} --help", file=sys.stderr)
+        return 2
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
     try:
         return int(args.run(args) or 0)
     except CnnlabError as error:
-        print(f"cnnlab {args.command}: error: {error}", file=sys.stderr)
+        print(f"cnnlab {args.command}: error: {one_line(error)}", file=sys.stderr)
         return getattr(error, "exit_status", 2)  # 130/143 for a run stopped by SIGINT/SIGTERM
     except KeyboardInterrupt:
         print(f"cnnlab {args.command}: interrupted", file=sys.stderr)

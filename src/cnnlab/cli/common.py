@@ -9,9 +9,29 @@ from typing import Any
 
 from cnnlab.errors import CnnlabError
 
-__all__ = ["parse_shape", "print_json", "add_command", "EXAMPLES"]
+__all__ = ["parse_shape", "print_json", "add_command", "one_line", "Parser", "EXAMPLES"]
 
 EXAMPLES = "examples:\n"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with errors for people: one line naming the command and its --help, exit status 2.
+
+    argparse's own error() prints the whole usage block first; a mistyped flag of `cnnlab train` would
+    bury the one line that matters under thirty lines of usage. Sub-parsers inherit this class.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_defaults(help_prog=self.prog)  # the deepest parser that ran sets it last
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {one_line(message)}; see {self.prog} --help\n")
+
+
+def one_line(text: str) -> str:
+    """Collapse a message onto one line (numpy's and PIL's messages can hold newlines)."""
+    return " ".join(str(text).split())
 
 
 def parse_shape(text: str) -> tuple[int, ...]:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from cnnlab.cli._arrays import ARRAY_HELP, add_array_options, add_json_option, array_json, format_array, parse_array
+import numpy as np
+
+from cnnlab.cli._arrays import (
+    ARRAY_HELP,
+    add_array_options,
+    add_json_option,
+    array_json,
+    check_finite,
+    format_array,
+    parse_array,
+)
 from cnnlab.cli.common import add_command, print_json
 from cnnlab.conv import convolve, correlate
 
@@ -37,7 +47,9 @@ CORRELATE_EXAMPLES = """\
 def _run(operation):
     def run(args) -> int:
         a, b = parse_array(args.input, "input"), parse_array(args.kernel, "kernel")
-        result = operation(a, b, args.mode, stride=args.stride, padding=args.padding, dilation=args.dilation)
+        with np.errstate(all="ignore"):  # an overflow is reported by check_finite, in one line
+            result = operation(a, b, args.mode, stride=args.stride, padding=args.padding, dilation=args.dilation)
+        check_finite(result, "result")
         if args.json:
             print_json(array_json(result))
         else:

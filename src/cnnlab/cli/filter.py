@@ -12,6 +12,7 @@ from cnnlab.cli._arrays import add_json_option, parse_array
 from cnnlab.cli.common import add_command, print_json
 from cnnlab.conv import correlate, kernels
 from cnnlab.errors import CnnlabError
+from cnnlab.picture_files import check_pixel_values, read_npy, read_picture
 
 EXAMPLES = """\
   $ python -c "import numpy as np; x = np.zeros((32, 32)); x[8:24, 8:24] = 1; np.save('square.npy', x)"
@@ -35,23 +36,14 @@ def load_input(path: Path) -> np.ndarray:
         raise CnnlabError(f"input file {str(path)!r} does not exist")
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        try:
-            a = np.load(path, allow_pickle=False)
-        except ValueError as error:
-            raise CnnlabError(f"{path} is not a plain .npy array: {error}") from None
-        if a.ndim != 2 or not np.issubdtype(a.dtype, np.number):
+        a = read_npy(path)
+        if a.ndim != 2 or a.dtype.kind not in "biufc":
             raise CnnlabError(f"{path} holds a {a.ndim}-D {a.dtype} array; filter needs a 2-D numeric array")
-        return a.astype(np.float64)[None]
+        return check_pixel_values(a, path).astype(np.float64)[None]
     if suffix not in IMAGE_SUFFIXES:
         raise CnnlabError(f"cannot read {path.name}: give a .png, .jpg, .jpeg or .npy file")
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            colour = image.mode not in ("1", "L", "LA", "I", "I;16", "F")
-            pixels = np.asarray(image.convert("RGB" if colour else "L"), dtype=np.float64) / 255.0
-    except (UnidentifiedImageError, OSError) as error:
-        raise CnnlabError(f"cannot read image {path}: {error}") from None
+    pixels = read_picture(path, None).astype(np.float64) / 255.0
+    colour = pixels.ndim == 3
     return pixels.transpose(2, 0, 1) if colour else pixels[None]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from cnnlab.cli._arrays import ARRAY_HELP, add_json_option, array_json, format_array, parse_array
+import numpy as np
+
+from cnnlab.cli._arrays import ARRAY_HELP, add_json_option, array_json, check_finite, format_array, parse_array
 from cnnlab.cli.common import add_command, print_json
 from cnnlab.conv import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 
@@ -25,7 +27,8 @@ def run(args) -> int:
     options = {"padding": args.padding, "ceil_mode": args.ceil_mode}
     if args.kind == "avg":
         options["count_include_pad"] = not args.exclude_pad
-    result = POOLS[args.kind, x.ndim](x, args.size, args.stride, **options)
+    with np.errstate(all="ignore"):  # an overflow is reported by check_finite, in one line
+        result = check_finite(POOLS[args.kind, x.ndim](x, args.size, args.stride, **options), "average")
     if args.json:
         print_json(array_json(result))
     else:

@@ -7,6 +7,7 @@ import torch
 from cnnlab.cli.common import add_command, print_json
 from cnnlab.data import Normalise, dataset_spec
 from cnnlab.data.images import load_image
+from cnnlab.errors import CnnlabError
 from cnnlab.train.device import resolve_device
 from cnnlab.train.trainer import load_run_model
 
@@ -28,6 +29,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    if args.top < 1:
+        raise CnnlabError(f"--top {args.top}: give how many classes to show, at least 1")
     device = resolve_device(args.device)
     model, config = load_run_model(args.run_dir, args.checkpoint, device)
     spec = dataset_spec(config.data)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 from cnnlab.cli.common import add_command, parse_shape, print_json
 from cnnlab.cli.options import parse_options
+from cnnlab.errors import CnnlabError
 from cnnlab.inspect import summary
 from cnnlab.models import create_model
+from cnnlab.picture_files import MAX_PIXELS
 
 EXAMPLES = """\
   cnnlab summary keras-cnn --input 1x28x28
@@ -28,7 +32,13 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    if args.classes < 1:
+        raise CnnlabError(f"--classes {args.classes}: a model needs at least 1 output class")
     shape = parse_shape(args.input)
+    pixels = math.prod(shape[1:])
+    if pixels > MAX_PIXELS:  # the summary runs a forward pass: activations are many times the input
+        raise CnnlabError(f"--input {args.input}: {pixels:,} pixels, more than the {MAX_PIXELS:,} cnnlab "
+                          "runs a model on; give an image size")
     model = create_model(args.model, shape, args.classes, **parse_options(args.option))
     result = summary(model, shape, args.model)
     if args.json:

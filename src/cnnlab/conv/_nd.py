@@ -9,13 +9,22 @@ sliding-window operation in cnnlab.conv (correlation, pooling) is a reduction ov
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnlab.errors import CnnlabError
+from cnnlab.memory import check_bytes
 
-__all__ = ["AXES", "ntuple", "pad_widths", "pad", "pad_adjoint", "windows", "add_windows", "PADDING_MODES"]
+__all__ = [
+    "AXES", "ntuple", "pad_widths", "pad", "pad_adjoint", "windows", "add_windows", "PADDING_MODES",
+    "check_sliding", "MAX_WINDOW_VALUES", "shape_text",
+]
+
+# A sliding-window sum or pool reads prod(Out) x prod(K) values; 1e9 multiply-adds took 2-12 s on a
+# 2-core machine (idle to loaded). Past that an FFT method is the right tool, which these readable sums are not.
+MAX_WINDOW_VALUES = 10**9
 
 # How shapes name the spatial axes of 1-D, 2-D and 3-D data in messages.
 AXES = {1: "L", 2: "H, W", 3: "D, H, W"}
@@ -33,6 +42,24 @@ def ntuple(value, n: int, name: str, minimum: int = 1) -> tuple[int, ...]:
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
             raise CnnlabError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return tuple(int(v) for v in values)
+
+
+def shape_text(shape) -> str:
+    return "x".join(map(str, shape))
+
+
+def check_sliding(what: str, padded_shape, itemsize: int, out_shape, out_itemsize: int, window) -> None:
+    """Refuse, before anything is allocated, a padded input or output past the memory limit, or more
+    window reads than MAX_WINDOW_VALUES; every message shows its arithmetic. Sizes are Python ints."""
+    check_bytes(f"{what}: the padded input {shape_text(padded_shape)}", math.prod(padded_shape), itemsize)
+    check_bytes(f"{what}: the output {shape_text(out_shape)}", math.prod(out_shape), out_itemsize)
+    reads = math.prod(out_shape) * math.prod(window)
+    if reads > MAX_WINDOW_VALUES:
+        raise CnnlabError(
+            f"{what}: {math.prod(out_shape):,} outputs x a window of {math.prod(window):,} values = {reads:,} "
+            f"multiply-adds or reads, more than the {MAX_WINDOW_VALUES:,} these direct loops allow: use smaller "
+            "arrays or windows (an FFT method, e.g. scipy.signal.fftconvolve, suits large convolutions)"
+        )
 
 
 def pad_widths(padding, n: int) -> tuple[tuple[int, int], ...]:
@@ -63,6 +90,8 @@ def pad(x: np.ndarray, widths, mode: str = "zeros", value=0) -> np.ndarray:
     grow = lead + [(max(b, 0), max(a, 0)) for b, a in widths]
     if not any(b or a for b, a in grow):
         return x
+    grown = [size + b + a for size, (b, a) in zip(x.shape, grow)]
+    check_bytes(f"padding {shape_text(x.shape)} to {shape_text(grown)}", math.prod(grown), x.dtype.itemsize)
     if mode == "zeros":
         return np.pad(x, grow, mode="constant", constant_values=value)
     for (b, a), size in zip(grow[len(lead) :], x.shape[len(lead) :]):

@@ -126,6 +126,11 @@ def explain_transposed(input_shape, filters: int, kernel, stride=1, padding=0, o
     kernel, stride, dilation = (ntuple(v, nd, n) for v, n in ((kernel, "kernel"), (stride, "stride"), (dilation, "dilation")))
     padding = ntuple(padding, nd, "padding", minimum=0)
     output_padding = ntuple(output_padding, nd, "output_padding", minimum=0)
+    if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
+        raise CnnlabError(
+            f"output_padding {output_padding} must be smaller than the stride {stride} or the dilation {dilation} "
+            "on every axis (torch's rule: a larger one adds rows no input reaches); lower --output-padding"
+        )
     sizes = {axis: transposed_output_size(i, k, s, p, op, d)
              for axis, i, k, s, p, op, d in zip(_AXES[nd], size, kernel, stride, padding, output_padding, dilation)}
     per_input = " x ".join(["C_out" if groups == 1 else "C_out/G", *("KD", "KH", "KW")[3 - nd:]])

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnlab.errors import CnnlabError
+from cnnlab.memory import check_bytes
 
 __all__ = ["im2col", "col2im", "pair"]
 
@@ -42,6 +43,8 @@ def im2col(x: np.ndarray, kernel_size, stride=1, padding=0, dilation=1) -> np.nd
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(pair, (kernel_size, stride, padding, dilation))
     n, c, h, w = x.shape
     oh, ow = _output_hw(h, w, kh, kw, sh, sw, ph, pw, dh, dw)
+    check_bytes(f"padding {n}x{c}x{h}x{w} by {ph}x{pw}", n * c * (h + 2 * ph) * (w + 2 * pw), x.dtype.itemsize)
+    check_bytes(f"im2col of a {kh}x{kw} kernel over {n}x{c}x{h}x{w}", n * c * kh * kw * oh * ow, x.dtype.itemsize)
     x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
     windows = sliding_window_view(x, (span_h, span_w), axis=(2, 3))  # (N, C, H', W', span_h, span_w)
@@ -55,6 +58,8 @@ def col2im(cols: np.ndarray, input_shape, kernel_size, stride=1, padding=0, dila
     n, c, h, w = input_shape
     oh, ow = _output_hw(h, w, kh, kw, sh, sw, ph, pw, dh, dw)
     cols = cols.reshape(n, c, kh, kw, oh, ow)
+    padded = n * c * (h + 2 * ph) * (w + 2 * pw)
+    check_bytes(f"col2im into {n}x{c}x{h + 2 * ph}x{w + 2 * pw}", padded, cols.dtype.itemsize)
     out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
     # One strided slice per kernel tap: KH*KW vectorised adds instead of a loop over every output position.
     for i in range(kh):

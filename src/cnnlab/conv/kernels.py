@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from cnnlab.errors import CnnlabError
+from cnnlab.memory import check_bytes
 
 __all__ = [
     "identity", "box", "gaussian", "binomial", "sobel_x", "sobel_y", "prewitt_x", "prewitt_y",
@@ -22,6 +23,7 @@ __all__ = [
 def _odd(size: int) -> int:
     if isinstance(size, bool) or not isinstance(size, int) or size < 1 or size % 2 == 0:
         raise CnnlabError(f"kernel size must be a positive odd integer, got {size!r}")
+    check_bytes(f"a {size}x{size} kernel", size * size, 8)
     return size
 
 
@@ -49,7 +51,8 @@ def gaussian(size: int = 5, sigma: float = 1.0) -> np.ndarray:
 
 def binomial(size: int = 3) -> np.ndarray:
     """The integer Gaussian blur: outer product of binomial rows / 4^(size-1); 3x3 = 1/16 [[1,2,1],[2,4,2],[1,2,1]]."""
-    row = np.array([math.comb(_odd(size) - 1, i) for i in range(size)], dtype=float)
+    # C(n, i) / 2^n as Python integers divided: exact to the last bit, where C(n, i) itself passes float range
+    row = np.array([math.comb(_odd(size) - 1, i) / 2 ** (size - 1) for i in range(size)])
     return np.outer(row, row) / row.sum() ** 2
 
 

@@ -12,10 +12,13 @@ kept to be read and tested equal.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from cnnlab.conv._nd import AXES, PADDING_MODES, ntuple, pad, pad_widths, windows
 from cnnlab.errors import CnnlabError
+from cnnlab.memory import check_bytes
 
 __all__ = [
     "conv1d",
@@ -73,6 +76,8 @@ def columns(xp, kernel, stride, dilation, groups) -> tuple[np.ndarray, tuple[int
     n, c, nd = xp.shape[0], xp.shape[1], len(kernel)
     view = windows(xp, kernel, stride, dilation)  # (N, C, *Out, *K), a view
     out_size = view.shape[2 : 2 + nd]
+    check_bytes(f"the im2col columns of a {'x'.join(map(str, kernel))} kernel over {'x'.join(map(str, xp.shape))}",
+                c * math.prod(kernel) * n * math.prod(out_size), xp.dtype.itemsize)
     view = view.reshape(n, groups, c // groups, *view.shape[2:])  # (N, G, C/G, *Out, *K)
     order = (1, 2, *range(3 + nd, 3 + 2 * nd), 0, *range(3, 3 + nd))  # (G, C/G, *K, N, *Out)
     return view.transpose(order).reshape(groups, (c // groups) * int(np.prod(kernel)), -1), out_size
@@ -92,6 +97,8 @@ def _conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, nd, name=
         raise CnnlabError("padding='same' needs stride 1 (as in torch); give the padding as numbers instead")
     xp = pad(x, resolve_padding(padding, kernel, dilation), padding_mode)
     cols, out_size = columns(xp, kernel, stride, dilation, groups)
+    check_bytes(f"the {name} output {n}x{o}x{'x'.join(map(str, out_size))}", n * o * math.prod(out_size),
+                np.result_type(xp, w).itemsize)
     y = np.matmul(w.reshape(groups, o // groups, -1), cols)  # (G, O/G, N * prod Out)
     y = np.ascontiguousarray(y.reshape(o, n, *out_size).swapaxes(0, 1))  # (N, O, *Out)
     if b is not None:

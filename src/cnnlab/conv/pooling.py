@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlab.conv._nd import AXES, ntuple, pad, windows
+from cnnlab.conv._nd import AXES, check_sliding, ntuple, pad, windows
 from cnnlab.conv.arithmetic import pool_output_size
 from cnnlab.errors import CnnlabError
 
@@ -42,11 +42,15 @@ def pool_geometry(shape, kernel, stride, padding, dilation, ceil_mode, nd):
     out = tuple(pool_output_size(i, k, s, p, d, ceil_mode).value for i, k, s, p, d in axes)
     # after the input: the padding, or more where the last ceil_mode window reaches further
     widths = tuple((p, max(p, (o - 1) * s + d * (k - 1) + 1 - i - p)) for (i, k, s, p, d), o in zip(axes, out))
+    lead = tuple(shape[: len(shape) - nd])
+    padded = (*lead, *(i + b + a for i, (b, a) in zip(size, widths)))
+    check_sliding(f"pooling {'x'.join(map(str, shape))} with a {'x'.join(map(str, kernel))} window",
+                  padded, 8, (*lead, *out), 8, kernel)
     return kernel, stride, padding, dilation, out, widths
 
 
 def _lowest(dtype):
-    return -np.inf if np.issubdtype(dtype, np.floating) else np.iinfo(dtype).min
+    return np.iinfo(dtype).min if dtype.kind in "iu" else -np.inf  # object arrays of Python ints compare with -inf
 
 
 def _max_pool(x, kernel, stride, padding, dilation, ceil_mode, nd):

@@ -4,6 +4,7 @@ and size, as uint8 (C, H, W)."""
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnlab.errors import CnnlabError
+from cnnlab.picture_files import check_pixel_values, read_npy
 
 __all__ = ["load_image", "decode_image", "image_from_array", "fit_to_shape", "MAX_IMAGE_SIDE"]
 
@@ -37,18 +39,17 @@ def image_from_array(array, source: str = "the array") -> torch.Tensor:
                           f"{MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE} is accepted")
     if array.dtype != np.uint8:
         array = array.astype(np.float64)
-        if np.nanmax(array) <= 1.0:
+        if not np.all(np.isfinite(array)):
+            raise CnnlabError(f"{source} holds NaN or inf values; an image needs finite intensities")
+        if array.max() <= 1.0:
             array = array * 255
-        array = np.clip(np.nan_to_num(array), 0, 255).round().astype(np.uint8)
+        array = np.clip(array, 0, 255).round().astype(np.uint8)
     return torch.from_numpy(np.ascontiguousarray(array))
 
 
 def _from_npy(path: Path) -> torch.Tensor:
-    try:
-        array = np.load(path, allow_pickle=False)  # never unpickle objects from a user's file
-    except (OSError, ValueError) as error:
-        raise CnnlabError(f"cannot read {path} as a .npy array: {error}") from None
-    return image_from_array(array, str(path))
+    # never unpickled; the header's size checked against the file before reading; NaN/inf/complex refused
+    return image_from_array(check_pixel_values(read_npy(path), path), str(path))
 
 
 def decode_image(data: bytes | Path, channels: int, source: str = "the image",
@@ -61,7 +62,10 @@ def decode_image(data: bytes | Path, channels: int, source: str = "the image",
         raise CnnlabError("reading PNG/JPEG needs Pillow: pip install 'cnnlab[image]'") from None
     stream = data if isinstance(data, Path) else io.BytesIO(data)
     try:
-        with Image.open(stream, formats=["PNG", "JPEG"]) as image:  # reads the header only
+        with warnings.catch_warnings():  # Pillow warns past 89 megapixels; the side check below refuses them
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(stream, formats=["PNG", "JPEG"])  # reads the header only
+        with image:
             width, height = image.size
             if width > max_side or height > max_side:
                 raise CnnlabError(f"{source} is {width}x{height} pixels; at most {max_side}x{max_side} is accepted")
@@ -69,7 +73,9 @@ def decode_image(data: bytes | Path, channels: int, source: str = "the image",
             array = np.asarray(image, dtype=np.uint8)
     except Image.DecompressionBombError as error:  # Pillow's own header check, for sizes far past ours
         raise CnnlabError(f"{source} is too large ({error}); at most {max_side}x{max_side} pixels is accepted") from None
-    except (OSError, UnidentifiedImageError, SyntaxError) as error:
+    except CnnlabError:
+        raise
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError, EOFError) as error:
         raise CnnlabError(f"cannot decode {source} as a PNG or JPEG image: {error}") from None
     return torch.from_numpy(array.copy()).permute(2, 0, 1) if array.ndim == 3 else torch.from_numpy(array.copy())[None]
 

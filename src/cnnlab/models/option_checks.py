@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
 from typing import Callable
 
 from cnnlab.errors import CnnlabError
@@ -135,18 +134,10 @@ def check_model_options(model: str, defaults: dict, options: dict) -> dict:
 
 
 def memory_limit_bytes() -> int:
-    """CNNLAB_MAX_BYTES if set, else half of the machine's memory."""
-    configured = os.environ.get("CNNLAB_MAX_BYTES")
-    if configured:
-        try:
-            return int(float(configured))
-        except ValueError:
-            raise CnnlabError(f"CNNLAB_MAX_BYTES={configured!r} is not a number of bytes, "
-                              f"e.g. CNNLAB_MAX_BYTES=4e9") from None
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
-    except (ValueError, OSError, AttributeError):
-        return 8 * 2**30
+    """The limit every size check of cnnlab uses (CNNLAB_MAX_BYTES, else half the available memory)."""
+    from cnnlab.memory import max_bytes
+
+    return max_bytes()
 
 
 def check_parameter_memory(model: str, params: int, options: dict) -> None:
