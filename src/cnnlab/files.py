@@ -80,8 +80,14 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         if stat.S_IMODE(os.stat(tmp).st_mode) != umask_mode:
             os.chmod(tmp, umask_mode)
         publish(tmp, path)
-    except BaseException:
+    except BaseException as error:
         tmp.unlink(missing_ok=True)
+        if isinstance(error, OSError):  # disk full, read-only folder: the previous file is untouched
+            from cnnlab.errors import CnnlabError
+
+            kept = "the previous version is unchanged" if path.exists() else "nothing was written"
+            raise CnnlabError(f"cannot write {path}: {error.strerror or error}; {kept}; free space or make the folder "
+                              f"writable, then run again") from None
         raise
 
 

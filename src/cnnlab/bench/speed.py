@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -28,6 +29,7 @@ from torch.utils.data import DataLoader
 from cnnlab.bench.reference import tutorial_epoch, tutorial_tensors
 from cnnlab.data import dataset_spec
 from cnnlab.models import create_model
+from cnnlab.safe_paths import check_output_file
 from cnnlab.train.config import TrainConfig
 from cnnlab.train.device import cpu_supports_bf16
 
@@ -200,6 +202,8 @@ def run_from_args(args, results_folder) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    check_output_file(Path(args.out) if args.out else Path(results_folder) / "report.json", "--out",
+                      create_parents=True)  # before minutes of measuring, not after
     report = measure(args.models, args.variants, args.rounds, args.batch_size, args.scale,
                      log=lambda line: print(line, file=sys.stderr, flush=True))
     print(format_table(report))

@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except CnnlabError as error:
         print(f"cnnlab {args.command}: error: {one_line(error)}", file=sys.stderr)
-        return 2
+        return getattr(error, "exit_status", 2)  # 130/143 for a run stopped by SIGINT/SIGTERM
     except KeyboardInterrupt:
         print(f"cnnlab {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -86,7 +86,8 @@ def save_side_by_side(path: Path, image: np.ndarray, kernel: np.ndarray, output:
     axes[1].axis("off")
     fig.tight_layout()
     try:
-        write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))
+        write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight",
+                                                     metadata={"Software": PICTURE_SOFTWARE}))
     finally:
         plt.close(fig)
 
@@ -171,6 +172,32 @@ def write_atomically(path: Path, write) -> None:
         raise
 
 
+PICTURE_SOFTWARE = "cnnlab filter"  # in every picture's PNG metadata: such a file may be replaced by the next run
+
+
+def _check_outputs(source: Path, out: Path, default_name: bool, npy: str | None) -> None:
+    """Before any work: outputs must be writable and never the input; a file at the default picture name is
+    replaced only if cnnlab wrote it (a name the user gives with --out is theirs to reuse)."""
+    from cnnlab.safe_paths import check_output_file
+
+    check_output_file(out, "--out", inputs=(source,), create_parents=True)
+    if npy:
+        check_output_file(Path(npy), "--npy", inputs=(source, out), create_parents=True)
+    if default_name and out.exists() and not _written_by_filter(out):
+        raise CnnlabError(f"{out} already exists and was not written by cnnlab filter; give --out {out} to replace it, "
+                          f"or another --out name")
+
+
+def _written_by_filter(path: Path) -> bool:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as picture:
+            return picture.info.get("Software") == PICTURE_SOFTWARE
+    except (OSError, UnidentifiedImageError):
+        return False
+
+
 def run(args) -> int:
     if args.gallery:
         if args.kernel or args.npy:
@@ -187,13 +214,14 @@ def run(args) -> int:
         raise CnnlabError("give an input file and --kernel NAME, or --gallery [IMAGE] for the lectures' kernel table")
     source = Path(args.input)
     name, kernel = resolve_kernel(args.kernel, args.size, args.sigma)
-    image = load_input(source)
-    output = np.stack([correlate(plane, kernel, args.mode) for plane in image])
     out = Path(args.out) if args.out else Path(f"{source.stem}_{name}.png")
     if out.suffix.lower() != ".png":
         raise CnnlabError(f"--out must end in .png, got {out.name}")
     if args.npy and not args.npy.endswith(".npy"):
         raise CnnlabError(f"--npy must end in .npy, got {args.npy}")
+    _check_outputs(source, out, args.out is None, args.npy)
+    image = load_input(source)
+    output = np.stack([correlate(plane, kernel, args.mode) for plane in image])
     save_side_by_side(out, image, kernel, output, f"{name} {kernel.shape[0]}x{kernel.shape[1]}")
     if args.npy:
         write_atomically(Path(args.npy), lambda f: np.save(f, output[0] if output.shape[0] == 1 else output))

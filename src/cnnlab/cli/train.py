@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -108,6 +109,7 @@ def config_from_args(args) -> TrainConfig:
     if args.option:
         given["model_options"] = parse_options(args.option)
     given.update(geo_fields_from_args(args))
+    _refuse_flag_conflicts(args, given)
     if args.resume:
         run_dir = Path(args.resume)
         if not (run_dir / "config.json").is_file():
@@ -116,6 +118,7 @@ def config_from_args(args) -> TrainConfig:
         changed = sorted(k for k in set(given) - _RESUMABLE if given[k] != getattr(config, k, None) and k != "out")
         if changed:
             raise CnnlabError(f"--resume continues a run with its saved config; only --epochs and --device may change, not --{changed[0].replace('_', '-')}")
+        _refuse_resuming_a_finished_run(run_dir, given.get("epochs"))
         for key in _RESUMABLE & set(given):
             setattr(config, key, given[key])
         config.out = str(run_dir)
@@ -140,6 +143,38 @@ def own_data_from_args(args) -> str | None:
                                        "strict" if args.strict else ""] if part)
     base = args.data if not query else args.data + ("&" if "?" in args.data else "?") + query
     return own_data_name(parse_own_data(base))
+def _refuse_flag_conflicts(args, given: dict) -> None:
+    """Flags that would be ignored, or mean nothing, together: refused instead of silently dropped."""
+    if args.resume and (args.recipe or args.overwrite):
+        flag = "--recipe" if args.recipe else "--overwrite"
+        raise CnnlabError(f"--resume continues a run with its saved settings; {flag} cannot apply to it: drop {flag} "
+                          f"(or start a new run without --resume)")
+    if args.train_size == 0:
+        raise CnnlabError("--train-size 0 would train on no images; give a number of images, or leave the flag out "
+                          "to use the whole training set")
+    task = given.get("task", "classify")
+    if task == "classify" and not args.resume:
+        geo_flags = [f"--{name.replace('_', '-')}" for name in ("lead", "history") if name in given]
+        flag_of = {"variables": "variable", "levels": "level"}
+        geo_flags += [f"--{flag_of.get(name, name).replace('_', '-')}" for name in given.get("geo", {})]
+        if geo_flags:
+            raise CnnlabError(f"{geo_flags[0]} is a flag of the gridded tasks and does nothing for image "
+                              f"classification; drop it, or give --task forecast|detect|segment")
+
+
+def _refuse_resuming_a_finished_run(run_dir: Path, epochs: int | None) -> None:
+    """A finished run is only continued to a larger --epochs, so its results are never rewritten by accident."""
+    results = run_dir / "results.json"
+    if not results.is_file():
+        return
+    try:
+        done = int(json.loads(results.read_text())["epochs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # an unreadable results.json is rewritten by the run that resumes
+    if epochs is None or epochs <= done:
+        more = f"--epochs {epochs} is not more than that" if epochs is not None else "nothing is left to train"
+        raise CnnlabError(f"--resume {run_dir}: the run has finished its {done} epochs (results.json) and {more}; "
+                          f"to train it further give --epochs larger than {done}, for a new run use --out")
 
 
 def run(args) -> int:

@@ -37,7 +37,12 @@ class Resource:
 def data_root(data_dir: str | os.PathLike | None = None) -> Path:
     """`data_dir`, else $CNNLAB_DATA, else ~/.cache/cnnlab."""
     if data_dir:
-        return Path(data_dir).expanduser()
+        root = Path(data_dir).expanduser()
+        if not root.is_dir():  # a mistyped path is reported, not created and filled with downloads
+            what = "is a file, not a folder" if root.exists() else "does not exist"
+            raise CnnlabError(f"--data-dir {data_dir} {what}; give the folder that holds the datasets (create it "
+                              f"first to download into it)")
+        return root
     if os.environ.get("CNNLAB_DATA"):
         return Path(os.environ["CNNLAB_DATA"]).expanduser()
     return Path.home() / ".cache" / "cnnlab"
@@ -76,10 +81,14 @@ def md5sum(path: Path) -> str:
 
 def verify(path: Path, md5: str) -> None:
     """Raise CnnlabError unless `path` has checksum `md5` (skips hashing if a stamp says it did)."""
-    st = path.stat()
-    if _read_stamps().get(str(path.resolve())) == [st.st_size, st.st_mtime_ns, md5]:
-        return
-    actual = md5sum(path)
+    try:
+        st = path.stat()
+        if _read_stamps().get(str(path.resolve())) == [st.st_size, st.st_mtime_ns, md5]:
+            return
+        actual = md5sum(path)
+    except OSError as error:  # unreadable (permissions), or a folder where the file should be
+        raise CnnlabError(f"cannot read {path}: {error.strerror or error}; check the file (and its permissions) "
+                          f"or point --data-dir/$CNNLAB_DATA at another copy") from None
     if actual != md5:
         raise CnnlabError(
             f"{path} is corrupted or truncated: md5 {actual}, expected {md5} ({st.st_size} bytes); "
@@ -93,6 +102,9 @@ def find_file(filename: str, folders: list[Path]) -> Path | None:
         candidate = folder / filename
         if candidate.is_file():
             return candidate
+        if candidate.is_dir():
+            raise CnnlabError(f"{candidate} is a folder where the file {filename} should be; move it away and put "
+                              f"the file there")
     return None
 
 

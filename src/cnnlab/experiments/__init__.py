@@ -18,7 +18,6 @@ Each writes table.md, table.csv, curves.csv and plot.png into a run folder, the 
 
 from __future__ import annotations
 
-import shutil
 from typing import Callable
 
 from cnnlab.errors import CnnlabError
@@ -33,7 +32,8 @@ from cnnlab.experiments.kernels import run_kernels
 from cnnlab.experiments.mlp_vs_cnn import check_mlp_vs_cnn, run_mlp_vs_cnn
 from cnnlab.experiments.optimizers import run_optimizers
 from cnnlab.experiments.regularization import run_regularization
-from cnnlab.train.runs import prepare_run_dir
+from cnnlab.train.config import MAX_SEED
+from cnnlab.train.runs import check_run_dir, claim_run_dir
 
 __all__ = ["EXPERIMENTS", "DEFAULT_DATA", "run_experiment", "ExperimentSettings", "ExperimentResult", "ENGINES"]
 
@@ -60,9 +60,10 @@ def run_experiment(settings: ExperimentSettings, overwrite: bool = False) -> Exp
         raise CnnlabError(f"unknown experiment {settings.name!r}; choose one of: {', '.join(EXPERIMENTS)}")
     if settings.engine not in ENGINES:
         raise CnnlabError(f"unknown engine {settings.engine!r}; choose one of: {', '.join(ENGINES)}")
+    if isinstance(settings.seed, bool) or not isinstance(settings.seed, int) or not 0 <= settings.seed <= MAX_SEED:
+        raise CnnlabError(f"--seed must be a whole number from 0 to 2^63-1 ({MAX_SEED}), got {settings.seed}")
     run_dir = settings.run_dir()
-    if run_dir.exists() and any(run_dir.iterdir()) and not overwrite:
-        raise CnnlabError(f"folder {run_dir} already exists; pass --overwrite to replace it or --out for a new folder")
+    check_run_dir(run_dir, overwrite, writer="cnnlab experiment")  # before minutes of work, not after
     settings.out = str(run_dir)
     from cnnlab.data import dataset_spec
 
@@ -70,13 +71,10 @@ def run_experiment(settings: ExperimentSettings, overwrite: bool = False) -> Exp
     check = CHECKS.get(settings.name)
     if check is not None:
         check(settings)  # refuses data or options the experiment cannot use, before any folder is made
-    prepare_run_dir(run_dir, overwrite)  # the trained models' run folders go inside it
-    try:
+    # the trained models' run folders go inside it; a failed experiment removes what it wrote
+    with claim_run_dir(run_dir, overwrite, writer="cnnlab experiment"):
         result = _run_with_threads(settings)
         write_outputs(settings, result[0], result[1], prepared=True)
-    except BaseException:
-        shutil.rmtree(run_dir, ignore_errors=True)  # made empty above: everything in it is this run's
-        raise
     return result[0]
 
 

@@ -21,7 +21,7 @@ import torch
 from cnnlab.data import Normalise, dataset_spec, load_dataset
 from cnnlab.errors import CnnlabError
 from cnnlab.files import write_json_atomic, write_text_atomic
-from cnnlab.train.runs import prepare_run_dir
+from cnnlab.train.runs import claim_run_dir
 
 __all__ = ["ExperimentSettings", "ExperimentResult", "Arrays", "load_arrays", "write_outputs", "markdown_table"]
 
@@ -126,7 +126,18 @@ def write_outputs(settings: ExperimentSettings, result: ExperimentResult, plot: 
                   overwrite: bool = False, prepared: bool = False) -> Path:
     """settings.json, table.md, table.csv, curves.csv, results.json (with a claim) and plot.png via
     `plot(pyplot)`, which returns a figure or {file name: figure}. `prepared`: the folder was made for this run."""
-    run_dir = Path(settings.run_dir()) if prepared else prepare_run_dir(settings.run_dir(), overwrite)
+    if prepared:
+        run_dir = Path(settings.run_dir())
+        _write_files(run_dir, settings, result, plot)
+    else:
+        with claim_run_dir(settings.run_dir(), overwrite, writer="cnnlab experiment") as run_dir:
+            _write_files(run_dir, settings, result, plot)
+    result.run_dir = run_dir
+    return run_dir
+
+
+def _write_files(run_dir: Path, settings: ExperimentSettings, result: ExperimentResult,
+                 plot: Callable[[object], object]) -> None:
     write_json_atomic(run_dir / "settings.json", {**asdict(settings), "seconds": round(result.seconds, 1)})
     notes = "".join(f"\n{note}\n" for note in result.notes)
     claim = ""
@@ -146,8 +157,6 @@ def write_outputs(settings: ExperimentSettings, result: ExperimentResult, plot: 
         figures = plot(pyplot())
         for name, fig in (figures if isinstance(figures, dict) else {"plot.png": figures}).items():
             save_png(fig, run_dir / name, dpi=110)
-    result.run_dir = run_dir
-    return run_dir
 
 
 def smooth(values: list[float], window: int) -> np.ndarray:

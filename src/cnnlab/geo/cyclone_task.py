@@ -82,7 +82,7 @@ def train_cyclones(config, overwrite: bool = False, log: Callable[[str], None] =
     options = dict(config.model_options)
     if "padding_mode" in model_info(config.model).options:
         options.setdefault("padding_mode", padding)
-    model = create_model(config.model, (3, size, size), 1, **options).to(device)
+    model = create_model(config.model, (3, size, size), 1, output="field", **options).to(device)
     run_dir = Path(config.out) if config.out else default_run_dir(f"{CYCLONE_DATA}-{config.task}", config.model)
     prepare_run_dir(run_dir, overwrite)
     config.out = str(run_dir)

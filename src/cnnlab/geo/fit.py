@@ -19,6 +19,7 @@ from torch import nn
 
 from cnnlab.errors import CnnlabError
 from cnnlab.train.checkpoint import save_weights
+from cnnlab.train.interrupt import interrupted, stop_requested
 from cnnlab.train.optimizers import build_optimizer
 from cnnlab.train.progress import EpochBar
 from cnnlab.train.runs import write_metrics_csv
@@ -86,6 +87,9 @@ def fit(model: nn.Module, batch: Batch, train_index: np.ndarray, val_index: np.n
                 raise CnnlabError(f"the loss became {value} at epoch {epoch}, batch {step + 1}: training diverged; lower --lr (now {config.lr})")
             total += value * len(x)
             seen += len(x)
+            if stop_requested():  # SIGINT/SIGTERM: stop between batches; the last epoch's weights stay whole
+                bar.close()
+                raise interrupted(epoch, str(run_dir), resumable=False)
             if bar.enabled:
                 bar.bar.update(1)
                 bar.bar.set_postfix_str(f"loss {total / seen:.4f}", refresh=False)

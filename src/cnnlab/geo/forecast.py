@@ -22,7 +22,14 @@ import torch
 
 from cnnlab.errors import CnnlabError
 from cnnlab.geo.fit import fit, predict_in_batches, run_facts
-from cnnlab.geo.forecast_data import ForecastData, build_forecast_data, climatology_for, input_channels, parse_period, stack_inputs
+from cnnlab.geo.forecast_data import (
+    ForecastData,
+    build_forecast_data,
+    climatology_for,
+    input_channels,
+    parse_period,
+    stack_inputs,
+)
 from cnnlab.geo.gridded import GridSelection, open_gridded, select
 from cnnlab.geo.metrics import forecast_scores
 from cnnlab.geo.padding import resolve_padding
@@ -92,7 +99,8 @@ def train_forecast(config, overwrite: bool = False, log: Callable[[str], None] =
     if "padding_mode" in model_info(config.model).options:
         options.setdefault("padding_mode", padding)
     height, width = fd.fields.shape[-2:]
-    model = create_model(config.model, (fd.in_channels, height, width), fd.out_channels, **options).to(device)
+    model = create_model(config.model, (fd.in_channels, height, width), fd.out_channels, output="field",
+                         **options).to(device)
     weights_kind = config.geo.get("weights", "cos")
     lat_w = latitude_weights(fd.lat, weights_kind)
     run_dir = Path(config.out) if config.out else default_run_dir(config.data.replace(":", "-").replace("/", "_"), config.model)
@@ -142,7 +150,10 @@ def train_forecast(config, overwrite: bool = False, log: Callable[[str], None] =
     for name in fd.lead_names:
         r = test[f"lead_{name}"]["rmse"]
         gain = 100 * (1 - r["model"] / r["persistence"]) if r["model"] is not None and r["persistence"] else float("nan")
-        log(f"lead {name}: rmse {r['model']} (persistence {r['persistence']}, climatology {r['climatology']}; {gain:.1f}% better than persistence)")
+        versus = (f"{abs(gain):.1f}% {'better' if gain >= 0 else 'worse'} than persistence" if gain == gain
+                  else "no persistence score")
+        log(f"lead {name}: rmse {r['model']} in the data's units (persistence {r['persistence']}, "
+            f"climatology {r['climatology']}): {versus}")
     log(f"-> {run_dir} ({results['wall_time_s']:.1f} s)")
     return RunResult(run_dir, results, history)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,6 +117,8 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise CnnlabError(message)
+        for problem in (*_bound_problems(self), *_combination_problems(self)):
+            raise CnnlabError(problem)
         return self
 
     def _resolve_fast_path(self) -> None:
@@ -146,6 +149,8 @@ class TrainConfig:
         unknown = set(values) - known
         if unknown:
             raise CnnlabError(f"config has unknown settings: {', '.join(sorted(unknown))}")
+        for problem in _saved_value_problems(values):
+            raise CnnlabError(f"config {problem}")
         return cls(**values)
 
     def save(self, path: Path) -> None:
@@ -156,6 +161,71 @@ class TrainConfig:
     @classmethod
     def load(cls, path: Path) -> "TrainConfig":
         try:
-            return cls.from_dict(json.loads(Path(path).read_text()))
+            values = json.loads(Path(path).read_text())
         except (OSError, ValueError) as error:
             raise CnnlabError(f"cannot read the run's config {path}: {error}") from None
+        if not isinstance(values, dict):
+            raise CnnlabError(f"the run's config {path} is not a JSON object of settings; was it written by cnnlab?")
+        try:
+            return cls.from_dict(values)
+        except CnnlabError as error:
+            raise CnnlabError(f"the run's config {path} is damaged: {error}; restore it or train a new run") from None
+
+
+MAX_EPOCHS = 100_000
+MAX_SEED = 2**63 - 1  # torch.manual_seed takes a signed 64-bit integer
+
+
+def _bound_problems(config: TrainConfig) -> list[str]:
+    """Numbers outside what the trainer can use: non-finite floats, seeds torch refuses, absurd epoch counts."""
+    problems = [f"--{name.replace('_', '-')} must be a finite number, got {getattr(config, name)}"
+                for name in ("lr", "momentum", "weight_decay", "label_smoothing", "warmup_epochs", "lookahead", "ema")
+                if not math.isfinite(getattr(config, name))]
+    if not 1 <= config.epochs <= MAX_EPOCHS:
+        problems.append(f"--epochs must be from 1 to {MAX_EPOCHS:,}, got {config.epochs}")
+    if not 0 <= config.seed <= MAX_SEED:
+        problems.append(f"--seed must be from 0 to 2^63-1 ({MAX_SEED}), got {config.seed}")
+    return problems
+
+
+def _combination_problems(config: TrainConfig) -> list[str]:
+    """Settings that are valid alone but not together (each would otherwise be ignored or fail mid-run)."""
+    problems = []
+    if config.sync_bn and not config.distributed:
+        problems.append("--sync-bn synchronises batch norm across the processes of --distributed; add --distributed "
+                        "(under torchrun) or drop --sync-bn")
+    if config.warmup_epochs > config.epochs:
+        problems.append(f"--warmup-epochs {config.warmup_epochs:g} is longer than the run (--epochs {config.epochs}); "
+                        f"use at most {config.epochs}")
+    if config.early_stop and not config.val_size:
+        problems.append("--early-stop watches the validation accuracy, and --val-size 0 leaves no validation set; "
+                        "give --val-size N or drop --early-stop")
+    if config.task == "classify" and config.translate:
+        try:
+            from cnnlab.data import dataset_spec
+
+            height, width = dataset_spec(config.data).in_shape[1:]
+        except CnnlabError:  # a data name the loader does not know: it says so itself, with the choices
+            return problems
+        if config.translate >= min(height, width):
+            problems.append(f"--translate {config.translate} shifts images by their whole size ({height}x{width} "
+                            f"pixels of {config.data}); use fewer pixels, e.g. --translate 2")
+    return problems
+
+
+REQUIRED_SAVED = ("model", "data", "epochs")  # without these a saved config cannot rebuild its run
+_SAVED_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "dict": (dict,)}
+
+
+def _saved_value_problems(values: dict) -> list[str]:
+    """Missing essentials and values of the wrong type in a config read from a file (hand-edited or damaged)."""
+    problems = [f"lacks {key!r}" for key in REQUIRED_SAVED if key not in values]
+    annotations = {f.name: str(f.type) for f in dataclasses.fields(TrainConfig)}
+    for key, value in values.items():
+        kinds = [k.strip() for k in annotations[key].split("|")]
+        if value is None and "None" in kinds:
+            continue
+        allowed = tuple(t for k in kinds for t in _SAVED_TYPES.get(k, ()))
+        if allowed and (not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed)):
+            problems.append(f"has {key}={value!r}, which is not {' or '.join(kinds)}")
+    return problems

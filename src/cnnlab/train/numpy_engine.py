@@ -24,12 +24,13 @@ from threadpoolctl import threadpool_limits
 
 from cnnlab.data import Batches, Normalise, dataset_spec
 from cnnlab.errors import CnnlabError
+from cnnlab.files import atomic_write
 from cnnlab.models import create_model
 from cnnlab.scratch import Network, SoftmaxCrossEntropy, build_scratch_optimizer, create_scratch_model
 from cnnlab.scratch.loss import NonFiniteLoss
-from cnnlab.files import atomic_write
 from cnnlab.train.checkpoint import load_state, read_safetensors, save_state
 from cnnlab.train.config import TrainConfig
+from cnnlab.train.interrupt import interrupted, stop_requested
 from cnnlab.train.progress import EpochBar, format_epoch_line
 from cnnlab.train.runs import default_run_dir, open_run, prepare_run_dir, write_metrics_csv
 from cnnlab.train.schedules import lr_factor
@@ -54,7 +55,7 @@ def blas_threads() -> int:
 def build_scratch_for(config: TrainConfig, dtype=np.float32) -> Network:
     """The scratch network of `config.model`; its torch twin is built too, to check the options fit both."""
     spec = dataset_spec(config.data)
-    create_model(config.model, spec.in_shape, len(spec.classes), **config.model_options)
+    create_model(config.model, spec.in_shape, len(spec.classes), output="classes", **config.model_options)
     net = create_scratch_model(config.model, spec.in_shape, len(spec.classes), seed=config.seed, dtype=dtype,
                                weight_decay=config.weight_decay, **config.model_options)
     net.criterion = SoftmaxCrossEntropy(config.label_smoothing)
@@ -159,8 +160,7 @@ def _train_numpy(config: TrainConfig, resume: bool, overwrite: bool, log: Callab
     generator = torch.Generator().manual_seed(config.seed)
     net = build_scratch_for(config)
     train_data, val_data, test_data = _split_data(config)
-    if not resume:
-        prepare_run_dir(run_dir, overwrite)
+    prepare_run_dir(run_dir, overwrite, resume, log)  # created or emptied (not on resume) and locked
     config.out = str(run_dir)
     cpu = torch.device("cpu")
     normalise = Normalise(spec.mean, spec.std)
@@ -206,6 +206,9 @@ def _train_numpy(config: TrainConfig, resume: bool, overwrite: bool, log: Callab
             loss_sum += net.criterion.value * len(labels)
             correct += int((net.logits.argmax(1) == labels).sum())
             count += len(labels)
+            if stop_requested():  # SIGINT/SIGTERM: stop between batches; the last epoch's checkpoint stays whole
+                bar.close()
+                raise interrupted(epoch, config.out)
             if bar.enabled and (i % 20 == 0 or i == len(train_batches)):
                 now = time.perf_counter()
                 bar.update(i - shown_at, loss_sum / count, correct / count, (i - shown_at) * config.batch_size / (now - shown_time))

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import math
 import platform
-from contextlib import nullcontext
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -31,18 +31,27 @@ from torch import nn
 from cnnlab.data import Batches, ImageDataset, Normalise, dataset_spec, load_dataset
 from cnnlab.errors import CnnlabError
 from cnnlab.models import create_model
+from cnnlab.train import distributed
 from cnnlab.train.checkpoint import load_state, load_weights, save_state, save_weights
 from cnnlab.train.config import TrainConfig
-from cnnlab.train import distributed
 from cnnlab.train.device import autocast_context, resolve_device
+from cnnlab.train.interrupt import interrupted, stop_on_signals, stop_requested
 from cnnlab.train.lookahead import Lookahead
-from cnnlab.train.weight_average import WeightAverage
 from cnnlab.train.metrics import ClassificationMeter, confusion_matrix
 from cnnlab.train.optimizers import build_optimizer
 from cnnlab.train.progress import EpochBar, format_epoch_line
-from cnnlab.train.runs import default_run_dir, open_run, prepare_run_dir, write_json, write_metrics_csv
+from cnnlab.train.runs import (
+    check_run_dir,
+    default_run_dir,
+    open_run,
+    prepare_run_dir,
+    run_folder_scope,
+    write_json,
+    write_metrics_csv,
+)
 from cnnlab.train.schedules import build_scheduler
 from cnnlab.train.tta import tta_logits
+from cnnlab.train.weight_average import WeightAverage
 
 __all__ = ["train", "evaluate", "build_model_for", "load_run_model", "RunResult"]
 
@@ -59,7 +68,7 @@ class RunResult:
 
 def build_model_for(config: TrainConfig) -> nn.Module:
     spec = dataset_spec(config.data)
-    return create_model(config.model, spec.in_shape, len(spec.classes), **config.model_options)
+    return create_model(config.model, spec.in_shape, len(spec.classes), output="classes", **config.model_options)
 
 
 def load_run_model(run_dir: Path, which: str = "best", device: torch.device | None = None) -> tuple[nn.Module, TrainConfig]:
@@ -133,6 +142,15 @@ def train(
 ) -> RunResult:
     """Train `config.model` on `config.data`; returns the run folder, results and per-epoch history."""
     config.validate()
+    if config.out and not resume:
+        check_run_dir(Path(config.out), overwrite)  # a folder that may not be replaced is refused before any work
+    # SIGINT/SIGTERM stop at the next batch; the run folder stays locked until the run ends
+    with stop_on_signals(enabled=not config.distributed), run_folder_scope():
+        return _dispatch(config, resume, overwrite, log, progress)
+
+
+def _dispatch(config: TrainConfig, resume: bool, overwrite: bool, log: Callable[[str], None],
+              progress: bool | None) -> RunResult:
     if config.engine == "numpy":
         from cnnlab.train.numpy_engine import train_numpy
 
@@ -166,16 +184,15 @@ def _train(config, resume, overwrite, log, progress, started, device, dist) -> R
     train_data, val_data, test_data = _split_data(config)
     if dist.enabled and config.batch_size % dist.world:
         raise CnnlabError(f"--batch-size {config.batch_size} is the global batch and must divide by the {dist.world} processes")
-    if not resume:
-        problem = None
-        if dist.is_main:
-            try:
-                prepare_run_dir(run_dir, overwrite)
-            except CnnlabError as error:
-                problem = str(error)
-        problem = dist.broadcast(problem)  # every rank stops with rank 0's message instead of waiting forever
-        if problem:
-            raise CnnlabError(problem)
+    problem = None
+    if dist.is_main:
+        try:
+            prepare_run_dir(run_dir, overwrite, resume, log)  # created or emptied (not on resume) and locked
+        except CnnlabError as error:
+            problem = str(error)
+    problem = dist.broadcast(problem)  # every rank stops with rank 0's message instead of waiting forever
+    if problem:
+        raise CnnlabError(problem)
     config.out = str(run_dir)
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     model = model.to(memory_format=memory_format)
@@ -372,6 +389,9 @@ def _train_epoch(model, batches, optimizer, scheduler, scaler, criterion, config
         if ema is not None:
             ema.step()
         meter.update(logits, y, loss)
+        if stop_requested():  # SIGINT/SIGTERM: stop between batches; the last epoch's checkpoint stays whole
+            bar.close()
+            raise interrupted(epoch, config.out)
         if on_cpu and not math.isfinite(loss.item()):
             bar.close()
             raise _diverged(loss.item(), f"at epoch {epoch}, batch {step}", epoch, config)
