@@ -129,13 +129,32 @@ def test_completion_script_completes_commands(tmp_path, capsys):
     assert (tmp_path / "completions").read_text().split() == ["train"]
 
 
-def test_a_diverged_run_is_listed_as_diverged(tmp_path, capsys):
+def test_a_diverged_run_is_listed_as_diverged(tmp_path, capsys, monkeypatch):
+    from cnnlab.data.batches import Batches
     from cnnlab.errors import CnnlabError
     from cnnlab.train import TrainConfig, train
 
+    # diverging in the first epoch, before any checkpoint, leaves no folder to list
     config = TrainConfig(data="synthetic-mnist", model="lenet5", epochs=2, train_size=256, val_size=128, batch_size=64,
                          optimizer="sgd", lr=1e12, precision="fp32", out=str(tmp_path / "runs" / "boom"))
     with pytest.raises(CnnlabError, match="training diverged"):
         train(config, log=lambda line: None, progress=False)
+    assert not (tmp_path / "runs" / "boom").exists()
+
+    real_iter = Batches.__iter__
+    epochs_seen = []
+
+    def poisoned(self):  # the second training epoch gets nan pixels, after epoch 1's checkpoint exists
+        if self.shuffle:
+            epochs_seen.append(1)
+        for x, y in real_iter(self):
+            yield (x * float("nan") if self.shuffle and len(epochs_seen) == 2 else x), y
+
+    monkeypatch.setattr(Batches, "__iter__", poisoned)
+    config = TrainConfig(data="synthetic-mnist", model="lenet5", epochs=2, train_size=256, val_size=128, batch_size=64,
+                         precision="fp32", out=str(tmp_path / "runs" / "later"))
+    with pytest.raises(CnnlabError, match="training diverged"):
+        train(config, log=lambda line: None, progress=False)
+    capsys.readouterr()
     assert main(["runs", str(tmp_path / "runs"), "--json"]) == 0
     assert [r["status"] for r in json.loads(capsys.readouterr().out)["runs"]] == ["diverged"]
