@@ -33,7 +33,17 @@ def _integer(model: str, option: str, value, low: int, high: int | None = None) 
     return int(value)
 
 
-def _positive(model: str, option: str, value, default) -> int:
+MAX_WIDTH_FACTOR = 64.0  # a width multiplier (googlenet): 64x its channels is already past any published layer
+
+
+def _positive(model: str, option: str, value, default) -> int | float:
+    if isinstance(default, float):  # a multiplier of the family's channel counts, not a count
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            raise CnnlabError(f"{_where(model, option, value)} must be a positive number, e.g. {option}={default}")
+        if not 0 < value <= MAX_WIDTH_FACTOR:
+            raise CnnlabError(f"{_where(model, option, value)} is out of range; it scales the channel counts and "
+                              f"must be in (0, {MAX_WIDTH_FACTOR:g}]")
+        return float(value)
     return _integer(model, option, value, 1, MAX_CHANNELS)
 
 
