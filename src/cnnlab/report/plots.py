@@ -4,26 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cnnlab.figures import have_matplotlib, pyplot
 from cnnlab.files import atomic_write
 
 __all__ = ["have_matplotlib", "plot_curves", "plot_confusion", "curves_figure", "confusion_figure", "plot_curve_overlay"]
-
-
-def have_matplotlib() -> bool:
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _figure():
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, never a window
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _save(fig, path: Path) -> None:
@@ -34,12 +18,12 @@ def plot_curves(history: list[dict], path: Path, title: str = "") -> None:
     """Loss and accuracy per epoch, train and validation, side by side, as a PNG file."""
     fig = curves_figure(history, title)
     _save(fig, path)
-    _figure().close(fig)
+    pyplot().close(fig)
 
 
 def curves_figure(history: list[dict], title: str = ""):
     """Loss and accuracy per epoch, train and validation, side by side (a matplotlib figure)."""
-    plt = _figure()
+    plt = pyplot()
     epochs = [row["epoch"] for row in history]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
     for key, ax, scale in (("loss", ax_loss, 1), ("accuracy", ax_acc, 100)):
@@ -59,12 +43,12 @@ def plot_confusion(matrix, classes: list[str], path: Path, title: str = "") -> N
     """The confusion matrix as a PNG file."""
     fig = confusion_figure(matrix, classes, title)
     _save(fig, path)
-    _figure().close(fig)
+    pyplot().close(fig)
 
 
 def confusion_figure(matrix, classes: list[str], title: str = ""):
     """Counts of true class (rows) vs predicted class (columns), with the numbers written in."""
-    plt = _figure()
+    plt = pyplot()
     n = len(classes)
     fig, ax = plt.subplots(figsize=(1.0 + 0.6 * n, 0.8 + 0.6 * n))
     ax.imshow(matrix, cmap="Blues")
@@ -84,7 +68,7 @@ def confusion_figure(matrix, classes: list[str], title: str = ""):
 
 def plot_curve_overlay(names: list[str], histories: list[list[dict]], path: Path) -> None:
     """Validation (solid) and training (dashed) loss and accuracy of each run, one colour per run."""
-    plt = _figure()
+    plt = pyplot()
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4.2))
     for i, (name, history) in enumerate(zip(names, histories)):
         colour = f"C{i % 10}"
