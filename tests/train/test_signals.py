@@ -25,21 +25,27 @@ def _rows(run: Path):
     return [{k: v for k, v in r.items() if k not in ("epoch_time_s", "images_per_s")} for r in rows]
 
 
-def _wait_for_epoch_1(process, run: Path):
+def _signal_each_after_its_epoch_1(victims):
+    """Signal every process the moment its own epoch-1 checkpoint exists. All are polled together: waiting for
+    one victim at a time let the others run to their end on a fast machine, so they never saw the signal."""
+    pending = dict(victims)
     deadline = time.time() + 300
-    while not (run / "metrics.csv").exists():  # written after the epoch-1 checkpoint
-        assert process.poll() is None, process.communicate()
+    while pending:
+        for sig, (process, run) in list(pending.items()):
+            if (run / "metrics.csv").exists():  # written after the epoch-1 checkpoint
+                process.send_signal(sig)
+                del pending[sig]
+            else:
+                assert process.poll() is None, process.communicate()
         assert time.time() < deadline, "epoch 1 never finished"
-        time.sleep(0.02)
+        time.sleep(0.005)
 
 
 def test_sigint_and_sigterm_stop_cleanly_and_resume_to_the_uninterrupted_numbers(tmp_path):
     whole = _cnnlab(*ARGS, "--out", str(tmp_path / "whole"))
     victims = {sig: (_cnnlab(*ARGS, "--out", str(tmp_path / sig.name)), tmp_path / sig.name)
                for sig in (signal.SIGINT, signal.SIGTERM)}
-    for sig, (process, run) in victims.items():
-        _wait_for_epoch_1(process, run)
-        process.send_signal(sig)
+    _signal_each_after_its_epoch_1(victims)
     for sig, (process, run) in victims.items():
         _, err = process.communicate(timeout=300)
         assert process.returncode == 128 + sig, err
