@@ -25,7 +25,7 @@ from cnnlab.geo.gridded import check_finite, parse_duration, time_step
 from cnnlab.geo.lazy_fields import STREAM_BYTES, LazyFields
 
 __all__ = ["ForecastData", "build_forecast_data", "default_periods", "parse_period", "time_features", "climatology_for",
-           "input_channels", "stack_inputs"]
+           "input_channels", "stack_inputs", "normalise_fields", "fields_from_residuals"]
 
 # air_temperature (WeatherBench-like): train on 2013, its last two months for validation, test on 2014.
 AIR_TEMPERATURE_PERIODS = {
@@ -75,12 +75,23 @@ def input_channels(history: int, channels: int, mask_inputs: bool, coords: bool)
     return history * channels + 4 + (channels if mask_inputs else 0) + (2 if coords else 0)
 
 
+def normalise_fields(fields, mean, std):
+    """(x - mean_c) / std_c for fields (..., C, H, W) and per-channel mean, std (C,): NumPy arrays or torch tensors."""
+    return (fields - mean[:, None, None]) / std[:, None, None]
+
+
+def fields_from_residuals(base, residuals, residual_std):
+    """forecast_L = x[t] + s_L * r_L: base (N, C, H, W), residuals (N, L, C, H, W), s (L, C) -> (N, L, C, H, W);
+    NumPy arrays or torch tensors."""
+    return base[:, None] + residuals * residual_std[None, :, :, None, None]
+
+
 def stack_inputs(past: np.ndarray, times: np.ndarray, mean: np.ndarray, std: np.ndarray, mask_inputs: bool, coords: bool,
                  lat: np.ndarray | None, lon: np.ndarray | None) -> np.ndarray:
     """The model input (N, input_channels, H, W) float32 from past fields (N, K, C, H, W), newest first (x[t],
     x[t-1], ...), in the data's units, and the initial times (N,). Training and inference both build it here."""
     known = np.isfinite(past)
-    normalised = np.where(known, (past - mean[:, None, None]) / std[:, None, None], 0.0)
+    normalised = np.where(known, normalise_fields(past, mean, std), 0.0)
     n, k, c, h, w = past.shape
     parts = [normalised.reshape(n, k * c, h, w)]
     parts.append(np.broadcast_to(time_features(times)[:, :, None, None], (n, 4, h, w)))
@@ -152,7 +163,7 @@ class ForecastData:
         """Normalised residual predictions (N, L*C, H, W) -> forecasts (N, L, C, H, W) in the data's units."""
         n = len(index)
         r = residuals.reshape(n, len(self.leads), len(self.channels), *residuals.shape[-2:])
-        return self.fields[index][:, None] + r * self.residual_std[None, :, :, None, None]
+        return fields_from_residuals(self.fields[index], r, self.residual_std)
 
     def truth(self, index: np.ndarray) -> np.ndarray:
         return np.stack([self.fields[index + lead] for lead in self.leads], axis=1)  # (N, L, C, H, W)
