@@ -101,7 +101,7 @@ def test_two_step_loss_backpropagates_through_both_applications(tmp_path):
     index = complete_rollout_index(fd.splits["train"], rm, 2)[:16]
     one = rollout_loss(rm, torch.from_numpy(fd.past(index)), fd.times[index], _truth(fd, index), 1, _plain_mse)
     two = rollout_loss(rm, torch.from_numpy(fd.past(index)), fd.times[index], _truth(fd, index), 2, _plain_mse)
-    assert float(two) != pytest.approx(float(one), rel=1e-3)
+    assert two.item() != pytest.approx(one.item(), rel=1e-3)
     two.backward()
     grads = [p.grad for p in model.parameters() if p.grad is not None]
     assert grads and all(torch.isfinite(g).all() for g in grads) and any(g.abs().sum() > 0 for g in grads)

@@ -7,6 +7,7 @@ network can learn what differs from place to place, e.g. land and sea); its targ
     r_L = (x[t+L] - x[t]) / s_L,   s_L = std of x[t+L] - x[t] over the training period (per channel),
 so the network learns the change (persistence is the zero prediction) and
     forecast_L = x[t] + s_L * r_L.
+With targets (`--target z500`), every channel is an input and only the target channels are forecast.
 Splits are date ranges; a sample belongs to a split only when all its inputs and targets lie in it, so
 nothing crosses from the test period into training. Mean, std and s_L come from the training split only.
 With `nans="mask"`, missing target cells are left out of losses and metrics, and missing input cells
@@ -25,7 +26,8 @@ from cnnlab.geo.gridded import check_finite, parse_duration, time_step
 from cnnlab.geo.lazy_fields import STREAM_BYTES, LazyFields
 
 __all__ = ["ForecastData", "build_forecast_data", "default_periods", "parse_period", "time_features", "climatology_for",
-           "input_channels", "stack_inputs", "normalise_fields", "fields_from_residuals"]
+           "input_channels", "stack_inputs", "normalise_fields", "fields_from_residuals",
+           "parse_targets"]
 
 # air_temperature (WeatherBench-like): train on 2013, its last two months for validation, test on 2014.
 AIR_TEMPERATURE_PERIODS = {
@@ -120,6 +122,11 @@ class ForecastData:
     residual_std: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (L, C)
     mask_inputs: bool = False
     coords: bool = False  # two static channels: latitude and longitude scaled to [-1, 1]
+    target_channels: list[str] = field(default_factory=list)  # the forecast channels (default: every channel)
+
+    def __post_init__(self):
+        self.target_channels = list(self.target_channels or self.channels)
+        self.target_index = np.array([self.channels.index(name) for name in self.target_channels], int)
 
     @property
     def in_channels(self) -> int:
@@ -127,13 +134,14 @@ class ForecastData:
 
     @property
     def out_channels(self) -> int:
-        return len(self.leads) * len(self.channels)
+        return len(self.leads) * len(self.target_channels)
 
     def statistics(self) -> dict:
         """What the checkpoint stores to normalise inputs and de-normalise outputs at inference."""
         return {"channels": self.channels, "mean": self.mean.tolist(), "std": self.std.tolist(),
                 "residual_std": self.residual_std.tolist(), "leads": self.lead_names, "history": self.history,
-                "step_minutes": int(self.step / np.timedelta64(1, "m")), "mask_inputs": self.mask_inputs, "coords": self.coords, "periods": self.periods}
+                "step_minutes": int(self.step / np.timedelta64(1, "m")), "mask_inputs": self.mask_inputs, "coords": self.coords, "periods": self.periods,
+                "targets": self.target_channels}
 
     def past(self, index: np.ndarray) -> np.ndarray:
         """(N, K, C, H, W): x[t], x[t-1], ... for initial-time indices `index`, in the data's units."""
@@ -151,22 +159,23 @@ class ForecastData:
                                              self.lat, self.lon))
 
     def targets(self, index: np.ndarray, base: np.ndarray | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Normalised residuals (N, L*C, H, W) and their 0/1 mask of known cells (`base`: x[t], if read)."""
-        base = self.fields[index] if base is None else base
-        residuals = np.stack([(self.fields[index + lead] - base) / self.residual_std[i][:, None, None] for i, lead in enumerate(self.leads)], axis=1)
+        """Normalised residuals (N, L*targets, H, W) and their 0/1 mask of known cells (`base`: x[t], if read)."""
+        t = self.target_index
+        base = (self.fields[index] if base is None else base)[:, t]
+        residuals = np.stack([(self.fields[index + lead][:, t] - base) / self.residual_std[i][:, None, None] for i, lead in enumerate(self.leads)], axis=1)
         n, leads, c, h, w = residuals.shape
         residuals = residuals.reshape(n, leads * c, h, w)
         known = np.isfinite(residuals)
         return torch.from_numpy(np.where(known, residuals, 0.0).astype(np.float32)), torch.from_numpy(known.astype(np.float32))
 
     def to_fields(self, residuals: np.ndarray, index: np.ndarray) -> np.ndarray:
-        """Normalised residual predictions (N, L*C, H, W) -> forecasts (N, L, C, H, W) in the data's units."""
+        """Normalised residual predictions (N, L*targets, H, W) -> forecasts (N, L, targets, H, W) in the data's units."""
         n = len(index)
-        r = residuals.reshape(n, len(self.leads), len(self.channels), *residuals.shape[-2:])
-        return fields_from_residuals(self.fields[index], r, self.residual_std)
+        r = residuals.reshape(n, len(self.leads), len(self.target_channels), *residuals.shape[-2:])
+        return fields_from_residuals(self.fields[index][:, self.target_index], r, self.residual_std)
 
     def truth(self, index: np.ndarray) -> np.ndarray:
-        return np.stack([self.fields[index + lead] for lead in self.leads], axis=1)  # (N, L, C, H, W)
+        return np.stack([self.fields[index + lead][:, self.target_index] for lead in self.leads], axis=1)  # (N, L, targets, H, W)
 
 
 def _coordinate_channels(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -176,8 +185,24 @@ def _coordinate_channels(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return np.stack([lat2, lon2]).astype(np.float32)
 
 
+def parse_targets(text: str | None, channels: list[str]) -> list[str]:
+    """--target 'z500,t850' -> ['z@500', 't@850']: a channel (z@500 or z500), a variable (z: all its levels) or
+    'all'; None or 'all' means every channel, in the channels' order."""
+    if not text or text.strip() == "all":
+        return list(channels)
+    chosen: list[str] = []
+    for item in (part.strip() for part in text.split(",") if part.strip()):
+        matches = [c for c in channels if c == item or c.replace("@", "") == item or c.partition("@")[0] == item]
+        if not matches:
+            raise CnnlabError(f"--target {item} is none of the channels {', '.join(channels)}; name one like "
+                              f"{channels[0].replace('@', '')}, a variable, or all")
+        chosen += [c for c in matches if c not in chosen]
+    return [c for c in channels if c in chosen]
+
+
 def build_forecast_data(da, data: str, leads: list[str], history: int, periods: dict[str, tuple[str, str]] | None,
-                        nans: str = "error", coords: bool = False, stream: bool | None = None) -> ForecastData:
+                        nans: str = "error", coords: bool = False, stream: bool | None = None,
+                        targets: list[str] | None = None) -> ForecastData:
     """Cut the selected DataArray (time, channel, lat, lon) into dated splits and compute the training
     statistics. The selection is read into memory, or with `stream` (default: when it is larger than
     STREAM_BYTES) read batch by batch from its dask chunks."""
@@ -221,7 +246,7 @@ def build_forecast_data(da, data: str, leads: list[str], history: int, periods: 
         splits[name] = idx
     _check_disjoint(periods)
     fd = ForecastData(fields, times, da["lat"].values, da["lon"].values, channels, step, lead_steps, list(leads), history,
-                      splits, periods, mask_inputs=(nans == "mask"), coords=coords)
+                      splits, periods, mask_inputs=(nans == "mask"), coords=coords, target_channels=targets)
     train_index = splits["train"]
     train = da.isel(time=slice(int(train_index[0]) - (history - 1), int(train_index[-1]) + 1))
     fd.mean = np.asarray(train.mean(("time", "lat", "lon"), skipna=True).values, np.float32)
@@ -231,7 +256,7 @@ def build_forecast_data(da, data: str, leads: list[str], history: int, periods: 
     residual_std = []
     for lead in lead_steps:  # std of x[t+L] - x[t] over the training samples, per channel (dask: chunk by chunk)
         change = da.isel(time=train_index + lead).data - da.isel(time=train_index).data
-        residual_std.append(np.asarray(_nanstd_per_channel(change)))
+        residual_std.append(np.asarray(_nanstd_per_channel(change))[fd.target_index])
     fd.residual_std = np.maximum(np.array(residual_std), 1e-6).astype(np.float32)
     return fd
 

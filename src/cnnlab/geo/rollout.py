@@ -47,6 +47,9 @@ class RolloutModel:
     @classmethod
     def from_statistics(cls, model: torch.nn.Module, stats: dict, lat=None, lon=None) -> "RolloutModel":
         """From the statistics a forecast checkpoint stores (cnnlab.geo.forecast_data.ForecastData.statistics)."""
+        if list(stats.get("targets") or stats["channels"]) != list(stats["channels"]):
+            raise CnnlabError(f"a rollout feeds the forecast back as input, so the model must forecast every input channel "
+                              f"({', '.join(stats['channels'])}), not only {', '.join(stats['targets'])}; train without --target")
         step = np.timedelta64(int(stats["step_minutes"]), "m")
         leads = tuple(int(parse_duration(name) // step) for name in stats["leads"])
         if list(leads) != sorted(leads):
