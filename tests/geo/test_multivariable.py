@@ -9,7 +9,7 @@ from cnnlab.errors import CnnlabError
 from cnnlab.geo.forecast_data import build_forecast_data, input_channels, parse_targets
 from cnnlab.geo.gridded import GridSelection, open_gridded, select
 from cnnlab.geo.padding import resolve_padding
-from cnnlab.geo.rollout import RolloutModel
+from cnnlab.geo.rollout import RolloutModel, rollout, rollout_offsets
 from cnnlab.models import create_model
 from geo_testing import make_grid_dataset, write
 
@@ -46,7 +46,11 @@ def test_every_channel_is_an_input_and_only_the_target_is_forecast(tmp_path):
     assert fd.to_fields(np.zeros((4, 2, 9, 16), np.float32), index).shape == (4, 2, 1, 9, 16)
     assert fd.statistics()["targets"] == ["z@500"]
     with pytest.raises(CnnlabError, match="must forecast every input channel"):
-        RolloutModel.from_statistics(torch.nn.Identity(), fd.statistics())
+        rollout_offsets(RolloutModel.from_statistics(torch.nn.Identity(), fd.statistics()), 2)
+    model = create_model("unet", (fd.in_channels, 9, 16), fd.out_channels, output="field", width=4, depth=1).eval()
+    offsets, got = rollout(RolloutModel.from_statistics(model, fd.statistics(), fd.lat, fd.lon), fd.past(index), fd.times[index], 1)
+    with torch.no_grad():
+        np.testing.assert_allclose(got, fd.to_fields(model(x).numpy(), index), atol=1e-3, rtol=0)
 
 
 def test_era_interim_u_v_z_at_three_levels_form_nine_channels_on_a_global_grid(real_data_dir, tmp_path):

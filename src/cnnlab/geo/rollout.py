@@ -43,20 +43,20 @@ class RolloutModel:
     coords: bool = False
     lat: np.ndarray | None = None
     lon: np.ndarray | None = None
+    channels: list[str] | None = None  # the input channels; the model forecasts `targets` among them
+    targets: list[str] | None = None
 
     @classmethod
     def from_statistics(cls, model: torch.nn.Module, stats: dict, lat=None, lon=None) -> "RolloutModel":
         """From the statistics a forecast checkpoint stores (cnnlab.geo.forecast_data.ForecastData.statistics)."""
-        if list(stats.get("targets") or stats["channels"]) != list(stats["channels"]):
-            raise CnnlabError(f"a rollout feeds the forecast back as input, so the model must forecast every input channel "
-                              f"({', '.join(stats['channels'])}), not only {', '.join(stats['targets'])}; train without --target")
         step = np.timedelta64(int(stats["step_minutes"]), "m")
         leads = tuple(int(parse_duration(name) // step) for name in stats["leads"])
         if list(leads) != sorted(leads):
             raise CnnlabError(f"a rollout needs the model's leads in ascending order, got {', '.join(stats['leads'])}")
         return cls(model, np.asarray(stats["mean"], np.float32), np.asarray(stats["std"], np.float32),
                    np.asarray(stats["residual_std"], np.float32), leads, int(stats["history"]), step,
-                   bool(stats.get("mask_inputs", False)), bool(stats.get("coords", False)), lat, lon)
+                   bool(stats.get("mask_inputs", False)), bool(stats.get("coords", False)), lat, lon,
+                   [str(c) for c in stats["channels"]], [str(c) for c in stats.get("targets") or stats["channels"]])
 
     @property
     def stride(self) -> int:
@@ -78,6 +78,9 @@ def rollout_applications(text: str, rm: RolloutModel) -> int:
 
 def rollout_offsets(rm: RolloutModel, applications: int) -> list[int]:
     """The forecast offsets (time steps after the initial time) that `applications` applications produce."""
+    if applications > 1 and rm.targets and rm.targets != rm.channels:
+        raise CnnlabError(f"a rollout feeds the forecast back as input, so the model must forecast every input channel "
+                          f"({', '.join(rm.channels)}), not only {', '.join(rm.targets)}; train without --target")
     known: set[int] = set()
     for n in range(applications):
         origin = n * rm.stride
@@ -123,7 +126,8 @@ def _unroll(rm: RolloutModel, past: torch.Tensor, init_times: np.ndarray, applic
         x = _model_input(rm, window, init_times + origin * rm.step)
         residuals = rm.model(x).float()
         b, _, h, w = residuals.shape
-        fields = fields_from_residuals(trajectory[origin], residuals.reshape(b, len(rm.lead_steps), -1, h, w), residual_std)
+        base = trajectory[origin] if not rm.targets else trajectory[origin][:, [rm.channels.index(c) for c in rm.targets]]
+        fields = fields_from_residuals(base, residuals.reshape(b, len(rm.lead_steps), -1, h, w), residual_std)
         for i, lead in enumerate(rm.lead_steps):
             trajectory[origin + lead] = fields[:, i]
     return {offset: field for offset, field in trajectory.items() if offset > 0}
