@@ -27,15 +27,15 @@ def test_each_lead_is_scored_on_the_initial_times_whose_valid_time_is_in_the_tes
     offsets = [1, 4]
     forecasts = baseline_fields(fd, index, offsets)["persistence"] + 0.5  # persistence, shifted
     w = latitude_weights(fd.lat)
-    scores = score_leads(fd, index, offsets, forecasts, w)
+    scores, details = score_leads(fd, index, offsets, forecasts, w)
     last = last_test_index(fd)
-    assert last == 79 and scores["lead_6h"]["initial_times"] == len(index) and scores["lead_24h"]["initial_times"] == len(index) - 3
+    assert last == 79 and details["initial_times"] == {"lead_6h": len(index), "lead_24h": len(index) - 3}
     keep = index[index + 4 <= last]
     truth = fd.fields[keep + 4][:, [0, 1]]
     clim = climatology_for(fd, fd.times[keep + 4])[:, [0, 1]]
     expected = forecast_scores(fd.fields[keep][:, [0, 1]] + 0.5, truth, w, clim)
     assert scores["lead_24h"]["rmse"]["model"] == pytest.approx(expected["rmse"], abs=1e-4)
     assert scores["lead_24h"]["bias"]["model"] == pytest.approx(scores["lead_24h"]["bias"]["persistence"] + 0.5, abs=2e-4)
-    z500 = scores["lead_24h"]["by_channel"]["z@500"]
+    z500 = details["by_channel"]["lead_24h"]["z@500"]
     alone = forecast_scores(fd.fields[keep][:, [1]] + 0.5, truth[:, [1]], w, clim[:, [1]])
     assert z500["rmse"]["model"] == pytest.approx(alone["rmse"], abs=1e-4)

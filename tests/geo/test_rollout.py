@@ -105,3 +105,19 @@ def test_two_step_loss_backpropagates_through_both_applications(tmp_path):
     two.backward()
     grads = [p.grad for p in model.parameters() if p.grad is not None]
     assert grads and all(torch.isfinite(g).all() for g in grads) and any(g.abs().sum() > 0 for g in grads)
+
+
+def test_rollout_training_continues_from_the_loop_s_first_output(tmp_path):
+    from cnnlab.geo.rollout import RolloutTraining
+
+    fd = _forecast_data(tmp_path)
+    model = _model(fd)
+    training = RolloutTraining(fd, 2, _plain_mse)
+    training.bind(model)
+    index = training.train_index(fd.splits["train"])
+    assert index[-1] == fd.splits["train"][-1] - 1  # one more 6 h step must stay in the period
+    batch = training.sample(index[:8])
+    assert batch[-1].tolist() == index[:8].tolist()
+    loss = training.loss(model(batch[0]), batch)
+    direct = rollout_loss(_rollout_model(fd, model), torch.from_numpy(fd.past(index[:8])), fd.times[index[:8]], _truth(fd, index[:8]), 2, _plain_mse)
+    assert loss.item() == pytest.approx(direct.item(), rel=1e-5)

@@ -28,8 +28,13 @@ def add_geo_arguments(parser) -> None:
     g.add_argument("--task", choices=_TASKS, help="classify (images, default), forecast (gridded time series), detect/segment (synthetic-cyclones)")
     g.add_argument("--lead", help="forecast lead time(s), a multiple of the data's time step, e.g. 6h or 6h,24h (default 6h)")
     g.add_argument("--history", type=int, help="past fields given to the forecast, the last at the initial time (default 3)")
-    g.add_argument("--variable", action="append", metavar="NAME", help="variable to use (repeatable; default all lat/lon variables)")
-    g.add_argument("--level", action="append", type=float, metavar="HPA", help="pressure level to use (repeatable; default all)")
+    g.add_argument("--variable", action="append", metavar="NAME[,NAME]", help="variables to use, e.g. u,v,z (repeatable; default all lat/lon variables)")
+    g.add_argument("--level", action="append", metavar="HPA[,HPA]", help="pressure levels to use, e.g. 200,500,850 (repeatable; default all)")
+    g.add_argument("--target", metavar="CHANNELS", help="forecast only these channels, e.g. z500 or z (all its levels); every channel stays an input (default all)")
+    g.add_argument("--rollout", metavar="LENGTH", help="after training, apply the forecast to its own output up to LENGTH, e.g. 72h or 5d: scores and forecast.nc at every multiple of the lead")
+    g.add_argument("--train-rollout", type=int, metavar="N", help="train with the loss of N autoregressive applications (default 1)")
+    g.add_argument("--baselines", action="store_true", default=None, help="write persistence and climatology into forecast.nc beside the model")
+    g.add_argument("--labels", metavar="CSV|regimes:K", help="--task classify on gridded data: labels per time from a time,label CSV, or K weather regimes")
     g.add_argument("--box", metavar="LAT0,LAT1,LON0,LON1", help="lat/lon box in degrees, e.g. 20,60,230,300")
     g.add_argument("--time", metavar="FIRST..LAST", help="time range to read at all, e.g. 2013-01-01..2014-06-30")
     defaults = {"train": "air_temperature 2013-01..10, other data the first 70%% of times",
@@ -56,6 +61,13 @@ def _floats(text: str, flag: str, count: int) -> list[float]:
     return values
 
 
+def _level(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise CnnlabError(f"--level {text!r} is not a pressure level in hPa, e.g. 500 or 200,500,850") from None
+
+
 def geo_fields_from_args(args) -> dict:
     """TrainConfig fields given by the gridded flags (only those given)."""
     fields: dict = {}
@@ -64,9 +76,9 @@ def geo_fields_from_args(args) -> dict:
             fields[name] = getattr(args, name)
     geo: dict = {}
     if args.variable:
-        geo["variables"] = list(args.variable)
+        geo["variables"] = [v.strip() for item in args.variable for v in item.split(",") if v.strip()]
     if args.level:
-        geo["levels"] = list(args.level)
+        geo["levels"] = [_level(v) for item in args.level for v in item.split(",") if v.strip()]
     if args.box:
         lat0, lat1, lon0, lon1 = _floats(args.box, "--box", 4)
         if lat0 >= lat1 or lon0 >= lon1:
@@ -81,11 +93,13 @@ def geo_fields_from_args(args) -> dict:
         value = getattr(args, f"{split}_period")
         if value:
             geo[f"{split}_period"] = value
-    for name in ("nans", "padding", "weights", "scenes", "noise", "coords", "stream"):
+    for name in ("nans", "padding", "weights", "scenes", "noise", "coords", "stream", "target", "rollout", "train_rollout", "baselines", "labels"):
         if getattr(args, name) is not None:
             geo[name] = getattr(args, name)
     if geo:
         fields["geo"] = geo
     if fields.get("task", "classify") != "classify" and args.model is None:
         fields["model"] = "unet"  # the gridded tasks are field-to-field
+    if fields.get("task", "classify") == "classify" and geo.get("labels") and args.model is None:
+        fields["model"] = "conv-stack"  # a gridded field -> one class per time
     return fields

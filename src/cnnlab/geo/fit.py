@@ -58,8 +58,12 @@ def _mean_loss(model, batch: Batch, index: np.ndarray, loss_fn: Loss, device, si
 
 def fit(model: nn.Module, batch: Batch, train_index: np.ndarray, val_index: np.ndarray, loss_fn: Loss, config, device: torch.device,
         run_dir: Path, metadata: dict, log: Callable[[str], None], progress: bool | None = None,
-        augment: Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Generator], tuple] | None = None) -> tuple[list[dict], int]:
-    """Train for config.epochs; returns the per-epoch history and the best epoch (by validation loss)."""
+        augment: Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Generator], tuple] | None = None,
+        train_batch: Callable[[np.ndarray], tuple] | None = None,
+        train_loss: Callable[[torch.Tensor, tuple], torch.Tensor] | None = None) -> tuple[list[dict], int]:
+    """Train for config.epochs; returns the per-epoch history and the best epoch (by validation loss).
+    `train_batch`/`train_loss` replace `batch` and `loss_fn` in training steps only (a multi-step rollout loss
+    whose batches carry more than x, target, mask); validation keeps the one-step loss."""
     generator = torch.Generator().manual_seed(config.seed)
     steps_per_epoch = max(1, len(train_index) // config.batch_size)
     optimizer = build_optimizer(config.optimizer, model.parameters(), config.lr, config.weight_decay, config.momentum)
@@ -72,11 +76,13 @@ def fit(model: nn.Module, batch: Batch, train_index: np.ndarray, val_index: np.n
         bar = EpochBar(epoch, config.epochs, steps_per_epoch, progress)
         start, total, seen = time.perf_counter(), 0.0, 0
         for step in range(steps_per_epoch):
-            x, y, m = batch(order[step * config.batch_size:(step + 1) * config.batch_size])
+            items = (train_batch or batch)(order[step * config.batch_size:(step + 1) * config.batch_size])
             if augment is not None:
-                x, y, m = augment(x, y, m, generator)
-            x, y, m = x.to(device), y.to(device), m.to(device)
-            loss = loss_fn(model(x).float(), y, m)
+                items = augment(*items, generator)
+            items = tuple(t.to(device) for t in items)
+            x = items[0]
+            output = model(x).float()
+            loss = train_loss(output, items) if train_loss is not None else loss_fn(output, items[1], items[2])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -21,17 +21,20 @@ import numpy as np
 import torch
 
 from cnnlab.errors import CnnlabError
-from cnnlab.geo.fit import fit, predict_in_batches, run_facts
+from cnnlab.geo.fit import fit, run_facts
 from cnnlab.geo.forecast_data import (
     ForecastData,
     build_forecast_data,
-    climatology_for,
     input_channels,
     parse_period,
+    parse_targets,
     stack_inputs,
 )
+from cnnlab.geo.forecast_file import FORECAST_FILE_NAME
+from cnnlab.geo.forecast_predict import variable_attrs, write_run_forecast
 from cnnlab.geo.gridded import GridSelection, open_gridded, select
-from cnnlab.geo.metrics import forecast_scores
+from cnnlab.geo.lead_scores import score_leads
+from cnnlab.geo.rollout import RolloutModel, RolloutTraining, rollout, rollout_applications
 from cnnlab.geo.padding import resolve_padding
 from cnnlab.geo.weights import latitude_weights
 from cnnlab.models import create_model, model_info
@@ -83,8 +86,9 @@ def load_forecast_data(config) -> ForecastData:
     da = select(ds, selection_from(geo))
     da.attrs["cnnlab_source"] = ds.attrs.get("cnnlab_source", config.data)
     leads = [s.strip() for s in str(config.lead).split(",") if s.strip()]
+    targets = parse_targets(geo.get("target"), [str(c) for c in da["channel"].values])
     return build_forecast_data(da, config.data, leads, config.history, _periods(geo), geo.get("nans", "error"),
-                               bool(geo.get("coords", False)), geo.get("stream"))
+                               bool(geo.get("coords", False)), geo.get("stream"), targets)
 
 
 def train_forecast(config, overwrite: bool = False, log: Callable[[str], None] = print, progress: bool | None = None):
@@ -117,20 +121,28 @@ def train_forecast(config, overwrite: bool = False, log: Callable[[str], None] =
     log(f"forecast {','.join(fd.lead_names)} ahead with {config.model} ({params:,} params, padding {options.get('padding_mode', 'model default')}) "
         f"on {config.data} {'+'.join(fd.channels)} {height}x{width}: {counts.get('train', 0):,} train, {counts.get('val', 0):,} val, "
         f"{counts['test']:,} test samples; run folder {run_dir}")
-    history, best_epoch = fit(model, fd.sample, fd.splits["train"], fd.splits.get("val", np.array([], int)), loss_fn, config, device,
-                              run_dir, metadata, log, progress)
+    rollout_model = RolloutModel.from_statistics(model, stats, fd.lat, fd.lon)
+    applications = rollout_applications(config.geo["rollout"], rollout_model) if config.geo.get("rollout") else 1
+    train_rollout = int(config.geo.get("train_rollout") or 1)
+    train_index, train_batch, train_loss = fd.splits["train"], None, None
+    if train_rollout > 1:
+        training = RolloutTraining(fd, train_rollout, loss_fn)
+        training.bind(model)
+        train_index, train_batch, train_loss = training.train_index(train_index), training.sample, training.loss
+    history, best_epoch = fit(model, fd.sample, train_index, fd.splits.get("val", np.array([], int)), loss_fn, config, device,
+                              run_dir, metadata, log, progress, train_batch=train_batch, train_loss=train_loss)
     train_time = time.perf_counter() - started
     load_weights(model, run_dir / "best.safetensors", config.model)
     test_index = fd.splits["test"]
-    forecasts = fd.to_fields(predict_in_batches(model, fd.inputs, test_index, device), test_index)  # (N, L, C, H, W)
+    # One application of the model is its trained leads; more roll it out on its own forecasts.
+    offsets, rolled = rollout(rollout_model, fd.past(test_index), fd.times[test_index], applications, device)
+    test, details = score_leads(fd, test_index, offsets, rolled, lat_w, dict(zip(fd.leads, fd.lead_names)))
+    forecasts = rolled[:, :len(fd.leads)]  # (N, L, targets, H, W): the first offsets are the trained leads
     truth = fd.truth(test_index)
-    test = {}
-    for i, (name, lead) in enumerate(zip(fd.lead_names, fd.leads)):
-        valid_times = fd.times[test_index + lead]
-        clim = climatology_for(fd, valid_times)
-        candidates = {"model": forecasts[:, i], "persistence": fd.fields[test_index], "climatology": clim}
-        scores = {label: forecast_scores(f, truth[:, i], lat_w, clim) for label, f in candidates.items()}
-        test[f"lead_{name}"] = {metric: {label: json_number(scores[label][metric]) for label in candidates} for metric in scores["model"]}
+    source = open_gridded(config.data, config.data_dir)
+    write_run_forecast(run_dir / FORECAST_FILE_NAME, fd, test_index, offsets, rolled, config.to_dict(),
+                       variable_attrs(source, fd.target_channels), source.attrs.get("cnnlab_source", config.data),
+                       bool(config.geo.get("baselines")))
     results = {
         "test": test,
         "task": "forecast",
@@ -143,11 +155,18 @@ def train_forecast(config, overwrite: bool = False, log: Callable[[str], None] =
         "samples": counts,
         "periods": {k: list(v) for k, v in fd.periods.items()},
         "channels": fd.channels,
+        "targets": fd.target_channels,
+        "initial_times_by_lead": details["initial_times"],
+        **({"test_by_channel": details["by_channel"]} if "by_channel" in details else {}),
+        "rollout": {"applications": applications, "train_rollout": train_rollout, "forecast_file": FORECAST_FILE_NAME},
         **run_facts(history, best_epoch, train_time, started, config.model, config.data, params, options.get("padding_mode"), device),
     }
     write_json(run_dir / "results.json", results)
     _plots(run_dir, fd, forecasts, truth, test_index, test, history, config, log)
-    for name in fd.lead_names:
+    shown = list(fd.lead_names) + [key.removeprefix("lead_") for key in test if key.removeprefix("lead_") in ("72h", "120h")]
+    for name in dict.fromkeys(shown):
+        if f"lead_{name}" not in test:
+            continue
         r = test[f"lead_{name}"]["rmse"]
         gain = 100 * (1 - r["model"] / r["persistence"]) if r["model"] is not None and r["persistence"] else float("nan")
         versus = (f"{abs(gain):.1f}% {'better' if gain >= 0 else 'worse'} than persistence" if gain == gain
@@ -187,7 +206,8 @@ def load_forecast_run(run_dir: Path, which: str = "best", device: torch.device |
     channels = len(stats["channels"])
     in_channels = input_channels(stats["history"], channels, stats["mask_inputs"], stats.get("coords", False))
     shape = tuple(metadata["grid"])
-    model = create_model(config.model, (in_channels, *shape), len(stats["leads"]) * channels, **options)
+    targets = len(stats.get("targets") or stats["channels"])
+    model = create_model(config.model, (in_channels, *shape), len(stats["leads"]) * targets, **options)
     load_weights(model, weights, config.model)
     return model.to(device or torch.device("cpu")).eval(), stats
 
@@ -196,7 +216,7 @@ def forecast_from_fields(model: torch.nn.Module, stats: dict, past: np.ndarray, 
     """Forecast with a trained run on new data, normalised with the checkpoint's training statistics.
 
     past: (history, C, H, W) in the data's units, oldest first, the last at `initial_time`.
-    Returns (leads, C, H, W) in the data's units: x[t] + residual_std * model output."""
+    Returns (leads, targets, H, W) in the data's units: x[t] + residual_std * model output."""
     past = np.asarray(past, np.float32)
     history, channels = stats["history"], len(stats["channels"])
     if past.shape[:2] != (history, channels):
@@ -209,5 +229,6 @@ def forecast_from_fields(model: torch.nn.Module, stats: dict, past: np.ndarray, 
                                       stats.get("coords", False), lat, lon))
     with torch.no_grad():
         residual = model.eval()(x.to(next(model.parameters()).device)).float().cpu().numpy()[0]
-    residual = residual.reshape(len(stats["leads"]), channels, *past.shape[-2:])
-    return past[-1][None] + residual * np.asarray(stats["residual_std"], np.float32)[:, :, None, None]
+    targets = [stats["channels"].index(name) for name in stats.get("targets") or stats["channels"]]
+    residual = residual.reshape(len(stats["leads"]), len(targets), *past.shape[-2:])
+    return past[-1][targets][None] + residual * np.asarray(stats["residual_std"], np.float32)[:, :, None, None]

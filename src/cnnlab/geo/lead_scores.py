@@ -4,7 +4,7 @@ For forecasts (N, L, targets, H, W) from the initial times `index` at lead offse
 scored on the initial times whose valid time t + lead still lies in the test period (a rollout reaches past
 its end for the last initial times; those forecasts are written, not scored). Persistence repeats x[t];
 climatology is cnnlab.geo.forecast_data.climatology_for at the valid time. With several target channels,
-each channel is also scored alone under `by_channel` (channels of different units do not pool well).
+each channel is also scored alone (channels of different units do not pool well).
 """
 
 from __future__ import annotations
@@ -43,8 +43,13 @@ def baseline_fields(fd: ForecastData, index: np.ndarray, offsets: list[int]) -> 
     return {"persistence": persistence, "climatology": climatology}
 
 
-def score_leads(fd: ForecastData, index: np.ndarray, offsets: list[int], forecasts: np.ndarray, lat_weights: np.ndarray) -> dict:
-    """{"lead_6h": {metric: {"model": .., "persistence": .., "climatology": ..}, ["by_channel": {...}]}, ...}."""
+def score_leads(fd: ForecastData, index: np.ndarray, offsets: list[int], forecasts: np.ndarray, lat_weights: np.ndarray,
+                names: dict[int, str] | None = None) -> tuple[dict, dict]:
+    """({"lead_6h": {metric: {"model": .., "persistence": .., "climatology": ..}}, ...}, details) where details holds
+    "initial_times" (per lead, how many were scored) and, with several targets, "by_channel" (per lead and channel,
+    the same layout). `names` maps an offset to the lead's name as the user wrote it (default: hours, lead_name)."""
+    names = names or {}
+    details: dict = {"initial_times": {}}
     t = fd.target_index
     last = last_test_index(fd)
     out = {}
@@ -57,12 +62,12 @@ def score_leads(fd: ForecastData, index: np.ndarray, offsets: list[int], forecas
         clim = climatology_for(fd, fd.times[valid])[:, t]
         candidates = {"model": forecasts[keep, i], "persistence": fd.fields[start][:, t], "climatology": clim}
         scores = {label: forecast_scores(f, truth, lat_weights, clim) for label, f in candidates.items()}
-        entry = {metric: {label: rounded(scores[label][metric]) for label in candidates} for metric in scores["model"]}
+        key = f"lead_{names.get(offset) or lead_name(offset, fd.step)}"
+        out[key] = {metric: {label: rounded(scores[label][metric]) for label in candidates} for metric in scores["model"]}
+        details["initial_times"][key] = int(keep.sum())
         if len(t) > 1:
-            entry["by_channel"] = {}
+            by_channel = details.setdefault("by_channel", {}).setdefault(key, {})
             for c, channel in enumerate(fd.target_channels):
                 per = {label: forecast_scores(f[:, c:c + 1], truth[:, c:c + 1], lat_weights, clim[:, c:c + 1]) for label, f in candidates.items()}
-                entry["by_channel"][channel] = {metric: {label: rounded(per[label][metric]) for label in candidates} for metric in per["model"]}
-        entry["initial_times"] = int(keep.sum())
-        out[f"lead_{lead_name(offset, fd.step)}"] = entry
-    return out
+                by_channel[channel] = {metric: {label: rounded(per[label][metric]) for label in candidates} for metric in per["model"]}
+    return out, details

@@ -9,7 +9,7 @@ import numpy as np
 
 from cnnlab.figures import pyplot, save_png
 
-__all__ = ["plot_forecast_maps", "plot_rmse_by_lead", "plot_loss_curves", "plot_cyclones"]
+__all__ = ["plot_forecast_maps", "plot_rmse_by_lead", "plot_loss_curves", "plot_cyclones", "plot_regime_composites"]
 
 
 def _map_axes(plt, rows: int, cols: int, size=(4.2, 2.6)):
@@ -60,14 +60,22 @@ def plot_forecast_maps(path: Path, fd, forecasts: np.ndarray, truth: np.ndarray,
 
 
 def plot_rmse_by_lead(path: Path, test: dict, title: str = "") -> None:
-    """Latitude-weighted RMSE per lead time: the model against persistence and climatology."""
+    """Latitude-weighted RMSE per lead time: the model against persistence and climatology, with a line at
+    the first lead where the model no longer beats climatology (a rollout's useful range ends there)."""
     plt = pyplot()
-    leads = list(test)
+    leads = [k for k in test if k.startswith("lead_")]
     hours = [float(k.removeprefix("lead_").rstrip("hdmin") or 0) for k in leads]
-    fig, ax = plt.subplots(figsize=(5, 3.5))
+    fig, ax = plt.subplots(figsize=(5 if len(leads) <= 8 else 8, 3.5))
     for label, style in (("model", "-o"), ("persistence", "--s"), ("climatology", ":^")):
         ax.plot(hours, [test[k]["rmse"][label] for k in leads], style, label=label)
-    ax.set_xticks(hours, [k.removeprefix("lead_") for k in leads])
+    lost = [h for h, k in zip(hours, leads) if None not in (test[k]["rmse"]["model"], test[k]["rmse"]["climatology"])
+            and test[k]["rmse"]["model"] >= test[k]["rmse"]["climatology"]]
+    if lost:
+        ax.axvline(lost[0], color="grey", linewidth=0.8)
+        ax.annotate(f"no better than climatology from {lost[0]:g}", (lost[0], ax.get_ylim()[0]), fontsize=7, rotation=90,
+                    va="bottom", ha="right")
+    step = max(1, len(leads) // 10)
+    ax.set_xticks(hours[::step], [k.removeprefix("lead_") for k in leads][::step])
     ax.set_xlabel("lead time")
     ax.set_ylabel("latitude-weighted RMSE (units of the data)")
     ax.grid(alpha=0.3)
@@ -110,4 +118,21 @@ def plot_cyclones(path: Path, lat, lon, fields: np.ndarray, probabilities: np.nd
                 ax.plot(lo, la, "+", color="red", markersize=9, **extra)
     fig.suptitle(f"{title}  (x true centre, + predicted)")
     fig.tight_layout()
+    save_png(fig, path)
+
+
+def plot_regime_composites(path: Path, lat, lon, composites: np.ndarray, names: list[str], counts: list[int], title: str = "") -> None:
+    """One map per regime: its mean anomaly (first channel) over the times assigned to it, on one colour scale."""
+    plt = pyplot()
+    k = len(names)
+    cols = min(k, 3)
+    rows = -(-k // cols)
+    fig, axes, extra = _map_axes(plt, rows, cols)
+    limit = float(np.nanmax(np.abs(composites[:, 0]))) or 1.0
+    for i, ax in enumerate(axes.flat):
+        if i >= k:
+            ax.set_visible(False)
+            continue
+        _show(fig, ax, lon, lat, composites[i, 0], f"{names[i]} ({counts[i]:,} times)", "RdBu_r", extra, -limit, limit)
+    fig.suptitle(title or "regime composites: mean anomaly from the climatology", fontsize=10)
     save_png(fig, path)

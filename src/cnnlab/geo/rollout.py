@@ -25,7 +25,8 @@ from cnnlab.errors import CnnlabError
 from cnnlab.geo.forecast_data import fields_from_residuals, normalise_fields, stack_inputs
 from cnnlab.geo.gridded import parse_duration
 
-__all__ = ["RolloutModel", "rollout_applications", "rollout_offsets", "rollout", "rollout_loss", "complete_rollout_index"]
+__all__ = ["RolloutModel", "rollout_applications", "rollout_offsets", "rollout", "rollout_loss", "complete_rollout_index",
+           "RolloutTraining"]
 
 
 @dataclass
@@ -116,15 +117,19 @@ def _model_input(rm: RolloutModel, window: list[torch.Tensor], times: np.ndarray
     return torch.cat([normalised.reshape(n, k * c, h, w), rest], dim=1)
 
 
-def _unroll(rm: RolloutModel, past: torch.Tensor, init_times: np.ndarray, applications: int) -> dict[int, torch.Tensor]:
-    """Trajectory {offset: (N, C, H, W)} of `applications` applications from past (N, K, C, H, W), newest first."""
+def _unroll(rm: RolloutModel, past: torch.Tensor, init_times: np.ndarray, applications: int,
+            first_output: torch.Tensor | None = None) -> dict[int, torch.Tensor]:
+    """Trajectory {offset: (N, C, H, W)} of `applications` applications from past (N, K, C, H, W), newest first
+    (`first_output`: the model's output for the first application, when the caller has it already)."""
     trajectory = {-j: past[:, j] for j in range(past.shape[1])}
     residual_std = torch.as_tensor(rm.residual_std, device=past.device)
     for n in range(applications):
         origin = n * rm.stride
-        window = [trajectory[origin - j] for j in range(rm.history)]
-        x = _model_input(rm, window, init_times + origin * rm.step)
-        residuals = rm.model(x).float()
+        if n == 0 and first_output is not None:
+            residuals = first_output.float()
+        else:
+            window = [trajectory[origin - j] for j in range(rm.history)]
+            residuals = rm.model(_model_input(rm, window, init_times + origin * rm.step)).float()
         b, _, h, w = residuals.shape
         base = trajectory[origin] if not rm.targets else trajectory[origin][:, [rm.channels.index(c) for c in rm.targets]]
         fields = fields_from_residuals(base, residuals.reshape(b, len(rm.lead_steps), -1, h, w), residual_std)
@@ -150,10 +155,11 @@ def rollout(rm: RolloutModel, past: np.ndarray, init_times: np.ndarray, applicat
 
 
 def rollout_loss(rm: RolloutModel, past: torch.Tensor, init_times: np.ndarray, truth: Callable[[int], tuple[torch.Tensor, torch.Tensor]],
-                 applications: int, loss_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]) -> torch.Tensor:
+                 applications: int, loss_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
+                 first_output: torch.Tensor | None = None) -> torch.Tensor:
     """Mean over the forecast offsets of loss_fn((forecast - truth) / s_l, 0, mask), differentiable through every
     application. `truth(offset)` gives the true fields (N, C, H, W) at that offset (NaN where unknown) and its mask."""
-    trajectory = _unroll(rm, past, init_times, applications)
+    trajectory = _unroll(rm, past, init_times, applications, first_output)
     residual_std = torch.as_tensor(rm.residual_std, device=past.device)
     losses = []
     for offset, forecast in trajectory.items():
@@ -162,3 +168,42 @@ def rollout_loss(rm: RolloutModel, past: torch.Tensor, init_times: np.ndarray, t
         scaled = torch.where(mask > 0, forecast - torch.nan_to_num(target), 0.0) / residual_std[lead_index][:, None, None]
         losses.append(loss_fn(scaled, torch.zeros_like(scaled), mask))
     return torch.stack(losses).mean()
+
+
+class RolloutTraining:
+    """--train-rollout N inside a training loop that calls the model once per batch and then `loss(output, batch)`:
+    batches carry their initial-time indices, and the loss unrolls N - 1 more applications of the bound model
+    from that first output, reading the true later fields from the forecast data."""
+
+    def __init__(self, fd, applications: int, loss_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]):
+        if applications < 1:
+            raise CnnlabError(f"--train-rollout must be at least 1 application, got {applications}")
+        self.fd, self.applications, self.loss_fn = fd, applications, loss_fn
+        self.rm = RolloutModel.from_statistics(torch.nn.Identity(), fd.statistics(), fd.lat, fd.lon)
+        rollout_offsets(self.rm, applications)  # refuses leads that cannot feed the window, and --target models
+
+    def bind(self, model: torch.nn.Module) -> None:
+        self.rm.model = model
+
+    def train_index(self, index: np.ndarray) -> np.ndarray:
+        kept = complete_rollout_index(index, self.rm, self.applications)
+        if not len(kept):
+            raise CnnlabError(f"the training period holds no sample with {self.applications} applications of the model after it; "
+                              f"lower --train-rollout")
+        return kept
+
+    def sample(self, index: np.ndarray) -> tuple[torch.Tensor, ...]:
+        """The one-step sample of `index` and the indices themselves (for the later applications' truth)."""
+        return (*self.fd.sample(index), torch.from_numpy(np.asarray(index, np.int64)))
+
+    def loss(self, output: torch.Tensor, batch) -> torch.Tensor:
+        index = batch[-1].cpu().numpy()
+        device = output.device
+        past = torch.from_numpy(self.fd.past(index)).to(device)
+        fields = self.fd.fields
+
+        def truth(offset: int):
+            values = torch.from_numpy(np.asarray(fields[index + offset], np.float32)).to(device)
+            return values, torch.isfinite(values).float()
+
+        return rollout_loss(self.rm, past, self.fd.times[index], truth, self.applications, self.loss_fn, output)
