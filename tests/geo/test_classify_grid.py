@@ -39,3 +39,38 @@ def test_labels_only_in_the_test_period_are_refused_before_training(tmp_path):
     periods = {"train": ("2013-01-01", "2013-01-10"), "test": ("2013-01-15", "2013-01-20")}
     with pytest.raises(CnnlabError, match="labels no time of the training period"):
         check_class_labels(labels, ["a", "b"], times, periods, "labels.csv")
+
+
+def test_cli_classify_on_a_grid_with_regimes_writes_results_confusion_and_regimes(tmp_path, capsys):
+    import json
+
+    from cnnlab.cli import main
+    from geo_testing import make_grid_dataset, write
+
+    data = write(make_grid_dataset(times=400), tmp_path, "netcdf4")
+    run = tmp_path / "run"
+    code = main(["train", "--data", data, "--task", "classify", "--labels", "regimes:3", "--lead", "12h", "--history", "1",
+                 "--variable", "t2m", "--epochs", "1", "--batch-size", "32", "--train-period", "2000-01-01..2000-02-28",
+                 "--test-period", "2000-03-01..2000-04-09", "--out", str(run), "--no-report"])
+    assert code == 0
+    results = json.loads((run / "results.json").read_text())
+    test = results["test"]
+    assert set(test) >= {"accuracy", "macro_f1", "majority", "persistence"} and 0 <= test["accuracy"] <= 1
+    assert set(test["persistence"]) == {"accuracy", "macro_f1"} and results["lead"] == "12h"
+    assert (run / "confusion.csv").read_text().startswith("true \\ predicted,regime 1,regime 2,regime 3")
+    assert load_regimes(run / "regimes.npz").train_period[1].startswith("2000-02-28")
+    assert (run / "regime_composites.png").is_file()
+
+
+def test_cli_refuses_labels_only_in_the_test_period_in_one_line(tmp_path, capsys):
+    from cnnlab.cli import main
+    from geo_testing import make_grid_dataset, write
+
+    data = write(make_grid_dataset(times=400), tmp_path, "netcdf4")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("time,label\n2000-03-02T00:00,a\n2000-03-03T00:00,b\n2000-03-04T00:00,a\n2000-03-05T00:00,b\n")
+    code = main(["train", "--data", data, "--task", "classify", "--labels", str(labels), "--train-period", "2000-01-01..2000-02-28",
+                 "--test-period", "2000-03-01..2000-04-09", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "labels no time of the training period" in err[0]
+    assert not (tmp_path / "run").exists()

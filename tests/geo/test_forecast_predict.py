@@ -54,3 +54,37 @@ def test_wrong_initial_times_and_channels_are_one_line_errors(run, tmp_path):
     with pytest.raises(CnnlabError, match="the run was trained on t2m"):
         predict_forecast_file(model, stats, config.to_dict(), new_data, tmp_path / "f.nc")
     assert not (tmp_path / "f.nc").exists()
+
+
+def test_cli_predict_writes_a_forecast_file_and_refuses_a_missing_out(run, tmp_path, capsys):
+    from cnnlab.cli import main
+
+    run_dir, new_data, _ = run
+    out = tmp_path / "new.nc"
+    assert main(["predict", str(run_dir), "--data", new_data, "--out", str(out), "--rollout", "12h"]) == 0
+    assert "29 initial times x 2 leads (6h .. 12h)" in capsys.readouterr().out
+    assert list(xr.open_dataset(out)["prediction_timedelta"].values) == [np.timedelta64(6, "h"), np.timedelta64(12, "h")]
+    assert main(["predict", str(run_dir), "--data", new_data]) == 2
+    assert capsys.readouterr().err.strip() == "cnnlab predict: error: --data needs --out FILE.nc, where the forecasts go" or \
+        "--data needs --out FILE.nc" in capsys.readouterr().err
+
+
+def test_training_run_writes_forecast_nc_that_plain_xarray_scores_like_results_json(run):
+    """The per-lead RMSE recomputed from forecast.nc and the source file with xarray alone (no cnnlab code):
+    cos-latitude weights normalised to mean 1, per-step weighted RMSE, mean over initial times."""
+    import json
+
+    run_dir, _, config = run
+    results = json.loads((run_dir / "results.json").read_text())
+    forecast = xr.open_dataset(run_dir / "forecast.nc")
+    truth = xr.open_dataset(config.data.partition(":")[2])["t2m"].rename(lat="latitude", lon="longitude")
+    weights = np.cos(np.deg2rad(forecast["latitude"]))
+    weights = weights / weights.mean()
+    for lead in forecast["prediction_timedelta"].values:
+        f = forecast["t2m"].sel(prediction_timedelta=lead)
+        valid = f["time"] + lead
+        y = truth.reindex(time=valid.values).assign_coords(time=f["time"].values)
+        error2 = ((f - y) ** 2 * weights).mean(("latitude", "longitude")) / weights.mean()
+        rmse = float(np.sqrt(error2).dropna("time").mean())
+        hours = int(lead / np.timedelta64(1, "h"))
+        assert rmse == pytest.approx(results["test"][f"lead_{hours}h"]["rmse"]["model"], abs=1e-4)

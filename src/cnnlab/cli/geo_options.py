@@ -100,6 +100,8 @@ def geo_fields_from_args(args) -> dict:
         fields["geo"] = geo
     if fields.get("task", "classify") != "classify" and args.model is None:
         fields["model"] = "unet"  # the gridded tasks are field-to-field
-    if fields.get("task", "classify") == "classify" and geo.get("labels") and args.model is None:
-        fields["model"] = "conv-stack"  # a gridded field -> one class per time
+    if fields.get("task", "classify") == "classify" and geo.get("labels"):
+        if args.model is None:
+            fields["model"] = "conv-stack"  # a gridded field -> one class per time
+        fields.setdefault("lead", "0h")  # the class of the initial time itself unless --lead says how far ahead
     return fields

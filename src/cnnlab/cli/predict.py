@@ -14,6 +14,8 @@ EXAMPLES = """\
   cnnlab predict runs/pets photos/                # every image in photos/ -> runs/pets/predictions.csv
       1,204 images classified -> runs/pets/predictions.csv (file,class,probability,class_2,probability_2,...)
   cnnlab predict runs/pets photos/ --out photos.csv --top 5
+  cnnlab predict runs/air-forecast --data netcdf:air2015.nc --out forecast2015.nc --rollout 72h
+      1,456 initial times x 12 leads (6h .. 72h) -> forecast2015.nc
 """
 
 PREDICT_BATCH = 256
@@ -26,7 +28,7 @@ def register(subparsers) -> None:
     p.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by `cnnlab train`")
     p.add_argument(
         "files",
-        nargs="+",
+        nargs="*",
         metavar="FILE",
         help="images (PNG, JPEG, BMP or .npy, converted to the model's channels and size), or one folder",
     )
@@ -35,6 +37,10 @@ def register(subparsers) -> None:
     p.add_argument("--checkpoint", choices=("best", "last"), default="best")
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    g = p.add_argument_group("forecast runs (--task forecast): new gridded data -> a forecast NetCDF file")
+    g.add_argument("--data", metavar="netcdf:FILE", help="gridded data to forecast from (netcdf:, zarr:, grib:), with the run's variables")
+    g.add_argument("--init", action="append", metavar="TIME", help="initial time (repeatable; default every time with a full history)")
+    g.add_argument("--rollout", metavar="LENGTH", help="apply the forecast to its own output up to LENGTH, e.g. 72h")
 
 
 def _folder_images(folder: Path) -> list[Path]:
@@ -93,6 +99,10 @@ def run(args) -> int:
     from cnnlab.train.device import resolve_device
     from cnnlab.train.trainer import load_run_model
 
+    if args.data:
+        return _forecast(args)
+    if not args.files:
+        raise CnnlabError("give image files or a folder to classify, or --data netcdf:FILE for a forecast run")
     if args.top < 1:
         raise CnnlabError(f"--top {args.top}: give how many classes to show, at least 1")
     device = resolve_device(args.device)
@@ -119,4 +129,27 @@ def run(args) -> int:
     else:
         for r in predictions:
             print(f"{r['file']}: " + ", ".join(f"{t['class']} ({100 * t['probability']:.1f}%)" for t in r["top"]))
+    return 0
+
+
+def _forecast(args) -> int:
+    from cnnlab.geo.forecast import load_forecast_run, selection_from
+    from cnnlab.geo.forecast_predict import predict_forecast_file
+    from cnnlab.train.device import resolve_device
+    from cnnlab.train.runs import open_run
+
+    if args.files:
+        raise CnnlabError("--data forecasts a gridded file; drop the image files")
+    if not args.out:
+        raise CnnlabError("--data needs --out FILE.nc, where the forecasts go")
+    device = resolve_device(args.device)
+    config, _ = open_run(Path(args.run_dir), args.checkpoint, writer="cnnlab train --task forecast")
+    model, stats = load_forecast_run(Path(args.run_dir), args.checkpoint, device)
+    path, count, leads = predict_forecast_file(model, stats, config.to_dict(), args.data, args.out, args.init, args.rollout,
+                                               selection_from(config.geo), config.data_dir, device)
+    if args.json:
+        print_json({"model": config.model, "data": args.data, "initial_times": count, "leads": leads, "file": str(path)})
+    else:
+        span = leads[0] if len(leads) == 1 else f"{leads[0]} .. {leads[-1]}"
+        print(f"{count:,} initial times x {len(leads)} leads ({span}) -> {path}")
     return 0

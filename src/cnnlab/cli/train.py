@@ -153,7 +153,9 @@ def _refuse_flag_conflicts(args, given: dict) -> None:
         raise CnnlabError("--train-size 0 would train on no images; give a number of images, or leave the flag out "
                           "to use the whole training set")
     task = given.get("task", "classify")
-    if task == "classify" and not args.resume:
+    from cnnlab.geo.gridded import is_gridded_source
+
+    if task == "classify" and not args.resume and not is_gridded_source(given.get("data", "")):
         geo_flags = [f"--{name.replace('_', '-')}" for name in ("lead", "history") if name in given]
         flag_of = {"variables": "variable", "levels": "level"}
         geo_flags += [f"--{flag_of.get(name, name).replace('_', '-')}" for name in given.get("geo", {})]

@@ -19,7 +19,7 @@ from cnnlab.files import write_text_atomic
 from cnnlab.geo.field_classes import FieldClassData, baseline_predictions, class_scores, confusion_matrix
 from cnnlab.geo.regimes import REGIMES_FILE_NAME, Regimes, check_labels, fit_regimes, parse_regimes_spec, read_label_csv
 
-__all__ = ["labels_for", "check_class_labels", "class_test_results", "write_confusion_csv", "plot_composites", "CONFUSION_FILE_NAME",
+__all__ = ["train_classify_grid", "labels_for", "check_class_labels", "class_test_results", "write_confusion_csv", "plot_composites", "CONFUSION_FILE_NAME",
            "COMPOSITES_FILE_NAME"]
 
 CONFUSION_FILE_NAME = "confusion.csv"
@@ -88,3 +88,92 @@ def plot_composites(run_dir: Path, cd: FieldClassData, regimes: Regimes | None, 
         composites = np.stack([anomalies[cd.labels[known] == k].mean(0) for k in range(cd.num_classes)])
     counts = np.bincount(cd.labels[known], minlength=cd.num_classes).tolist()
     plots.plot_regime_composites(Path(run_dir) / COMPOSITES_FILE_NAME, cd.lat, cd.lon, composites, cd.names, counts, title)
+
+
+def train_classify_grid(config, overwrite: bool = False, log: Callable[[str], None] = print, progress: bool | None = None):
+    """`cnnlab train --task classify` on gridded data: labels, samples, a classifier from the model registry, the
+    gridded training loop with cross-entropy, then test scores against the baselines and the run folder's files."""
+    import time
+
+    import torch
+
+    from cnnlab.errors import CnnlabError
+    from cnnlab.geo.field_classes import build_field_class_data
+    from cnnlab.geo.fit import fit, predict_in_batches, run_facts
+    from cnnlab.geo.forecast import periods_from, selection_from
+    from cnnlab.geo.forecast_data import default_periods
+    from cnnlab.geo.gridded import open_gridded, select
+    from cnnlab.geo.padding import resolve_padding
+    from cnnlab.models import create_model, model_info
+    from cnnlab.train.checkpoint import load_weights
+    from cnnlab.train.device import resolve_device
+    from cnnlab.train.runs import default_run_dir, prepare_run_dir, write_json
+    from cnnlab.train.trainer import RunResult
+
+    started = time.perf_counter()
+    geo = config.geo
+    spec = geo.get("labels")
+    if not spec:
+        raise CnnlabError(f"--task classify on gridded data ({config.data}) needs labels: --labels FILE.csv (columns time,label) "
+                          f"or --labels regimes:K")
+    device = resolve_device(config.device)
+    torch.manual_seed(config.seed)
+    ds = open_gridded(config.data, config.data_dir)
+    where = ds.attrs.get("cnnlab_source", config.data)
+    da = select(ds, selection_from(geo))
+    da.attrs["cnnlab_source"] = where
+    times = da["time"].values.astype("datetime64[ns]")
+    periods = periods_from(geo) or default_periods(config.data, times)
+    fields = np.asarray(da.values, np.float32)
+    labels, names, regimes = labels_for(spec, fields, times, da["lat"].values, periods["train"], where, None, config.seed)
+    check_class_labels(labels, names, times, periods, spec)
+    cd = build_field_class_data(da, config.data, labels, names, config.lead, config.history, periods, bool(geo.get("coords", False)))
+    options = dict(config.model_options)
+    if "padding_mode" in model_info(config.model).options:
+        options.setdefault("padding_mode", resolve_padding(geo.get("padding", "auto"), cd.lon))
+    height, width = fields.shape[-2:]
+    model = create_model(config.model, (cd.in_channels, height, width), cd.num_classes, **options).to(device)
+    run_dir = Path(config.out) if config.out else default_run_dir(config.data.replace(":", "-").replace("/", "_"), config.model)
+    prepare_run_dir(run_dir, overwrite)
+    config.out = str(run_dir)
+    config.save(run_dir / "config.json")
+    if regimes is not None:
+        regimes.save(Path(run_dir) / "regimes.npz")
+    counts = {k: int(len(v)) for k, v in cd.splits.items()}
+    params = sum(p.numel() for p in model.parameters())
+    log(f"classify {config.data} {'+'.join(cd.channels)} {height}x{width} into {cd.num_classes} classes ({', '.join(names)}) "
+        f"{cd.lead_name} ahead with {config.model} ({params:,} params): {counts.get('train', 0):,} train, "
+        f"{counts.get('val', 0):,} val, {counts['test']:,} test samples; run folder {run_dir}")
+
+    def batch(index):
+        x, y = cd.sample(index)
+        return x, y, torch.ones(len(index))
+
+    def loss_fn(output, target, _mask):
+        return torch.nn.functional.cross_entropy(output, target)
+
+    metadata = {"model": config.model, "data": config.data, "task": "classify-grid", "statistics": cd.statistics(),
+                "padding_mode": options.get("padding_mode"), "grid": [int(height), int(width)], "config": config.to_dict()}
+    history, best_epoch = fit(model, batch, cd.splits["train"], cd.splits.get("val", np.array([], int)), loss_fn, config, device,
+                              run_dir, metadata, log, progress)
+    train_time = time.perf_counter() - started
+    load_weights(model, run_dir / "best.safetensors", config.model)
+    test_index = cd.splits["test"]
+    predicted = predict_in_batches(model, cd.inputs, test_index, device).argmax(1)
+    test, matrix = class_test_results(predicted, cd)
+    results = {"test": test, "task": "classify", "classes": names, "lead": cd.lead_name, "labels": spec,
+               "metrics": {"accuracy": "fraction of test times whose class is predicted",
+                           "macro_f1": "mean over classes of F1 = 2TP / (2TP + FP + FN)",
+                           "majority": "the most frequent class of the training samples, always",
+                           "persistence": "the class at the initial time (with --lead)"},
+               "samples": counts, "periods": {k: list(v) for k, v in periods.items()}, "channels": cd.channels,
+               **run_facts(history, best_epoch, train_time, started, config.model, config.data, params, options.get("padding_mode"), device)}
+    write_json(run_dir / "results.json", results)
+    write_confusion_csv(run_dir / CONFUSION_FILE_NAME, matrix, names)
+    plot_composites(run_dir, cd, regimes, f"{spec} on {config.data}", log)
+    line = f"test accuracy {test['accuracy']:.4f}, macro-F1 {test['macro_f1']:.4f}; majority {test['majority']['accuracy']:.4f}"
+    if "persistence" in test:
+        line += f", persistence {test['persistence']['accuracy']:.4f} (macro-F1 {test['persistence']['macro_f1']:.4f})"
+    log(line)
+    log(f"-> {run_dir} ({results['wall_time_s']:.1f} s)")
+    return RunResult(run_dir, results, history)

@@ -42,7 +42,7 @@ from cnnlab.train.checkpoint import load_weights, read_safetensors
 from cnnlab.train.device import resolve_device
 from cnnlab.train.runs import default_run_dir, open_run, prepare_run_dir, write_json
 
-__all__ = ["train_forecast", "load_forecast_run", "forecast_from_fields", "selection_from", "weighted_mse", "json_number"]
+__all__ = ["periods_from", "train_forecast", "load_forecast_run", "forecast_from_fields", "selection_from", "weighted_mse", "json_number"]
 
 
 def selection_from(geo: dict) -> GridSelection:
@@ -71,7 +71,7 @@ def json_number(value: float, digits: int = 4):
     return None if value is None or not math.isfinite(value) else round(float(value), digits)
 
 
-def _periods(geo: dict) -> dict[str, tuple[str, str]] | None:
+def periods_from(geo: dict) -> dict[str, tuple[str, str]] | None:
     given = {name: geo.get(f"{name}_period") for name in ("train", "val", "test")}
     if not any(given.values()):
         return None
@@ -87,7 +87,7 @@ def load_forecast_data(config) -> ForecastData:
     da.attrs["cnnlab_source"] = ds.attrs.get("cnnlab_source", config.data)
     leads = [s.strip() for s in str(config.lead).split(",") if s.strip()]
     targets = parse_targets(geo.get("target"), [str(c) for c in da["channel"].values])
-    return build_forecast_data(da, config.data, leads, config.history, _periods(geo), geo.get("nans", "error"),
+    return build_forecast_data(da, config.data, leads, config.history, periods_from(geo), geo.get("nans", "error"),
                                bool(geo.get("coords", False)), geo.get("stream"), targets)
 
 

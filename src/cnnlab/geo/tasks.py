@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from cnnlab.errors import CnnlabError
+from cnnlab.geo.classify_grid import train_classify_grid
 from cnnlab.geo.cyclone_task import CYCLONE_DATA, train_cyclones
 from cnnlab.geo.forecast import train_forecast
 from cnnlab.geo.gridded import is_gridded_source
@@ -24,8 +25,8 @@ def is_geo_run(config) -> bool:
 
 
 def check_task_fits_data(task: str, data: str) -> None:
-    if task == "classify" and (is_gridded_source(data) or data == CYCLONE_DATA):
-        wanted = "detect or --task segment" if data == CYCLONE_DATA else "forecast"
+    if task == "classify" and data == CYCLONE_DATA:
+        wanted = "detect or --task segment"
         raise CnnlabError(f"--data {data} is gridded data, not an image dataset: pass --task {wanted}")
     if task == "forecast" and not is_gridded_source(data):
         raise CnnlabError(f"--task forecast needs gridded data (air_temperature, netcdf:PATH, zarr:PATH, grib:PATH), not {data!r}")
@@ -40,4 +41,6 @@ def train_gridded(config, resume: bool = False, overwrite: bool = False, log: Ca
         raise CnnlabError(f"--resume is not available for --task {config.task} yet; these runs take minutes, start a new one")
     if config.task == "forecast":
         return train_forecast(config, overwrite, log, progress)
+    if config.task == "classify":
+        return train_classify_grid(config, overwrite, log, progress)
     return train_cyclones(config, overwrite, log, progress)

@@ -50,7 +50,7 @@ RUN_FILES = frozenset({
     MARKER_NAME, LOCK_NAME, "config.json", "metrics.csv", "best.safetensors", "last.safetensors", "last.state.pt",
     "results.json", "confusion.csv", "curves.png", "confusion.png", "rmse_by_lead.png", "forecast_maps.png",
     "cyclones.png", "report.html", "settings.json", "table.md", "table.csv", "curves.csv", "plot.png",
-    "status.json", "convergence.png", "tsne.png",
+    "status.json", "convergence.png", "tsne.png", "forecast.nc", "regimes.npz", "regime_composites.png",
 })
 RUN_FILE_PATTERNS = (".*.tmp",)  # temporary files of an atomic write cut short
 RUN_SUBFOLDERS = {"tb": ("events.out.tfevents.*",)}  # TensorBoard logs
