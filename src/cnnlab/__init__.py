@@ -10,3 +10,7 @@ from cnnlab.models import create_model, list_models
 
 __all__ = ["CnnlabError", "create_model", "list_models", "summary"]
 __version__ = "0.1.0"
+
+# Modules that register training tasks (cnnlab.train.register_task). cnnlab.train imports them by name when
+# a task is asked for, so the layers below geo never import it at module level.
+TASK_MODULES = ("cnnlab.geo.tasks",)

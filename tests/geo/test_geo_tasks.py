@@ -145,12 +145,6 @@ def test_help_examples_parse_into_the_configs_they_promise():
     assert configs[3].task == "segment" and configs[3].data == "synthetic-cyclones"
 
 
-def test_eval_of_a_forecast_run_points_to_its_results(forecast_run, capsys):
-    result, _ = forecast_run
-    code, err = _cli(["eval", str(result.run_dir)], capsys)
-    assert code == 2 and len(err) == 1 and "is a --task forecast run" in err[0]
-
-
 def test_a_global_grid_trains_with_circular_padding(tmp_path):
     data = write(make_grid_dataset(times=48, global_lon=True), tmp_path, "netcdf3")
     config = TrainConfig(model="fcn-resnet", data=data, task="forecast", lead="6h", history=1, epochs=1, batch_size=8,

@@ -1,16 +1,17 @@
-"""`cnnlab eval RUN_DIR`: re-evaluate a run's checkpoint on the test split."""
+"""`cnnlab eval RUN_DIR`: re-evaluate a run's checkpoint on the test split (any task)."""
 
 from __future__ import annotations
 
 from cnnlab.cli.common import add_command, print_json
-from cnnlab.data import Batches, Normalise, dataset_spec, load_dataset
-from cnnlab.train.device import resolve_device
-from cnnlab.train.trainer import EVAL_BATCH, evaluate, load_run_model
 
 EXAMPLES = """\
   cnnlab eval runs/demo
       lenet5 on mnist (best.safetensors): test accuracy 99.06%  loss 0.0281  (10,000 images)
   cnnlab eval runs/demo --checkpoint last --json
+  cnnlab eval runs/forecast          # a forecast run: rmse per lead, as in its results.json
+      unet on air_temperature (best.safetensors), 1,454 test samples
+      lead 6h: rmse 1.2732 (persistence 2.3301, climatology 3.626)
+  cnnlab eval runs/storms            # a detect/segment run: presence F1, IoU, centre error
 """
 
 
@@ -24,15 +25,11 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    device = resolve_device(args.device)
-    model, config = load_run_model(args.run_dir, args.checkpoint, device)
-    spec = dataset_spec(config.data)
-    test = load_dataset(config.data, "test", args.data_dir or config.data_dir)
-    batches = Batches(test, EVAL_BATCH, Normalise(spec.mean, spec.std), device)
-    metrics, _ = evaluate(model, batches, config.precision, device, len(spec.classes))
+    from cnnlab.train.evaluation import evaluate_run, evaluation_text
+
+    evaluation = evaluate_run(args.run_dir, args.checkpoint, args.device, args.data_dir)
     if args.json:
-        print_json({"model": config.model, "data": config.data, "checkpoint": args.checkpoint, "images": len(test), "test": metrics})
+        print_json(evaluation)
     else:
-        print(f"{config.model} on {config.data} ({args.checkpoint}.safetensors): test accuracy {100 * metrics['accuracy']:.2f}%  "
-              f"loss {metrics['loss']:.4f}  ({len(test):,} images)")
+        print(evaluation_text(evaluation))
     return 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from cnnlab.errors import CnnlabError
+from cnnlab.geo.options import LATITUDE_WEIGHTS, NAN_POLICIES, PADDING_CHOICES, CycloneOptions, ForecastOptions
+from cnnlab.train.config import TASKS, TrainConfig
 
 __all__ = ["add_geo_arguments", "geo_fields_from_args", "GEO_EXAMPLES"]
 
@@ -20,14 +22,12 @@ GEO_EXAMPLES = """\
   cnnlab train --data synthetic-cyclones --task segment --model unet --option width=16 --epochs 8 --batch-size 32 --lr 3e-3
 """
 
-_TASKS = ("classify", "forecast", "detect", "segment")
-
-
 def add_geo_arguments(parser) -> None:
     g = parser.add_argument_group("gridded tasks (cnnlab.geo)")
-    g.add_argument("--task", choices=_TASKS, help="classify (images, default), forecast (gridded time series), detect/segment (synthetic-cyclones)")
-    g.add_argument("--lead", help="forecast lead time(s), a multiple of the data's time step, e.g. 6h or 6h,24h (default 6h)")
-    g.add_argument("--history", type=int, help="past fields given to the forecast, the last at the initial time (default 3)")
+    config, forecast, cyclones = TrainConfig(), ForecastOptions(), CycloneOptions()
+    g.add_argument("--task", choices=TASKS, help="classify (images, default), forecast (gridded time series), detect/segment (synthetic-cyclones)")
+    g.add_argument("--lead", help="forecast lead time(s), a multiple of the data's time step, e.g. 6h or 6h,24h (default {config.lead})")
+    g.add_argument("--history", type=int, help=f"past fields given to the forecast, the last at the initial time (default {config.history})")
     g.add_argument("--variable", action="append", metavar="NAME", help="variable to use (repeatable; default all lat/lon variables)")
     g.add_argument("--level", action="append", type=float, metavar="HPA", help="pressure level to use (repeatable; default all)")
     g.add_argument("--box", metavar="LAT0,LAT1,LON0,LON1", help="lat/lon box in degrees, e.g. 20,60,230,300")
@@ -36,14 +36,18 @@ def add_geo_arguments(parser) -> None:
                 "val": "air_temperature 2013-11..12, other data the next 10%%", "test": "air_temperature 2014, other data the last 20%%"}
     for split, default in defaults.items():
         g.add_argument(f"--{split}-period", metavar="FIRST..LAST", help=f"{split} dates, inclusive (default: {default})")
-    g.add_argument("--nans", choices=("error", "mask"), help="missing values: refuse them (default) or leave them out of loss and metrics")
-    g.add_argument("--padding", choices=("auto", "zeros", "replicate", "circular", "circular-zeros"),
-                   help="grid padding of the model: auto = circular longitude on global grids, replicate on regional ones (default auto)")
+    g.add_argument("--nans", choices=NAN_POLICIES,
+                   help=f"missing values: refuse them (error) or leave them out of loss and metrics (mask) (default {forecast.nans})")
+    g.add_argument("--padding", choices=PADDING_CHOICES,
+                   help="grid padding of the model: auto = circular longitude on global grids, replicate on regional ones "
+                   f"(default {forecast.padding})")
     g.add_argument("--coords", action="store_true", default=None, help="give the forecast latitude/longitude as two static input channels")
     g.add_argument("--stream", action=argparse.BooleanOptionalAction, help="read batches from disk instead of loading the selection (default: above 2 GiB)")
-    g.add_argument("--weights", choices=("cos", "area", "none"), help="latitude weights of loss and metrics, normalised to mean 1 (default cos)")
-    g.add_argument("--scenes", type=int, help="synthetic-cyclones training scenes (default 1600; validation 300, test 500)")
-    g.add_argument("--noise", type=float, help="synthetic-cyclones noise scale (default 1.0)")
+    g.add_argument("--weights", choices=LATITUDE_WEIGHTS,
+                   help=f"latitude weights of loss and metrics, normalised to mean 1 (default {forecast.weights})")
+    g.add_argument("--scenes", type=int, help=f"synthetic-cyclones training scenes (default {cyclones.scenes}; "
+                   f"validation {cyclones.val_scenes}, test {cyclones.test_scenes})")
+    g.add_argument("--noise", type=float, help=f"synthetic-cyclones noise scale (default {cyclones.noise})")
 
 
 def _floats(text: str, flag: str, count: int) -> list[float]:

@@ -9,7 +9,7 @@ from cnnlab.data import Normalise, dataset_spec
 from cnnlab.data.images import load_image
 from cnnlab.errors import CnnlabError
 from cnnlab.train.device import resolve_device
-from cnnlab.train.trainer import load_run_model
+from cnnlab.train.classify import load_run_model
 
 EXAMPLES = """\
   cnnlab predict runs/demo digit.png

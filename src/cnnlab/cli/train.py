@@ -11,9 +11,8 @@ from pathlib import Path
 from cnnlab.cli.common import add_command, print_json
 from cnnlab.cli.geo_options import GEO_EXAMPLES, add_geo_arguments, geo_fields_from_args
 from cnnlab.cli.options import parse_options
-from cnnlab.errors import CnnlabError
 from cnnlab.train import OPTIMIZERS, PRECISIONS, SCHEDULES, TrainConfig, train
-from cnnlab.train.config import DEFAULT_LR, ENGINES
+from cnnlab.train.config import DEFAULT_LR, ENGINES, resume_config
 from cnnlab.train.recipes import list_recipes, recipe_config
 
 EXAMPLES = """\
@@ -41,7 +40,6 @@ _FIELDS = [
     "device", "channels_last", "seed", "out", "data_dir", "engine",
     "compile", "test_every_epoch", "alternating_flip", "lookahead", "lookahead_every", "ema", "tta", "distributed", "sync_bn",
 ]
-_RESUMABLE = {"epochs", "device", "data_dir"}
 
 
 def register(subparsers) -> None:
@@ -97,24 +95,17 @@ def config_from_args(args) -> TrainConfig:
         given["model_options"] = parse_options(args.option)
     given.update(geo_fields_from_args(args))
     if args.resume:
-        run_dir = Path(args.resume)
-        if not (run_dir / "config.json").is_file():
-            raise CnnlabError(f"--resume {run_dir}: not a run folder (no config.json)")
-        config = TrainConfig.load(run_dir / "config.json")
-        changed = sorted(k for k in set(given) - _RESUMABLE if given[k] != getattr(config, k, None) and k != "out")
-        if changed:
-            raise CnnlabError(f"--resume continues a run with its saved config; only --epochs and --device may change, not --{changed[0].replace('_', '-')}")
-        for key in _RESUMABLE & set(given):
-            setattr(config, key, given[key])
-        config.out = str(run_dir)
-        return config.validate()
+        return resume_config(args.resume, given)
     if args.recipe:
         return recipe_config(args.recipe, given)
     return TrainConfig(**given).validate()
 
 
 def run(args) -> int:
+    from cnnlab.geo.tasks import check_task_fits_data  # registers the gridded tasks, too
+
     config = config_from_args(args)
+    check_task_fits_data(config.task, config.data)
     log = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else (lambda line: print(line, flush=True))
     result = train(config, resume=bool(args.resume), overwrite=args.overwrite, log=log)
     if args.report and os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 alone writes

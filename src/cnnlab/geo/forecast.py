@@ -2,7 +2,7 @@
 
 config -> gridded source (lazy) -> selection -> ForecastData (dated splits, training statistics) ->
 field model from the registry (in: history x channels + 4 time channels, out: leads x channels residuals)
--> cnnlab.geo.fit with a latitude-weighted, masked MSE -> best weights -> test scores per lead for the
+-> the loop of cnnlab.train with a latitude-weighted, masked MSE -> best weights -> test scores per lead for the
 model and both baselines -> results.json, metrics.csv, plots.
 
 results.json: {"test": {"lead_6h": {"rmse": {"model": .., "persistence": .., "climatology": ..},
@@ -12,8 +12,6 @@ cnnlab.geo.metrics (`rmse` is the time mean of per-step latitude-weighted RMSE).
 
 from __future__ import annotations
 
-import math
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -21,29 +19,30 @@ import numpy as np
 import torch
 
 from cnnlab.errors import CnnlabError
-from cnnlab.geo.fit import fit, predict_in_batches, run_facts
-from cnnlab.geo.forecast_data import ForecastData, build_forecast_data, climatology_for, input_channels, parse_period, stack_inputs
-from cnnlab.geo.gridded import GridSelection, open_gridded, select
+from cnnlab.geo.field_task import FieldTask, json_number, predict_in_batches
+from cnnlab.geo.forecast_data import (
+    ForecastData,
+    build_forecast_data,
+    climatology_for,
+    input_channels,
+    parse_period,
+    stack_inputs,
+)
+from cnnlab.geo.gridded import GridSelection, is_gridded_source, open_gridded, select
 from cnnlab.geo.metrics import forecast_scores
+from cnnlab.geo.options import ForecastOptions, options_for
 from cnnlab.geo.padding import resolve_padding
 from cnnlab.geo.weights import latitude_weights
 from cnnlab.models import create_model, model_info
 from cnnlab.train.checkpoint import load_weights, read_safetensors
-from cnnlab.train.device import resolve_device
-from cnnlab.train.runs import default_run_dir, open_run, prepare_run_dir, write_json
+from cnnlab.train.runs import default_run_dir, open_run, write_json
+from cnnlab.train.tasks import register_task
 
-__all__ = ["train_forecast", "load_forecast_run", "forecast_from_fields", "selection_from", "weighted_mse", "json_number"]
+__all__ = ["ForecastTask", "forecast_test_scores", "load_forecast_data", "load_forecast_run", "forecast_from_fields", "selection_from", "weighted_mse", "json_number"]
 
 
-def selection_from(geo: dict) -> GridSelection:
-    box = geo.get("box")
-    time_range = geo.get("time")
-    return GridSelection(
-        variables=tuple(geo.get("variables") or ()),
-        levels=tuple(float(v) for v in geo.get("levels") or ()),
-        box=tuple(float(v) for v in box) if box else None,
-        time=tuple(time_range) if time_range else None,
-    )
+def selection_from(options: ForecastOptions) -> GridSelection:
+    return GridSelection(variables=options.variables, levels=options.levels, box=options.box, time=options.time)
 
 
 def weighted_mse(lat_weights: torch.Tensor) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:
@@ -57,12 +56,8 @@ def weighted_mse(lat_weights: torch.Tensor) -> Callable[[torch.Tensor, torch.Ten
     return loss
 
 
-def json_number(value: float, digits: int = 4):
-    return None if value is None or not math.isfinite(value) else round(float(value), digits)
-
-
-def _periods(geo: dict) -> dict[str, tuple[str, str]] | None:
-    given = {name: geo.get(f"{name}_period") for name in ("train", "val", "test")}
+def _periods(options: ForecastOptions) -> dict[str, tuple[str, str]] | None:
+    given = {name: getattr(options, f"{name}_period") for name in ("train", "val", "test")}
     if not any(given.values()):
         return None
     if not (given["train"] and given["test"]):
@@ -71,50 +66,19 @@ def _periods(geo: dict) -> dict[str, tuple[str, str]] | None:
 
 
 def load_forecast_data(config) -> ForecastData:
-    geo = config.geo
+    options = options_for("forecast", config.geo)
     ds = open_gridded(config.data, config.data_dir)
-    da = select(ds, selection_from(geo))
+    da = select(ds, selection_from(options))
     da.attrs["cnnlab_source"] = ds.attrs.get("cnnlab_source", config.data)
     leads = [s.strip() for s in str(config.lead).split(",") if s.strip()]
-    return build_forecast_data(da, config.data, leads, config.history, _periods(geo), geo.get("nans", "error"),
-                               bool(geo.get("coords", False)), geo.get("stream"))
+    return build_forecast_data(da, config.data, leads, config.history, _periods(options), options.nans, options.coords,
+                               options.stream)
 
 
-def train_forecast(config, overwrite: bool = False, log: Callable[[str], None] = print, progress: bool | None = None):
-    from cnnlab.train.trainer import RunResult
-
-    started = time.perf_counter()
-    device = resolve_device(config.device)
-    torch.manual_seed(config.seed)
-    fd = load_forecast_data(config)
-    padding = resolve_padding(config.geo.get("padding", "auto"), fd.lon)
-    options = dict(config.model_options)
-    if "padding_mode" in model_info(config.model).options:
-        options.setdefault("padding_mode", padding)
-    height, width = fd.fields.shape[-2:]
-    model = create_model(config.model, (fd.in_channels, height, width), fd.out_channels, **options).to(device)
-    weights_kind = config.geo.get("weights", "cos")
-    lat_w = latitude_weights(fd.lat, weights_kind)
-    run_dir = Path(config.out) if config.out else default_run_dir(config.data.replace(":", "-").replace("/", "_"), config.model)
-    prepare_run_dir(run_dir, overwrite)
-    config.out = str(run_dir)
-    config.save(run_dir / "config.json")
-
-    loss_fn = weighted_mse(torch.tensor(lat_w, dtype=torch.float32, device=device))
-    stats = fd.statistics()
-    metadata = {"model": config.model, "data": config.data, "task": "forecast", "statistics": stats, "padding_mode": options.get("padding_mode"),
-                "grid": [int(height), int(width)], "config": config.to_dict()}
-    params = sum(p.numel() for p in model.parameters())
-    counts = {k: int(len(v)) for k, v in fd.splits.items()}
-    log(f"forecast {','.join(fd.lead_names)} ahead with {config.model} ({params:,} params, padding {options.get('padding_mode', 'model default')}) "
-        f"on {config.data} {'+'.join(fd.channels)} {height}x{width}: {counts.get('train', 0):,} train, {counts.get('val', 0):,} val, "
-        f"{counts['test']:,} test samples; run folder {run_dir}")
-    history, best_epoch = fit(model, fd.sample, fd.splits["train"], fd.splits.get("val", np.array([], int)), loss_fn, config, device,
-                              run_dir, metadata, log, progress)
-    train_time = time.perf_counter() - started
-    load_weights(model, run_dir / "best.safetensors", config.model)
+def forecast_test_scores(model: torch.nn.Module, fd: ForecastData, lat_w: np.ndarray, device: torch.device):
+    """Per-lead test scores of the model and both baselines (results.json["test"]), and the forecasts (N, L, C, H, W)."""
     test_index = fd.splits["test"]
-    forecasts = fd.to_fields(predict_in_batches(model, fd.inputs, test_index, device), test_index)  # (N, L, C, H, W)
+    forecasts = fd.to_fields(predict_in_batches(model, fd.inputs, test_index, device), test_index)
     truth = fd.truth(test_index)
     test = {}
     for i, (name, lead) in enumerate(zip(fd.lead_names, fd.leads)):
@@ -123,28 +87,99 @@ def train_forecast(config, overwrite: bool = False, log: Callable[[str], None] =
         candidates = {"model": forecasts[:, i], "persistence": fd.fields[test_index], "climatology": clim}
         scores = {label: forecast_scores(f, truth[:, i], lat_w, clim) for label, f in candidates.items()}
         test[f"lead_{name}"] = {metric: {label: json_number(scores[label][metric]) for label in candidates} for metric in scores["model"]}
-    results = {
-        "test": test,
-        "task": "forecast",
-        "metrics": {"rmse": "time mean of per-step latitude-weighted RMSE (WeatherBench 1)",
-                    "rmse_wb2": "root of the time-mean latitude-weighted squared error (WeatherBench 2)",
-                    "weights": f"{weights_kind}-latitude weights normalised to mean 1",
-                    "acc": "uncentred anomaly correlation against the climatology baseline",
-                    "climatology": "mean of the same hour of day, day of year +-15 days, over all times before the test period",
-                    "units": "the data's units (air_temperature: K)"},
-        "samples": counts,
-        "periods": {k: list(v) for k, v in fd.periods.items()},
-        "channels": fd.channels,
-        **run_facts(history, best_epoch, train_time, started, config.model, config.data, params, options.get("padding_mode"), device),
-    }
-    write_json(run_dir / "results.json", results)
-    _plots(run_dir, fd, forecasts, truth, test_index, test, history, config, log)
-    for name in fd.lead_names:
+    return test, forecasts, truth
+
+
+def _padding_options(config, lon) -> dict:
+    options = dict(config.model_options)
+    if "padding_mode" in model_info(config.model).options:
+        options.setdefault("padding_mode", resolve_padding(options_for("forecast", config.geo).padding, lon))
+    return options
+
+
+@register_task("forecast")
+class ForecastTask(FieldTask):
+    def prepare(self, config, device) -> None:
+        if not is_gridded_source(config.data):
+            raise CnnlabError(f"--task forecast needs gridded data (air_temperature, netcdf:PATH, zarr:PATH, grib:PATH), not {config.data!r}")
+        self.fd = fd = load_forecast_data(config)
+        self.options = _padding_options(config, fd.lon)
+        self.weights_kind = options_for("forecast", config.geo).weights
+        self.lat_w = latitude_weights(fd.lat, self.weights_kind)
+        self.loss_fn = weighted_mse(torch.tensor(self.lat_w, dtype=torch.float32, device=device))
+        self.sample, self.splits = fd.sample, fd.splits
+
+    def model_shape(self, config):
+        height, width = self.fd.fields.shape[-2:]
+        return (self.fd.in_channels, height, width), self.fd.out_channels, self.options
+
+    def default_run_dir(self, config) -> Path:
+        return default_run_dir(config.data.replace(":", "-").replace("/", "_"), config.model)
+
+    def checkpoint_metadata(self, config) -> dict:
+        height, width = self.fd.fields.shape[-2:]
+        return {"model": config.model, "data": config.data, "task": "forecast", "statistics": self.fd.statistics(),
+                "padding_mode": self.options.get("padding_mode"), "grid": [int(height), int(width)]}
+
+    def describe(self, config, params, run_dir, where) -> str:
+        fd = self.fd
+        height, width = fd.fields.shape[-2:]
+        counts = {k: int(len(v)) for k, v in fd.splits.items()}
+        return (f"forecast {','.join(fd.lead_names)} ahead with {config.model} ({params:,} params, padding "
+                f"{self.options.get('padding_mode', 'model default')}) on {config.data} {'+'.join(fd.channels)} {height}x{width}: "
+                f"{counts.get('train', 0):,} train, {counts.get('val', 0):,} val, {counts['test']:,} test samples")
+
+    def test(self, run):
+        fd = self.fd
+        test, forecasts, truth = forecast_test_scores(run.engine.model, fd, self.lat_w, run.device)
+        results = {
+            "test": test,
+            "task": "forecast",
+            "metrics": {"rmse": "time mean of per-step latitude-weighted RMSE (WeatherBench 1)",
+                        "rmse_wb2": "root of the time-mean latitude-weighted squared error (WeatherBench 2)",
+                        "weights": f"{self.weights_kind}-latitude weights normalised to mean 1",
+                        "acc": "uncentred anomaly correlation against the climatology baseline",
+                        "climatology": "mean of the same hour of day, day of year +-15 days, over all times before the test period",
+                        "units": "the data's units (air_temperature: K)"},
+            "samples": {k: int(len(v)) for k, v in fd.splits.items()},
+            "periods": {k: list(v) for k, v in fd.periods.items()},
+            "channels": fd.channels,
+            **self.run_facts(run, self.options.get("padding_mode")),
+        }
+        return results, {"forecasts": forecasts, "truth": truth}
+
+    def write(self, run, results, artifacts, log) -> None:
+        write_json(run.run_dir / "results.json", results)
+        _plots(run.run_dir, self.fd, artifacts["forecasts"], artifacts["truth"], self.fd.splits["test"], results["test"],
+               run.history, run.config, log)
+        log(_lead_lines(results["test"], self.fd.lead_names, gains=True))
+        log(f"-> {run.run_dir} ({results['wall_time_s']:.1f} s)")
+
+    def evaluate_run(self, run_dir, config, which, device, data_dir):
+        model, stats = load_forecast_run(run_dir, which, device)
+        if data_dir:
+            config.data_dir = data_dir
+        fd = load_forecast_data(config)
+        test, _, _ = forecast_test_scores(model, fd, latitude_weights(fd.lat, options_for("forecast", config.geo).weights), device)
+        return {"model": config.model, "data": config.data, "checkpoint": which, "samples": int(len(fd.splits["test"])),
+                "leads": list(fd.lead_names), "test": test}
+
+    def evaluation_text(self, evaluation) -> str:
+        head = (f"{evaluation['model']} on {evaluation['data']} ({evaluation['checkpoint']}.safetensors), "
+                f"{evaluation['samples']:,} test samples")
+        return head + "\n" + _lead_lines(evaluation["test"], evaluation["leads"], gains=False)
+
+
+def _lead_lines(test: dict, lead_names, gains: bool) -> str:
+    lines = []
+    for name in lead_names:
         r = test[f"lead_{name}"]["rmse"]
-        gain = 100 * (1 - r["model"] / r["persistence"]) if r["model"] is not None and r["persistence"] else float("nan")
-        log(f"lead {name}: rmse {r['model']} (persistence {r['persistence']}, climatology {r['climatology']}; {gain:.1f}% better than persistence)")
-    log(f"-> {run_dir} ({results['wall_time_s']:.1f} s)")
-    return RunResult(run_dir, results, history)
+        line = f"lead {name}: rmse {r['model']} (persistence {r['persistence']}, climatology {r['climatology']}"
+        if gains:
+            gain = 100 * (1 - r["model"] / r["persistence"]) if r["model"] is not None and r["persistence"] else float("nan")
+            line += f"; {gain:.1f}% better than persistence"
+        lines.append(line + ")")
+    return "\n".join(lines)
 
 
 def _plots(run_dir, fd, forecasts, truth, test_index, test, history, config, log) -> None:

@@ -17,7 +17,7 @@ def have_matplotlib() -> bool:
     return True
 
 
-def _figure():
+def new_figure():
     import matplotlib
 
     matplotlib.use("Agg")  # files only, never a window
@@ -26,20 +26,20 @@ def _figure():
     return plt
 
 
-def _save(fig, path: Path) -> None:
+def save_figure(fig, path: Path) -> None:
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight"))
 
 
 def plot_curves(history: list[dict], path: Path, title: str = "") -> None:
     """Loss and accuracy per epoch, train and validation, side by side, as a PNG file."""
     fig = curves_figure(history, title)
-    _save(fig, path)
-    _figure().close(fig)
+    save_figure(fig, path)
+    new_figure().close(fig)
 
 
 def curves_figure(history: list[dict], title: str = ""):
     """Loss and accuracy per epoch, train and validation, side by side (a matplotlib figure)."""
-    plt = _figure()
+    plt = new_figure()
     epochs = [row["epoch"] for row in history]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
     for key, ax, scale in (("loss", ax_loss, 1), ("accuracy", ax_acc, 100)):
@@ -58,13 +58,13 @@ def curves_figure(history: list[dict], title: str = ""):
 def plot_confusion(matrix, classes: list[str], path: Path, title: str = "") -> None:
     """The confusion matrix as a PNG file."""
     fig = confusion_figure(matrix, classes, title)
-    _save(fig, path)
-    _figure().close(fig)
+    save_figure(fig, path)
+    new_figure().close(fig)
 
 
 def confusion_figure(matrix, classes: list[str], title: str = ""):
     """Counts of true class (rows) vs predicted class (columns), with the numbers written in."""
-    plt = _figure()
+    plt = new_figure()
     n = len(classes)
     fig, ax = plt.subplots(figsize=(1.0 + 0.6 * n, 0.8 + 0.6 * n))
     ax.imshow(matrix, cmap="Blues")
