@@ -4,7 +4,7 @@ Both train the same network (conv 5x5x30 - ReLU - maxpool 2 - fc 100 - ReLU - fc
 with Adam on the same MNIST batches (128 images, normalised as the trainer does), in float32, with the
 same thread count (numpy: OpenBLAS via threadpoolctl; torch: set_num_threads). The epochs alternate
 (numpy, torch, numpy, torch, ...) so load from other processes hits both alike; the median of --repeats
-epochs is reported. Target (issue 4): numpy within 4x of torch.
+epochs is reported. Target: numpy within 4x of torch.
 Usage: CNNLAB_DATA=/work/shared/data python bench/scratch_epoch_speed.py [--threads 1] [--repeats 3] [--images 55000]
 
 Evidence (2026-11-25, 2-core AMD EPYC VM shared with other jobs, torch 2.13.0 CPU, numpy 2.4.6 / OpenBLAS 0.3.31):

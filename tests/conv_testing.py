@@ -4,12 +4,13 @@ layer settings that fit, small enough to keep the suite fast on two shared cores
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hypothesis import settings, strategies as st
+from hypothesis import settings
+from hypothesis import strategies as st
 
 # Applied to every property test here: enough cases to find edge cases, few enough for two shared cores.
 fast = settings(max_examples=25, deadline=None)
 
-TOL = {"rtol": 1e-10, "atol": 1e-10}  # float64 agreement required by issue 3
+TOL = {"rtol": 1e-10, "atol": 1e-10}  # float64 results must agree to rounding error
 MODES = ("zeros", "reflect", "replicate", "circular")
 TORCH_CONV = {1: torch.nn.Conv1d, 2: torch.nn.Conv2d, 3: torch.nn.Conv3d}
 TORCH_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}

@@ -38,14 +38,14 @@ def test_measure_reports_consistent_ratios_and_flop_fractions(monkeypatch):
     model = report["models"][0]
     ref, mine = model["rows"]["reference (fp32)"], model["rows"]["trainer fp32"]
     assert model["images_per_epoch"] == 256 and ref["ratio"] == 1.0
-    # images/s are rounded to whole images and the FLOP fraction to 4 decimals: on a crowded machine (tens of
-    # images/s) that rounding alone moves the recomputed values by more than 1%, so it is part of the tolerance
-    rounding = 0.5 / ref["images_per_s"] + 0.5 / mine["images_per_s"]
+    # images/s are rounded to whole images: at the tens of images/s of a loaded machine that alone is ~1-2%
+    rounding = 1 / mine["images_per_s"] + 1 / ref["images_per_s"]
     assert mine["ratio"] == pytest.approx(mine["images_per_s"] / ref["images_per_s"], rel=0.01 + rounding)
     flops = model["gflops_per_image"] * 1e9
-    peak = report["peaks_gflops"]["fp32"]  # rounded to 0.1 GFLOP/s: on a loaded machine that alone is several %
+    peak = report["peaks_gflops"]["fp32"]  # rounded to 0.001 GFLOP/s in the report
     expected = flops * mine["images_per_s"] / (peak * 1e9)
-    assert mine["flops_fraction"] == pytest.approx(expected, rel=0.02 + rounding + 0.05 / peak, abs=5e-5)
+    # the report rounds the fraction to 4 decimals: under heavy load it is ~1e-3, where that rounding is several %
+    assert mine["flops_fraction"] == pytest.approx(expected, rel=0.02 + 0.05 / peak, abs=5e-5)
     assert "trainer fp32" in format_table(report)
 
 

@@ -83,7 +83,8 @@ def help_examples(text):
 EPILOGS = [
     convolve_cli.CONVOLVE_EXAMPLES, convolve_cli.CORRELATE_EXAMPLES, pool_cli.EXAMPLES, filter_cli.EXAMPLES,
     explain_cli.EXAMPLES, explain_cli.CONV_EXAMPLES, explain_cli.POOL_EXAMPLES, explain_cli.LINEAR_EXAMPLES,
-    explain_cli.STACK_EXAMPLES, explain_cli.TRANSPOSED_EXAMPLES,
+    explain_cli.STACK_EXAMPLES, explain_cli.TRANSPOSED_EXAMPLES, explain_cli.DICE_EXAMPLES,
+    explain_cli.MOVING_AVERAGE_EXAMPLES,
 ]
 
 
@@ -178,3 +179,42 @@ def test_invalid_input_is_one_line_and_exit_2(argv, message, capsys, tmp_path, m
     code, out, err = run(capsys, *[a.format(**files) for a in argv])
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and message in err and "Traceback" not in err
+
+
+def test_explain_dice_is_the_convolution_of_the_distributions(capsys):
+    import itertools
+    from collections import Counter
+
+    for dice in (2, 3):
+        got = json.loads(run(capsys, "explain", "dice", "--dice", str(dice), "--json")[1])
+        throws = Counter(sum(t) for t in itertools.product(range(1, 7), repeat=dice))  # every outcome, counted
+        assert got["sums"] == sorted(throws) and got["counts"] == [throws[s] for s in sorted(throws)]
+        assert got["outcomes"] == 6**dice and sum(got["probabilities"]) == pytest.approx(1.0)
+    assert json.loads(run(capsys, "explain", "dice", "--json")[1])["counts"] == [1, 2, 3, 4, 5, 6, 5, 4, 3, 2, 1]
+
+
+def test_explain_moving_average_matches_numpy(capsys):
+    values = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0]
+    got = json.loads(run(capsys, "explain", "moving-average", "--values", ",".join(map(str, values)), "--window", "4",
+                         "--json")[1])
+    np.testing.assert_allclose(got["moving_average"], np.convolve(values, np.ones(4) / 4, "valid"))
+    assert got["kernel"] == [0.25] * 4
+    code, out, err = run(capsys, "explain", "moving-average", "--values", "1,2", "--window", "3")
+    assert code == 2 and out == "" and err.count("\n") == 1 and "window" in err
+
+
+def test_filter_gallery_draws_the_lecture_kernels_on_a_photograph(capsys, tmp_path):
+    code, out, err = run(capsys, "filter", "--gallery", "--out", str(tmp_path / "g.png"), "--json")
+    assert (code, err) == (0, "")
+    summary = json.loads(out)
+    assert summary["image"] == "camera (scikit-image)" and summary["image_shape"] == [512, 512]
+    labels = [k["kernel"] for k in summary["kernels"]]
+    assert labels == ["identity", "laplacian4", "laplacian8", "sharpen", "box", "binomial", "binomial", "edge",
+                      "sobel_x", "sobel_y"]
+    assert summary["kernels"][6]["kernel_values"][0] == pytest.approx([1 / 256, 4 / 256, 6 / 256, 4 / 256, 1 / 256])
+    with Image.open(tmp_path / "g.png") as picture:
+        assert picture.width > 1000 and picture.height > 500
+    (tmp_path / "broken.png").write_bytes(b"not a picture")
+    code, out, err = run(capsys, "filter", "--gallery", str(tmp_path / "broken.png"), "--out", str(tmp_path / "b.png"))
+    assert code == 2 and "cannot decode" in err and err.count("\n") == 1
+    assert not (tmp_path / "b.png").exists()

@@ -2,7 +2,8 @@
 
 import pytest
 import torch
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from cnnlab.conv import (
     conv_macs,
@@ -23,8 +24,7 @@ from cnnlab.conv import (
 from cnnlab.errors import CnnlabError
 from conv_testing import fast
 
-
-# --- SEEDS.md worked examples ---
+# --- the lectures' worked examples ---
 
 def test_lecture_conv_layer_760_params_768000_macs():
     e = explain_conv((3, 32, 32), filters=10, kernel=5, stride=1, padding=2)
@@ -48,7 +48,7 @@ def test_lecture_32x32x3_with_six_5x5_filters_gives_28x28x6():
 
 
 def test_lecture_keras_summary_parameter_counts():
-    # SEEDS.md E: conv 26x26x32 320 | conv_1 11x11x64 18,496 | conv_2 3x3x64 36,928 | dense 64 36,928 | dense_1 10 650
+    # the Keras lecture's summary: conv 26x26x32 320 | conv_1 11x11x64 18,496 | conv_2 3x3x64 36,928 | dense 64 36,928 | dense_1 10 650
     assert conv_params(1, 32, 3).value == 320
     assert conv_params(32, 64, 3).value == 18_496
     assert conv_params(64, 64, 3).value == 36_928
@@ -58,7 +58,7 @@ def test_lecture_keras_summary_parameter_counts():
 
 
 def test_lecture_fc_vs_conv_weight_counts():
-    # SEEDS.md C: FC 784->10 has 7,840 weights; a 5x5 conv layer of 64 filters has 1,600
+    # the PyTorch lecture: FC 784->10 has 7,840 weights; a 5x5 conv layer of 64 filters has 1,600
     assert linear_params(784, 10, bias=False).value == 7_840
     assert conv_params(1, 64, 5, bias=False).value == 1_600
     assert linear_macs(784, 10).value == 7_840

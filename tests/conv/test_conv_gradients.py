@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 import torch
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from cnnlab.conv import (
     conv2d,
@@ -52,7 +53,7 @@ def test_conv_transpose_backward_matches_autograd(nd, data):
 
 
 def test_1d_weight_gradient_is_the_lecture_formula():
-    # SEEDS.md D: h_i = sum_j V_j x_{i+j-1}  =>  dL/dV_j = sum_i delta_i x_{i+j-1}
+    # the lecture's 1-D example: h_i = sum_j V_j x_{i+j-1}  =>  dL/dV_j = sum_i delta_i x_{i+j-1}
     rng = np.random.default_rng(2)
     x, v = rng.standard_normal(9), rng.standard_normal(3)
     delta = rng.standard_normal(9 - 3 + 1)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 import torch.nn.functional as F
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cnnlab.conv import (
     conv1d,
@@ -63,7 +64,7 @@ def test_transposed_conv_matches_torch(nd, data):
 
 @pytest.mark.parametrize("n", [2, 4, 8])
 def test_transposed_rule_kernel_2n_stride_n_padding_n_over_2_upsamples_n_times(n):
-    # SEEDS.md C (U-Net practice): O = (I-1)N - 2(N/2) + (2N-1) + 1 = N*I, for even N (N/2 an integer)
+    # U-Net upsampling (kernel 2N, stride N, padding N/2): O = (I-1)N - 2(N/2) + (2N-1) + 1 = N*I, for even N (N/2 an integer)
     x = np.random.default_rng(n).standard_normal((1, 2, 5, 7))
     w = np.random.default_rng(n + 10).standard_normal((2, 3, 2 * n, 2 * n))
     y = conv_transpose2d(x, w, stride=n, padding=n // 2)
@@ -93,8 +94,13 @@ def test_shift_equivariance_with_circular_padding(dy, dx, seed):
     # f(T x) = T f(x): shifting the input (cyclically) shifts the output the same way
     rng = np.random.default_rng(seed)
     x, w = rng.standard_normal((1, 2, 6, 7)), rng.standard_normal((3, 2, 3, 3))
-    f = lambda a: conv2d(a, w, padding=1, padding_mode="circular")
-    shift = lambda a: np.roll(a, (dy, dx), axis=(2, 3))
+
+    def f(a):
+        return conv2d(a, w, padding=1, padding_mode="circular")
+
+    def shift(a):
+        return np.roll(a, (dy, dx), axis=(2, 3))
+
     np.testing.assert_allclose(f(shift(x)), shift(f(x)), **TOL)
 
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 import scipy.linalg
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cnnlab.conv import as_matrix, convolve, correlate, weight_counts
 from cnnlab.errors import CnnlabError

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import scipy.signal
 import torch.nn.functional as F
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cnnlab.conv import convolve, correlate
 from cnnlab.errors import CnnlabError
-
 from conv_testing import TOL, fast, t
 
 
@@ -17,7 +17,7 @@ def arrays(nd, low=1, high=6):
     return shapes.flatmap(lambda s: st.integers(0, 2**32 - 1).map(lambda seed: np.random.default_rng(seed).standard_normal(s)))
 
 
-# --- worked examples from the lectures (SEEDS.md A, D) ---
+# --- worked examples from the lectures ---
 
 def test_lecture_1d_convolution():
     a, b = [1, 2, 3, 4], [5, 6, 7, 8]

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from cnnlab.conv import (
     avg_pool1d,
@@ -64,7 +65,10 @@ def test_max_pool_and_its_backward_match_torch(nd, data):
 def test_avg_pool_and_its_backward_match_torch(nd, count_include_pad, data):
     x, options, _ = data.draw(pool_cases(nd, dilation=False))
     torch_pool, pool = (F.avg_pool1d, avg_pool1d) if nd == 1 else (F.avg_pool2d, avg_pool2d)
-    backward = lambda delta, x, **o: avg_pool_backward(delta, x.shape, **o)
+
+    def backward(delta, x, **o):
+        return avg_pool_backward(delta, x.shape, **o)
+
     check_against_torch(torch_pool, pool, backward, x, dict(options, count_include_pad=count_include_pad))
 
 

@@ -8,7 +8,6 @@ from cnnlab.data import datasets as ds
 from cnnlab.data import load_dataset
 from cnnlab.data.sources import Resource
 from cnnlab.errors import CnnlabError
-
 from fakes import md5, write_fake_cifar_dir, write_fake_cifar_tar, write_fake_mnist
 
 

@@ -1,8 +1,4 @@
-import gzip
-import hashlib
-import io
 import pickle
-import tarfile
 
 import numpy as np
 import pytest

@@ -29,6 +29,9 @@ def mirror(tmp_path):
 
 def test_data_root_precedence(monkeypatch, tmp_path):
     monkeypatch.setenv("CNNLAB_DATA", str(tmp_path / "env"))
+    with pytest.raises(CnnlabError, match="does not exist"):  # a mistyped --data-dir is reported, not created
+        data_root(tmp_path / "flag")
+    (tmp_path / "flag").mkdir()
     assert data_root(tmp_path / "flag") == tmp_path / "flag"
     assert data_root() == tmp_path / "env"
     monkeypatch.delenv("CNNLAB_DATA")

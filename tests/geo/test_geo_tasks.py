@@ -8,7 +8,7 @@ import torch
 
 from cnnlab.cli import main
 from cnnlab.errors import CnnlabError
-from cnnlab.geo.forecast import forecast_from_fields, load_forecast_run, load_forecast_data
+from cnnlab.geo.forecast import forecast_from_fields, load_forecast_data, load_forecast_run
 from cnnlab.geo.metrics import forecast_scores
 from cnnlab.geo.weights import latitude_weights
 from cnnlab.train import TrainConfig, train

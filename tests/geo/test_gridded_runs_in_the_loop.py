@@ -130,7 +130,8 @@ def test_eval_of_a_forecast_run_prints_the_scores_of_its_results(tmp_path, grid_
     lines = capsys.readouterr().out.splitlines()
     rmse = result.results["test"]["lead_12h"]["rmse"]
     assert (
-        f"lead 12h: rmse {rmse['model']} (persistence {rmse['persistence']}, climatology {rmse['climatology']})"
+        f"lead 12h: rmse {rmse['model']} in the data's units (persistence {rmse['persistence']}, "
+            f"climatology {rmse['climatology']})"
         in lines
     )
 

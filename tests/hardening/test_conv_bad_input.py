@@ -107,7 +107,7 @@ CASES = [
     (["pool", "1,2", "--size", "two"], ["invalid int value", "see cnnlab pool --help"]),
     (["explain", "conv", "--input", "1x8x8"], ["required", "see cnnlab explain conv --help"]),
     (["explain", "conv", "--input", "1x8x8", "--filters", "1", "--kernel", "-3"], ["must not be negative"]),
-    (["nosuch"], ["invalid choice", "see cnnlab --help"]),
+    (["nosuch"], ["unknown command 'nosuch'", "cnnlab --help"]),
     # explain and summary arguments torch would refuse
     (["explain", "transposed", "--input", "1x8x8", "--filters", "1", "--kernel", "3", "--output-padding", "2"],
      ["output_padding (2, 2) must be smaller than the stride (1, 1) or the dilation (1, 1)"]),

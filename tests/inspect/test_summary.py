@@ -5,7 +5,7 @@ from torch import nn
 from cnnlab.inspect import summary
 from cnnlab.models import create_model
 
-# SEEDS.md E, the Keras summary in channels-first order: (name, output shape, params)
+# The Keras lecture's model.summary(), in channels-first order: (name, output shape, params)
 KERAS_TABLE = [
     ("conv2d", [32, 26, 26], 320),
     ("max_pooling2d", [32, 13, 13], 0),
@@ -25,7 +25,7 @@ def test_keras_cnn_summary_reproduces_the_lecture_table():
 
 
 def test_conv_macs_seeds_worked_example():
-    # SEEDS.md A: 3x32x32, 10 filters 5x5, stride 1, pad 2 -> 10x32x32, 760 params, 768,000 multiply-adds
+    # 3x32x32, 10 filters 5x5, stride 1, pad 2 -> 10x32x32, 760 params, 768,000 multiply-adds
     layer = nn.Conv2d(3, 10, 5, padding=2)
     result = summary(layer, (3, 32, 32))
     assert result.layers[0].output_shape == [10, 32, 32]

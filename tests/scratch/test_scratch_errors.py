@@ -8,7 +8,16 @@ import pytest
 
 import cnnlab.scratch
 from cnnlab.errors import CnnlabError
-from cnnlab.scratch import Affine, Conv2d, MaxPool2d, Network, ReLU, SimpleConvNet, SoftmaxCrossEntropy, create_scratch_model
+from cnnlab.scratch import (
+    Affine,
+    Conv2d,
+    MaxPool2d,
+    Network,
+    ReLU,
+    SimpleConvNet,
+    SoftmaxCrossEntropy,
+    create_scratch_model,
+)
 from cnnlab.scratch.dense import Flatten
 
 

@@ -5,8 +5,22 @@ import pytest
 
 from cnnlab.errors import CnnlabError
 from cnnlab.scratch import (
-    Affine, AvgPool2d, BatchNorm, Conv2d, DeepConvNet, Dropout, MaxPool2d, MultiLayerNet, ReLU, Sigmoid,
-    SimpleConvNet, Tanh, TwoLayerNet, check_layer, check_network, numerical_gradient,
+    Affine,
+    AvgPool2d,
+    BatchNorm,
+    Conv2d,
+    DeepConvNet,
+    Dropout,
+    MaxPool2d,
+    MultiLayerNet,
+    ReLU,
+    Sigmoid,
+    SimpleConvNet,
+    Tanh,
+    TwoLayerNet,
+    check_layer,
+    check_network,
+    numerical_gradient,
 )
 
 TOL = 1e-6

@@ -7,8 +7,19 @@ import torch.nn.functional as F
 
 from cnnlab.models import create_model
 from cnnlab.scratch import (
-    SCRATCH_OPTIMIZERS, Affine, AvgPool2d, BatchNorm, Conv2d, Dropout, MaxPool2d, ReLU, Sigmoid,
-    SoftmaxCrossEntropy, Tanh, build_scratch_optimizer, create_scratch_model,
+    SCRATCH_OPTIMIZERS,
+    Affine,
+    AvgPool2d,
+    BatchNorm,
+    Conv2d,
+    Dropout,
+    MaxPool2d,
+    ReLU,
+    Sigmoid,
+    SoftmaxCrossEntropy,
+    Tanh,
+    build_scratch_optimizer,
+    create_scratch_model,
 )
 
 ATOL = 1e-10

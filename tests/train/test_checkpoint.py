@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from cnnlab.errors import CnnlabError
-from cnnlab.train.checkpoint import atomic_write, load_state, load_weights, save_state, save_weights
+from cnnlab.train.checkpoint import load_state, load_weights, save_weights
 
 
 def test_weights_round_trip_with_metadata(tmp_path):
@@ -23,21 +23,6 @@ def test_loading_into_another_model_names_both(tmp_path):
     save_weights(nn.Linear(3, 4), tmp_path / "w.safetensors", {"model": "slp"})
     with pytest.raises(CnnlabError, match="written for slp, not for mlp .*weight has shape \\(4, 3\\)"):
         load_weights(nn.Linear(5, 4), tmp_path / "w.safetensors", "mlp")
-
-
-def test_failed_write_leaves_the_old_file_and_no_temp(tmp_path):
-    target = tmp_path / "state.pt"
-    save_state({"epoch": 1}, target)
-
-    def broken(tmp):
-        with open(tmp, "wb") as f:
-            f.write(b"half")
-        raise KeyboardInterrupt  # killed mid-write
-
-    with pytest.raises(KeyboardInterrupt):
-        atomic_write(target, broken)
-    assert load_state(target) == {"epoch": 1}
-    assert os.listdir(tmp_path) == ["state.pt"]
 
 
 def test_state_files_refuse_pickled_code(tmp_path):

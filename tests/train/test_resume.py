@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-
 ARGS = ["--data", "synthetic-mnist", "--model", "lenet5", "--epochs", "3", "--train-size", "3000", "--val-size", "500",
         "--batch-size", "50", "--translate", "2", "--seed", "7", "--option", "dropout=0.3", "--no-report"]
 

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -28,6 +29,7 @@ from torch.utils.data import DataLoader
 from cnnlab.bench.reference import tutorial_epoch, tutorial_tensors
 from cnnlab.data import dataset_spec
 from cnnlab.models import create_model
+from cnnlab.safe_paths import check_output_file
 from cnnlab.train.config import TrainConfig
 from cnnlab.train.device import cpu_supports_bf16
 
@@ -167,7 +169,7 @@ def measure(models: list[str], variants: list[str], rounds: int = 2, batch_size:
                 log(f"{name} round {r + 1}: trainer {variant} {speed:,.0f} img/s ({speed / result.reference[-1]:.2f}x)")
         results.append(result.summary(peaks))
     return {"machine": {**machine, "load_avg_at_end": [round(x, 2) for x in os.getloadavg()]},
-            "peaks_gflops": {k: round(v / 1e9, 1) for k, v in peaks.items()}, "rounds": rounds, "models": results}
+            "peaks_gflops": {k: round(v / 1e9, 3) for k, v in peaks.items()}, "rounds": rounds, "models": results}
 
 
 def format_table(report: dict) -> str:
@@ -200,6 +202,8 @@ def run_from_args(args, results_folder) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    check_output_file(Path(args.out) if args.out else Path(results_folder) / "report.json", "--out",
+                      create_parents=True)  # before minutes of measuring, not after
     report = measure(args.models, args.variants, args.rounds, args.batch_size, args.scale,
                      log=lambda line: print(line, file=sys.stderr, flush=True))
     print(format_table(report))

@@ -1,14 +1,23 @@
 """`cnnlab explain conv|pool|linear|transposed|stack`: a layer's output shape, parameters and
-multiply-adds, each with its formula and the numbers put in."""
+multiply-adds, each with its formula and the numbers put in; `cnnlab explain dice|moving-average`:
+lecture A's convolutions outside images."""
 
 from __future__ import annotations
 
 import argparse
 
-from cnnlab.cli._arrays import add_json_option
+from cnnlab.cli._arrays import ARRAY_HELP, add_json_option, parse_array
 from cnnlab.cli.common import EXAMPLES as EXAMPLES_HEADER
 from cnnlab.cli.common import add_command, parse_shape, print_json
-from cnnlab.conv import explain_conv, explain_linear, explain_pool, explain_stack, explain_transposed
+from cnnlab.conv import (
+    dice_sum,
+    explain_conv,
+    explain_linear,
+    explain_pool,
+    explain_stack,
+    explain_transposed,
+    moving_average,
+)
 from cnnlab.errors import CnnlabError
 
 EXAMPLES = """\
@@ -16,7 +25,8 @@ EXAMPLES = """\
   linear: input 784 -> output 10
     parameters           7,840   params = in x out = 784 x 10
     multiply-adds        7,840   MACs = in x out = 784 x 10
-layers: conv, pool, linear, transposed, stack; see `cnnlab explain LAYER --help` for each. --json for programs.
+layers: conv, pool, linear, transposed, stack; convolutions outside images: dice, moving-average.
+See `cnnlab explain LAYER --help` for each. --json for programs.
 """
 
 CONV_EXAMPLES = """\
@@ -70,6 +80,73 @@ TRANSPOSED_EXAMPLES = """\
 """
 
 
+DICE_EXAMPLES = """\
+  $ cnnlab explain dice
+  sum of 2 dice with 6 sides = the convolution of their distributions (36 outcomes)
+    P(S = n) = sum_{i+j=n} P(X = i) P(Y = j): [1/6]*6 convolved with [1/6]*6
+    sum  2   1/36  0.0278  #
+    sum  3   2/36  0.0556  ##
+    sum  4   3/36  0.0833  ###
+    sum  5   4/36  0.1111  ####
+    sum  6   5/36  0.1389  #####
+    sum  7   6/36  0.1667  ######
+    sum  8   5/36  0.1389  #####
+    sum  9   4/36  0.1111  ####
+    sum 10   3/36  0.0833  ###
+    sum 11   2/36  0.0556  ##
+    sum 12   1/36  0.0278  #
+--json (e.g. --dice 3 --json) gives {"dice": 3, "sides": 6, "outcomes": 216, "sums": [3, ..., 18],
+"counts": [1, 3, 6, ...], "probabilities": [...]}.
+"""
+
+MOVING_AVERAGE_EXAMPLES = """\
+  $ cnnlab explain moving-average --values 1,2,3,4,5,6 --window 3
+  moving average of 6 values, window 3 = convolution with [1/3, 1/3, 1/3] (valid mode) -> 4 values
+    y_n = (x_n + ... + x_{n+2}) / 3
+    [2, 3, 4, 5]
+"""
+
+
+def _fraction(count: int, total: int) -> str:
+    return f"{count}/{total}"
+
+
+def run_dice(args) -> int:
+    result = dice_sum(args.dice, args.sides)
+    if args.json:
+        print_json(result.to_dict())
+        return 0
+    print(f"sum of {result.dice} dice with {result.sides} sides = the convolution of their distributions "
+          f"({result.outcomes:,} outcomes)")
+    face = f"[1/{result.sides}]*{result.sides}"
+    print(f"  P(S = n) = sum_{{i+j=n}} P(X = i) P(Y = j): {' convolved with '.join([face] * result.dice)}")
+    width, top = len(str(result.sums[-1])), max(result.counts)
+    for total, count, p in zip(result.sums, result.counts, result.probabilities):
+        bar = "#" * max(1, round(40 * count / top)) if result.dice > 2 or result.sides > 40 else "#" * count
+        fraction = _fraction(count, result.outcomes)
+        print(f"  sum {total:>{width}}  {fraction:>{2 * len(str(result.outcomes)) + 1}}  {p:.4f}  {bar}")
+    return 0
+
+
+def run_moving_average(args) -> int:
+    values = parse_array(args.values, "--values")
+    if values.ndim != 1:
+        raise CnnlabError("--values takes a 1-D sequence like 1,2,3,4 (no ';')")
+    averaged = moving_average(values, args.window)
+    kernel = [1.0 / args.window] * args.window
+    if args.json:
+        print_json({"values": values.tolist(), "window": args.window, "kernel": kernel, "mode": "valid",
+                    "moving_average": averaged.tolist(),
+                    "formula": f"y_n = (x_n + ... + x_(n+{args.window - 1})) / {args.window}: x convolved with "
+                               "[1/w]*w"})
+        return 0
+    print(f"moving average of {values.size} values, window {args.window} = convolution with "
+          f"[{', '.join([f'1/{args.window}'] * args.window)}] (valid mode) -> {averaged.size} values")
+    print(f"  y_n = (x_n + ... + x_{{n+{args.window - 1}}}) / {args.window}")
+    print("  [" + ", ".join(f"{v:.6g}" for v in averaged) + "]")
+    return 0
+
+
 def sizes(text: str) -> tuple[int, ...] | int:
     """`2` -> 2, `3x5` -> (3, 5) (one per spatial axis); 0 allowed (padding)."""
     try:
@@ -113,7 +190,8 @@ def run_transposed(args) -> int:
 
 
 def run_missing(args) -> int:
-    raise CnnlabError("say what to explain: conv, pool, linear, transposed or stack (see cnnlab explain --help)")
+    raise CnnlabError("say what to explain: conv, pool, linear, transposed, stack, dice or moving-average "
+                      "(see cnnlab explain --help)")
 
 
 def _sub(layers, name: str, help_text: str, examples: str, run) -> argparse.ArgumentParser:
@@ -166,3 +244,12 @@ def register(subparsers) -> None:
     transposed.add_argument("--output-padding", type=sizes, default=0, help="extra rows/columns after (default 0)")
     transposed.add_argument("--groups", type=int, default=1, help="channel groups (default 1)")
     transposed.add_argument("--no-bias", action="store_true", help="the layer has no bias")
+
+    dice = _sub(layers, "dice", "the distribution of a sum of dice as a convolution", DICE_EXAMPLES, run_dice)
+    dice.add_argument("--dice", type=int, default=2, help="number of dice (default 2)")
+    dice.add_argument("--sides", type=int, default=6, help="faces per die (default 6)")
+
+    average = _sub(layers, "moving-average", "a moving average as a convolution with a box kernel",
+                   MOVING_AVERAGE_EXAMPLES, run_moving_average)
+    average.add_argument("--values", required=True, help=ARRAY_HELP.split(" or ")[0] + " (1-D)")
+    average.add_argument("--window", type=int, default=3, help="values per average (default 3)")

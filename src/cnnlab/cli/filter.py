@@ -1,4 +1,5 @@
-"""`cnnlab filter`: apply a kernel to an image or a 2-D array and save input | kernel | output side by side."""
+"""`cnnlab filter`: apply a kernel to an image or a 2-D array and save input | kernel | output side by side;
+`cnnlab filter --gallery [IMAGE]`: the lectures' kernel table on a photograph, one labelled grid."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ EXAMPLES = """\
   square.npy: 1x32x32 (gray) * gaussian 5x5, mode same -> 32x32, values 0 .. 1
   wrote smooth.png and smooth.npy
   $ cnnlab filter photo.jpg --kernel '0.25,0,-0.25;0.5,0,-0.5;0.25,0,-0.25'    # the lecture's edge kernel
+  $ cnnlab filter --gallery                      # scikit-image's camera photograph
+  gallery: camera (scikit-image) 512x512 (gray), 10 kernels -> gallery_camera.png
+  $ cnnlab filter --gallery photo.jpg --out table.png --json
 The kernel is applied as cross-correlation (what a conv layer computes) with zero padding, once per
 colour channel. --json prints the shapes, the kernel, the value range and the files written.
 kernels: """ + ", ".join(kernels.names()) + "\n"
@@ -82,9 +86,74 @@ def save_side_by_side(path: Path, image: np.ndarray, kernel: np.ndarray, output:
     axes[1].axis("off")
     fig.tight_layout()
     try:
-        write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))
+        write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight",
+                                                     metadata={"Software": PICTURE_SOFTWARE}))
     finally:
         plt.close(fig)
+
+
+# The lectures' table of kernel effects: (label, kernel name, size)
+GALLERY = [
+    ("identity", "identity", 3), ("edge detection 1", "laplacian4", None), ("edge detection 2", "laplacian8", None),
+    ("sharpen", "sharpen", None), ("box blur", "box", 3), ("Gaussian blur 3x3", "binomial", 3),
+    ("Gaussian blur 5x5", "binomial", 5), ("zero-sum edge", "edge", None), ("Sobel x", "sobel_x", None),
+    ("Sobel y", "sobel_y", None),
+]
+LUMINANCE = (0.299, 0.587, 0.114)  # ITU-R 601: the gray value of an RGB pixel
+
+
+def gallery_photo(path: str | None) -> tuple[str, np.ndarray]:
+    """The gallery's input as one gray plane in [0, 1]: the file at `path`, or scikit-image's camera photograph."""
+    if path is None:
+        from skimage import data
+
+        return "camera (scikit-image)", data.camera().astype(np.float64) / 255.0
+    image = load_input(Path(path))
+    gray = image[0] if image.shape[0] == 1 else np.tensordot(LUMINANCE, image, axes=1)
+    return Path(path).name, gray
+
+
+def _shown(output: np.ndarray, kernel: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Zero-sum (edge) kernels: |output| up to its 99th percentile (a few strong edges would make the rest black),
+    edges white on black; the others clipped to [0, 1]."""
+    if abs(kernel.sum()) < 1e-12:
+        magnitude = np.abs(output)
+        return magnitude, {"cmap": "gray", "vmin": 0.0, "vmax": float(np.percentile(magnitude, 99)) or 1.0}
+    return np.clip(output, 0.0, 1.0), {"cmap": "gray", "vmin": 0.0, "vmax": 1.0}
+
+
+def run_gallery(args) -> dict:
+    name, photo = gallery_photo(args.input)
+    stem = Path(args.input).stem if args.input else "camera"
+    out = Path(args.out) if args.out else Path(f"gallery_{stem}.png")
+    if out.suffix.lower() != ".png":
+        raise CnnlabError(f"--out must end in .png, got {out.name}")
+    panels = []
+    for label, kernel_name, size in GALLERY:
+        kernel = kernels.get(kernel_name, size)
+        panels.append((label, kernel_name, kernel, correlate(photo, kernel, "same")))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    columns = 5
+    fig, axes = plt.subplots(2, columns, figsize=(3.2 * columns, 7.6), layout="constrained")
+    for ax, (label, kernel_name, kernel, output) in zip(axes.flat, panels):
+        shown, options = _shown(output, kernel)
+        ax.imshow(shown, **options)
+        ax.set_title(f"{label}\n{kernel_name} {kernel.shape[0]}x{kernel.shape[1]}", fontsize=9)
+        ax.axis("off")
+    fig.suptitle(f"The lectures' kernels on {name} ({photo.shape[0]}x{photo.shape[1]}), cross-correlation, "
+                 "zero padding")
+    try:
+        write_atomically(out, lambda f: fig.savefig(f, format="png", dpi=90, bbox_inches="tight"))
+    finally:
+        plt.close(fig)
+    return {"image": name, "image_shape": list(photo.shape), "picture": str(out),
+            "kernels": [{"label": label, "kernel": kernel_name, "kernel_values": kernel.tolist(),
+                         "min": float(output.min()), "max": float(output.max())}
+                        for label, kernel_name, kernel, output in panels]}
 
 
 def write_atomically(path: Path, write) -> None:
@@ -103,16 +172,56 @@ def write_atomically(path: Path, write) -> None:
         raise
 
 
+PICTURE_SOFTWARE = "cnnlab filter"  # in every picture's PNG metadata: such a file may be replaced by the next run
+
+
+def _check_outputs(source: Path, out: Path, default_name: bool, npy: str | None) -> None:
+    """Before any work: outputs must be writable and never the input; a file at the default picture name is
+    replaced only if cnnlab wrote it (a name the user gives with --out is theirs to reuse)."""
+    from cnnlab.safe_paths import check_output_file
+
+    check_output_file(out, "--out", inputs=(source,), create_parents=True)
+    if npy:
+        check_output_file(Path(npy), "--npy", inputs=(source, out), create_parents=True)
+    if default_name and out.exists() and not _written_by_filter(out):
+        raise CnnlabError(f"{out} already exists and was not written by cnnlab filter; give --out {out} to replace it, "
+                          f"or another --out name")
+
+
+def _written_by_filter(path: Path) -> bool:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as picture:
+            return picture.info.get("Software") == PICTURE_SOFTWARE
+    except (OSError, UnidentifiedImageError):
+        return False
+
+
 def run(args) -> int:
+    if args.gallery:
+        if args.kernel or args.npy:
+            raise CnnlabError("--gallery applies the lectures' kernel table; drop --kernel and --npy")
+        summary = run_gallery(args)
+        if args.json:
+            print_json(summary)
+        else:
+            rows, cols = summary["image_shape"]
+            print(f"gallery: {summary['image']} {rows}x{cols} (gray), {len(summary['kernels'])} kernels "
+                  f"-> {summary['picture']}")
+        return 0
+    if args.input is None or args.kernel is None:
+        raise CnnlabError("give an input file and --kernel NAME, or --gallery [IMAGE] for the lectures' kernel table")
     source = Path(args.input)
     name, kernel = resolve_kernel(args.kernel, args.size, args.sigma)
-    image = load_input(source)
-    output = np.stack([correlate(plane, kernel, args.mode) for plane in image])
     out = Path(args.out) if args.out else Path(f"{source.stem}_{name}.png")
     if out.suffix.lower() != ".png":
         raise CnnlabError(f"--out must end in .png, got {out.name}")
     if args.npy and not args.npy.endswith(".npy"):
         raise CnnlabError(f"--npy must end in .npy, got {args.npy}")
+    _check_outputs(source, out, args.out is None, args.npy)
+    image = load_input(source)
+    output = np.stack([correlate(plane, kernel, args.mode) for plane in image])
     save_side_by_side(out, image, kernel, output, f"{name} {kernel.shape[0]}x{kernel.shape[1]}")
     if args.npy:
         write_atomically(Path(args.npy), lambda f: np.save(f, output[0] if output.shape[0] == 1 else output))
@@ -135,8 +244,11 @@ def run(args) -> int:
 def register(subparsers) -> None:
     parser = add_command(subparsers, "filter", "apply a kernel to an image (PNG/JPEG) or a 2-D .npy array and draw the result",
                          EXAMPLES, run)
-    parser.add_argument("input", help="a .png, .jpg/.jpeg or .npy (2-D) file")
-    parser.add_argument("--kernel", required=True, help="a kernel name (list below) or numbers like '0,-1,0;-1,5,-1;0,-1,0'")
+    parser.add_argument("input", nargs="?", help="a .png, .jpg/.jpeg or .npy (2-D) file (with --gallery: optional)")
+    parser.add_argument("--kernel", help="a kernel name (list below) or numbers like '0,-1,0;-1,5,-1;0,-1,0'")
+    parser.add_argument("--gallery", action="store_true",
+                        help="apply the lectures' kernel table (identity, edges, sharpen, blurs, sobel), one grid; "
+                             "without an input file, scikit-image's camera photograph")
     parser.add_argument("--size", type=int, default=None, help="size of identity/box/gaussian/binomial (odd)")
     parser.add_argument("--sigma", type=float, default=None, help="standard deviation of gaussian (default 1)")
     parser.add_argument("--mode", choices=["same", "valid", "full"], default="same", help="output size (default same)")

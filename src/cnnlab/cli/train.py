@@ -11,6 +11,7 @@ from pathlib import Path
 from cnnlab.cli.common import add_command, print_json
 from cnnlab.cli.geo_options import GEO_EXAMPLES, add_geo_arguments, geo_fields_from_args
 from cnnlab.cli.options import parse_options
+from cnnlab.errors import CnnlabError
 from cnnlab.train import OPTIMIZERS, PRECISIONS, SCHEDULES, TrainConfig, train
 from cnnlab.train.config import DEFAULT_LR, ENGINES, resume_config
 from cnnlab.train.recipes import list_recipes, recipe_config
@@ -23,6 +24,8 @@ EXAMPLES = """\
   cnnlab train --data fashion-mnist --model lenet5 --out runs/fashion
   cnnlab train --data synthetic-cifar --model resnet20 --epochs 2 --lr 0.01
   cnnlab train --data mnist --model mlp --option hidden=256,128 --option activation=relu
+  cnnlab train --data folder:~/pets --model resnet20 --image-size 64x64   # your images: pets/<class>/*.jpg
+  cnnlab train --data csv:train.csv --model lenet5   # Kaggle layout: label,pixel0..pixel783 (--image-shape 1x28x28)
   cnnlab train --resume runs/fashion          # continue a killed run where it stopped
   cnnlab train --engine numpy --model simple-convnet --data mnist   # the NumPy twin (cnnlab.scratch)
       epoch 6/6  train loss 0.0039 acc 99.93%  val loss 0.0388 acc 98.80%  37.9 s  1,448 img/s
@@ -39,13 +42,18 @@ _FIELDS = [
     "momentum", "label_smoothing", "translate", "hflip", "val_size", "train_size", "early_stop", "precision",
     "device", "channels_last", "seed", "out", "data_dir", "engine",
     "compile", "test_every_epoch", "alternating_flip", "lookahead", "lookahead_every", "ema", "tta", "distributed", "sync_bn",
+    "tensorboard",
 ]
 
 
 def register(subparsers) -> None:
     p = add_command(subparsers, "train", "Train a model on a dataset; writes a run folder.", EXAMPLES + GEO_EXAMPLES, run)
     defaults = TrainConfig()
-    p.add_argument("--data", help=f"dataset name (default {defaults.data}); see `cnnlab datasets`")
+    p.add_argument("--data", help=f"dataset name (default {defaults.data}; see `cnnlab datasets`), or your own images: "
+                   "folder:PATH (one sub-folder per class; train/ and test/ when split) or csv:FILE (label + pixel columns)")
+    p.add_argument("--image-size", metavar="HxW", help="folder: data: resize every image to this size (default: the most common size)")
+    p.add_argument("--image-shape", metavar="CxHxW", help="csv: data: the shape of the pixel columns (default 1xSxS for S*S columns)")
+    p.add_argument("--strict", action="store_true", help="folder: data: refuse files that cannot be decoded instead of skipping them")
     p.add_argument("--model", help=f"model name (default {defaults.model}); see `cnnlab models`")
     p.add_argument("--engine", choices=ENGINES, help="torch, or numpy: the from-scratch twin (two-layer-net, mlp, simple-convnet, deep-convnet) (default torch)")
     p.add_argument("--option", action="append", metavar="KEY=VALUE", help="model option, e.g. dropout=0.5 or hidden=256,128 (repeatable)")
@@ -80,6 +88,8 @@ def register(subparsers) -> None:
     p.add_argument("--tta", type=int, choices=(0, 1, 2), help="test-time augmentation: 0 none, 1 mirror, 2 mirror + 1-pixel shifts (default 0)")
     p.add_argument("--distributed", action=argparse.BooleanOptionalAction, help="DistributedDataParallel over the processes torchrun started")
     p.add_argument("--sync-bn", action=argparse.BooleanOptionalAction, help="with --distributed: SyncBatchNorm (statistics over the global batch)")
+    p.add_argument("--tensorboard", action=argparse.BooleanOptionalAction,
+                   help="log scalars, first-layer filters and hyperparameters to RUN_DIR/tb/ (tensorboard --logdir runs)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     p.add_argument("--json", action="store_true", help="print results.json to stdout (progress goes to stderr)")
@@ -91,14 +101,52 @@ def register(subparsers) -> None:
 
 def config_from_args(args) -> TrainConfig:
     given = {name: getattr(args, name) for name in _FIELDS if getattr(args, name) is not None}
+    own = own_data_from_args(args)
+    if own:
+        given["data"] = own
     if args.option:
         given["model_options"] = parse_options(args.option)
     given.update(geo_fields_from_args(args))
+    _refuse_flag_conflicts(args, given)
     if args.resume:
         return resume_config(args.resume, given)
     if args.recipe:
         return recipe_config(args.recipe, given)
     return TrainConfig(**given).validate()
+
+
+def own_data_from_args(args) -> str | None:
+    """--data folder:PATH / csv:FILE with --image-size, --image-shape, --strict -> the canonical data name."""
+    from cnnlab.data.own_data import is_own_data, own_data_name, parse_own_data
+
+    options = {"--image-size": args.image_size, "--image-shape": args.image_shape, "--strict": args.strict}
+    used = [flag for flag, value in options.items() if value]
+    if not (args.data and is_own_data(args.data)):
+        if used:
+            raise CnnlabError(f"{used[0]} is for your own data (--data folder:PATH or csv:FILE), not for --data {args.data or 'mnist'}")
+        return None
+    query = "&".join(part for part in [f"size={args.image_size}" if args.image_size else "",
+                                       f"shape={args.image_shape}" if args.image_shape else "",
+                                       "strict" if args.strict else ""] if part)
+    base = args.data if not query else args.data + ("&" if "?" in args.data else "?") + query
+    return own_data_name(parse_own_data(base))
+def _refuse_flag_conflicts(args, given: dict) -> None:
+    """Flags that would be ignored, or mean nothing, together: refused instead of silently dropped."""
+    if args.resume and (args.recipe or args.overwrite):
+        flag = "--recipe" if args.recipe else "--overwrite"
+        raise CnnlabError(f"--resume continues a run with its saved settings; {flag} cannot apply to it: drop {flag} "
+                          f"(or start a new run without --resume)")
+    if args.train_size == 0:
+        raise CnnlabError("--train-size 0 would train on no images; give a number of images, or leave the flag out "
+                          "to use the whole training set")
+    task = given.get("task", "classify")
+    if task == "classify" and not args.resume:
+        geo_flags = [f"--{name.replace('_', '-')}" for name in ("lead", "history") if name in given]
+        flag_of = {"variables": "variable", "levels": "level"}
+        geo_flags += [f"--{flag_of.get(name, name).replace('_', '-')}" for name in given.get("geo", {})]
+        if geo_flags:
+            raise CnnlabError(f"{geo_flags[0]} is a flag of the gridded tasks and does nothing for image "
+                              f"classification; drop it, or give --task forecast|detect|segment")
 
 
 def run(args) -> int:

@@ -14,6 +14,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cnnlab.conv.arithmetic import window_count
 from cnnlab.errors import CnnlabError
 from cnnlab.memory import check_bytes
 
@@ -131,7 +132,7 @@ def windows(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], dil
         if span > size:
             raise CnnlabError(
                 f"a kernel of {k} (dilation {d}) spans {span} > padded input {size}: "
-                f"O = floor((I - D(K-1) - 1)/S) + 1 = floor(({size} - {d}*({k}-1) - 1)/{s}) + 1 = {(size - span) // s + 1}"
+                f"O = floor((I - D(K-1) - 1)/S) + 1 = floor(({size} - {d}*({k}-1) - 1)/{s}) + 1 = {window_count(size, k, s, d)}"
             )
     axes = tuple(range(x.ndim - n, x.ndim))
     view = sliding_window_view(x, spans, axis=axes)  # (..., I1-span1+1, .., span1, ..)

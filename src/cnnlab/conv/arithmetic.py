@@ -14,6 +14,8 @@ from cnnlab.errors import CnnlabError
 
 __all__ = [
     "Explained",
+    "window_count",
+    "stack_output_size",
     "conv_output_size",
     "pool_output_size",
     "same_padding",
@@ -54,6 +56,29 @@ def _ints(**values) -> None:
             raise CnnlabError(f"{name} must be an integer >= {low}, got {v!r}")
 
 
+def window_count(padded_size: int, kernel: int, stride: int = 1, dilation: int = 1) -> int:
+    """O = floor((I - D(K-1) - 1)/S) + 1: how many windows fit along an axis of (already padded) length I.
+
+    The bare number behind conv_output_size, for code that words its own errors: <= 0 when the kernel
+    spans more than the input. Every output size in cnnlab comes from here.
+    """
+    return (padded_size - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def stack_output_size(size: int, layers) -> int:
+    """The size left after a chain of unpadded windows, each K, (K, S) or (K, S, D) as in receptive_field.
+
+    A LeNet-5 on 32x32 (conv 5, pool 2, conv 5, pool 2): stack_output_size(32, [5, (2, 2), 5, (2, 2)]) == 5.
+    Stops at the first layer whose kernel no longer fits and returns that size (<= 0).
+    """
+    for layer in layers:
+        k, s, d = (tuple(layer) + (1, 1))[:3] if isinstance(layer, (tuple, list)) else (layer, 1, 1)
+        size = window_count(size, k, s, d)
+        if size <= 0:
+            break
+    return size
+
+
 def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1,
                      ceil_mode: bool = False, exact: bool = False) -> Explained:
     """O = floor((I + 2P - D(K-1) - 1)/S) + 1, written (I - K + 2P)/S + 1 when D = 1.
@@ -71,7 +96,7 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, 
     else:
         formula = f"O = {rounding}((I + 2P - D(K-1) - 1)/S) + 1"
         numbers = f"{rounding}(({size} + 2*{padding} - {dilation}*({kernel}-1) - 1)/{stride}) + 1"
-    out = -(-numerator // stride) + 1 if ceil_mode else numerator // stride + 1
+    out = -(-numerator // stride) + 1 if ceil_mode else window_count(size + 2 * padding, kernel, stride, dilation)
     if ceil_mode and (out - 1) * stride >= size + padding:
         out -= 1  # torch: the last window must start inside the input or the left padding
     if out <= 0:

@@ -2,7 +2,7 @@
 conv / pool / linear / transposed-conv layer, or of a stack of small kernels, each with its formula.
 
 `explain_conv((3, 32, 32), filters=10, kernel=5, padding=2)` gives output 10x32x32, 760 parameters and
-768,000 multiply-adds (SEEDS.md A). `.lines()` is the text `cnnlab explain` prints, `.to_dict()` its JSON.
+768,000 multiply-adds. `.lines()` is the text `cnnlab explain` prints, `.to_dict()` its JSON.
 """
 
 from __future__ import annotations

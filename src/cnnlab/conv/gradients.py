@@ -1,6 +1,6 @@
 """Backward passes: given dL/dy (delta), the gradients w.r.t. input, weight and bias.
 
-The backward pass of a convolution is again a convolution (SEEDS.md D):
+The backward pass of a convolution is again a convolution:
 
     dL/dw[o, c, m] = sum_n sum_j delta[n, o, j] * x_pad[n, c, j*S + m*D]     (1-D: dL/dw_i = sum_j delta_j x_{i+j-1})
                    = a correlation of the input with delta, stride and dilation swapped
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnlab.conv._nd import add_windows, ntuple, pad, pad_adjoint, pad_widths, windows
-from cnnlab.conv.layers import conv_nd, conv_transpose_nd, columns, resolve_padding
-from cnnlab.conv.pooling import lowest_value, avg_divisor, pool_geometry
+from cnnlab.conv.layers import columns, conv_nd, conv_transpose_nd, resolve_padding
+from cnnlab.conv.pooling import avg_divisor, lowest_value, pool_geometry
 
 __all__ = [
     "ConvGrads",

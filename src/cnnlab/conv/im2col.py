@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cnnlab.conv.arithmetic import window_count
 from cnnlab.errors import CnnlabError
 from cnnlab.memory import check_bytes
 
@@ -27,9 +28,7 @@ def pair(value: int | tuple[int, int]) -> tuple[int, int]:
 
 
 def _output_hw(h, w, kh, kw, sh, sw, ph, pw, dh, dw):
-    # O = floor((I + 2P - D(K-1) - 1) / S) + 1, per height and width
-    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
-    ow = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    oh, ow = window_count(h + 2 * ph, kh, sh, dh), window_count(w + 2 * pw, kw, sw, dw)
     if oh <= 0 or ow <= 0:
         raise CnnlabError(
             f"a {kh}x{kw} kernel (dilation {dh}x{dw}) does not fit a {h}x{w} input padded by {ph}x{pw}: "

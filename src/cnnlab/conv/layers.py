@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from cnnlab.conv._nd import AXES, PADDING_MODES, ntuple, pad, pad_widths, windows
+from cnnlab.conv.arithmetic import window_count
 from cnnlab.errors import CnnlabError
 from cnnlab.memory import check_bytes
 
@@ -157,7 +158,7 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilati
     """torch.nn.functional.conv_transpose2d: x (N, C_in, H, W), w (C_in, C_out/groups, KH, KW).
 
     Out = (I - 1)S - 2P + D(K-1) + output_padding + 1; the adjoint of conv2d with the same settings.
-    To upsample N times: kernel 2N, stride N, padding N/2 (U-Net practice, SEEDS.md C).
+    To upsample N times: kernel 2N, stride N, padding N/2 (the U-Net practice of upsampling decoders).
     """
     return conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups, 2)
 
@@ -178,7 +179,7 @@ def conv2d_reference(x, w, b=None, stride=1, padding=0, dilation=1, groups=1) ->
     w = np.asarray(w)
     n, c, h, wd = x.shape
     o, cg, kh, kw = w.shape
-    oh, ow = (h - dh * (kh - 1) - 1) // sh + 1, (wd - dw * (kw - 1) - 1) // sw + 1
+    oh, ow = window_count(h, kh, sh, dh), window_count(wd, kw, sw, dw)
     y = np.zeros((n, o, oh, ow), dtype=np.result_type(x, w))
     for b_ in range(n):
         for oc in range(o):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnlab.conv._nd import ntuple
+from cnnlab.conv.arithmetic import window_count
 from cnnlab.conv.ops import input_padding
 from cnnlab.errors import CnnlabError
 
@@ -35,7 +36,7 @@ def as_matrix(kernel, input_shape, mode: str = "valid", *, stride=1, padding=0, 
     stride, dilation = ntuple(stride, nd, "stride"), ntuple(dilation, nd, "dilation")
     widths = input_padding(mode, k.shape, padding, dilation)
     out_shape = tuple(
-        (i + b + a - d * (kk - 1) - 1) // s + 1 for i, (b, a), kk, s, d in zip(input_shape, widths, k.shape, stride, dilation)
+        window_count(i + b + a, kk, s, d) for i, (b, a), kk, s, d in zip(input_shape, widths, k.shape, stride, dilation)
     )
     if min(out_shape) <= 0:
         raise CnnlabError(f"kernel {k.shape} does not fit input {input_shape} in {mode} mode")

@@ -1,8 +1,9 @@
 """Batch-wise augmentation on the training device: one tensor operation per batch, no per-image Python.
 
-`random_translate` is the "pad and random crop" of the CIFAR literature: each image is shifted by up to
-`pad` pixels in each direction, the uncovered border filled with zeros (after normalisation, so zero is
-the mean). `random_hflip` mirrors a random half of the batch.
+`translate` is the "pad and random crop" of the CIFAR literature: each image is shifted by its own offset
+of up to `pad` pixels in each direction, the uncovered border filled with zeros (after normalisation, so
+zero is the mean). `alternating_flip_mask` says which images to mirror in an epoch. `Batches` draws the
+offsets and applies both.
 """
 
 from __future__ import annotations
@@ -10,15 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["random_translate", "random_hflip", "translate", "alternating_flip_mask"]
-
-
-def random_translate(x: torch.Tensor, pad: int, generator: torch.Generator) -> torch.Tensor:
-    """Shift each image of x (N, C, H, W) by its own random (dy, dx) in [-pad, pad]."""
-    if pad <= 0:
-        return x
-    offsets = torch.randint(0, 2 * pad + 1, (2, x.shape[0]), generator=generator, device=generator.device)
-    return translate(x, offsets.to(x.device), pad)
+__all__ = ["translate", "alternating_flip_mask"]
 
 
 def translate(x: torch.Tensor, offsets: torch.Tensor, pad: int) -> torch.Tensor:
@@ -33,12 +26,6 @@ def translate(x: torch.Tensor, offsets: torch.Tensor, pad: int) -> torch.Tensor:
     picked = padded.permute(0, 2, 1, 3)[batch, rows]  # (N, H, C, W+2p)
     picked = picked.gather(3, cols[:, None, None, :].expand(n, h, picked.shape[2], w))
     return picked.permute(0, 2, 1, 3).contiguous()
-
-
-def random_hflip(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Mirror each image left-right with probability 1/2."""
-    flip = (torch.rand(x.shape[0], generator=generator, device=generator.device) < 0.5).to(x.device)
-    return torch.where(flip[:, None, None, None], x.flip(3), x)
 
 
 def alternating_flip_mask(base: torch.Tensor, indices: torch.Tensor, epoch: int) -> torch.Tensor:

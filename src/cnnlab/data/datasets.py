@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -13,12 +14,13 @@ from typing import Callable
 import numpy as np
 import torch
 
-from cnnlab.data import cifar, synthetic
+from cnnlab.data import cifar, permuted, synthetic
 from cnnlab.data.idx import read_idx
+from cnnlab.data.own_data import is_own_data, load_own_data, own_data_label
 from cnnlab.data.sources import Resource, data_root, fetch, find_file, verify
 from cnnlab.errors import CnnlabError
 
-__all__ = ["ImageDataset", "DatasetSpec", "load_dataset", "dataset_spec", "list_datasets", "dataset_status"]
+__all__ = ["ImageDataset", "DatasetSpec", "load_dataset", "dataset_spec", "list_datasets", "dataset_status", "dataset_label"]
 
 MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
 FASHION_MIRRORS = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
@@ -183,14 +185,55 @@ _SPECS = {
 }
 
 
+def _permuted_spec(base: DatasetSpec) -> DatasetSpec:
+    """The base dataset with its pixels shuffled by one fixed permutation (same files, same statistics)."""
+
+    def read(spec: DatasetSpec, root: Path, split: str, download: bool):
+        images, labels = base.reader(base, root, split, download)
+        return permuted.permute_pixels(images), labels
+
+    return dataclasses.replace(base, name=permuted.PREFIX + base.name, reader=read, hflip=False,
+                               description=f"{base.name} with every image's pixels shuffled by one fixed permutation")
+
+
+_SPECS.update({permuted.PREFIX + name: _permuted_spec(spec) for name, spec in list(_SPECS.items())})
+
+
 def list_datasets() -> list[str]:
     return list(_SPECS)
 
 
+def _read_own(spec: DatasetSpec, root: Path, split: str, download: bool):
+    data = load_own_data(spec.name)
+    return (data.train_images, data.train_labels) if split == "train" else (data.test_images, data.test_labels)
+
+
+def _own_spec(name: str) -> DatasetSpec:
+    data = load_own_data(name)
+    kind = name.partition(":")[0]
+    return DatasetSpec(
+        data.name, tuple(data.train_images.shape[1:]), tuple(data.classes), data.mean, data.std, False,
+        f"your {kind} {name.partition(':')[2]}: {len(data.train_labels):,} train / {len(data.test_labels):,} test", _read_own,
+    )
+
+
 def dataset_spec(name: str) -> DatasetSpec:
+    """The spec of a named dataset, or of own data (`folder:PATH`, `csv:FILE`), which is read to learn it."""
+    if is_own_data(name):
+        return _own_spec(name)
     if name not in _SPECS:
-        raise CnnlabError(f"unknown dataset {name!r}; choose one of: {', '.join(_SPECS)}")
+        from difflib import get_close_matches
+
+        close = get_close_matches(name, list(_SPECS), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise CnnlabError(f"unknown dataset {name!r}; {hint}choose one of: {', '.join(_SPECS)}, "
+                          "or your own images as folder:PATH or csv:FILE")
     return _SPECS[name]
+
+
+def dataset_label(name: str) -> str:
+    """A short name for file names: the dataset's name, or the folder's/file's name of own data."""
+    return own_data_label(name) if is_own_data(name) else name
 
 
 def load_dataset(name: str, split: str = "train", data_dir: str | Path | None = None, download: bool = True) -> ImageDataset:
@@ -203,7 +246,7 @@ def load_dataset(name: str, split: str = "train", data_dir: str | Path | None = 
         raise CnnlabError(f"{name} {split}: images have shape {images.shape[1:]}, expected {spec.in_shape}")
     if labels.min() < 0 or labels.max() >= len(spec.classes):
         raise CnnlabError(f"{name} {split}: labels outside 0..{len(spec.classes) - 1}")
-    return ImageDataset(name, torch.from_numpy(np.ascontiguousarray(images)), torch.from_numpy(labels), list(spec.classes))
+    return ImageDataset(spec.name, torch.from_numpy(np.ascontiguousarray(images)), torch.from_numpy(labels), list(spec.classes))
 
 
 def dataset_status(name: str, data_dir: str | Path | None = None) -> str:

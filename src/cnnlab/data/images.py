@@ -14,9 +14,13 @@ import torch.nn.functional as F
 from cnnlab.errors import CnnlabError
 from cnnlab.picture_files import check_pixel_values, read_npy
 
-__all__ = ["load_image", "decode_image", "image_from_array", "fit_to_shape", "MAX_IMAGE_SIDE"]
+__all__ = ["load_image", "decode_image", "image_from_array", "fit_to_shape", "read_image_file", "MAX_IMAGE_SIDE",
+           "IMAGE_SUFFIXES"]
 
 MAX_IMAGE_SIDE = 4096  # larger pictures are refused from their header, before any pixel is decoded
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".npy")  # the files an image folder is read from
+# PIL modes whose pixels are one grey value; a picture in any other mode is read as RGB.
+_GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
 
 
 def image_from_array(array, source: str = "the array") -> torch.Tensor:
@@ -52,10 +56,11 @@ def _from_npy(path: Path) -> torch.Tensor:
     return image_from_array(check_pixel_values(read_npy(path), path), str(path))
 
 
-def decode_image(data: bytes | Path, channels: int, source: str = "the image",
-                 max_side: int = MAX_IMAGE_SIDE) -> torch.Tensor:
-    """PNG or JPEG (bytes or a file) -> uint8 (channels, H, W). The size is read from the header and checked
-    before the pixels are decoded, so a small file that claims 100000x100000 pixels costs nothing."""
+def decode_image(data: bytes | Path, channels: int | None, source: str = "the image",
+                 max_side: int = MAX_IMAGE_SIDE, formats: tuple[str, ...] = ("PNG", "JPEG")) -> torch.Tensor:
+    """PNG or JPEG (bytes or a file; `formats` may allow more) -> uint8 (channels, H, W); channels None keeps
+    the file's own (grey -> 1, anything else -> 3). The size is read from the header and checked before the
+    pixels are decoded, so a small file that claims 100000x100000 pixels costs nothing."""
     try:
         from PIL import Image, UnidentifiedImageError
     except ImportError:
@@ -64,11 +69,13 @@ def decode_image(data: bytes | Path, channels: int, source: str = "the image",
     try:
         with warnings.catch_warnings():  # Pillow warns past 89 megapixels; the side check below refuses them
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(stream, formats=["PNG", "JPEG"])  # reads the header only
+            image = Image.open(stream, formats=list(formats))  # reads the header only
         with image:
             width, height = image.size
             if width > max_side or height > max_side:
                 raise CnnlabError(f"{source} is {width}x{height} pixels; at most {max_side}x{max_side} is accepted")
+            if channels is None:
+                channels = 1 if image.mode in _GREY_MODES else 3
             image = image.convert("L" if channels == 1 else "RGB")
             array = np.asarray(image, dtype=np.uint8)
     except Image.DecompressionBombError as error:  # Pillow's own header check, for sizes far past ours
@@ -76,7 +83,7 @@ def decode_image(data: bytes | Path, channels: int, source: str = "the image",
     except CnnlabError:
         raise
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError, EOFError) as error:
-        raise CnnlabError(f"cannot decode {source} as a PNG or JPEG image: {error}") from None
+        raise CnnlabError(f"cannot decode {source} as a {' or '.join(formats)} image: {error}") from None
     return torch.from_numpy(array.copy()).permute(2, 0, 1) if array.ndim == 3 else torch.from_numpy(array.copy())[None]
 
 
@@ -106,3 +113,12 @@ def load_image(path: str | Path, in_shape: tuple[int, int, int]) -> torch.Tensor
     else:
         image = decode_image(path, in_shape[0], str(path))
     return fit_to_shape(image, in_shape)
+
+
+def read_image_file(path: str | Path, channels: int | None = None) -> torch.Tensor:
+    """uint8 (C, H, W) as stored in `path`: a .npy array, else a PNG, JPEG or BMP picture, converted to
+    `channels` while decoding or keeping its own (grey -> 1, colour -> 3) when None."""
+    path = Path(path)
+    if path.suffix.lower() == ".npy":
+        return _from_npy(path)
+    return decode_image(path, channels, str(path), formats=("PNG", "JPEG", "BMP"))

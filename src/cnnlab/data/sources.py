@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from cnnlab.errors import CnnlabError
+from cnnlab.files import publish, write_json_atomic
 
 __all__ = ["Resource", "data_root", "find_file", "fetch", "md5sum", "verify"]
 
@@ -37,7 +37,12 @@ class Resource:
 def data_root(data_dir: str | os.PathLike | None = None) -> Path:
     """`data_dir`, else $CNNLAB_DATA, else ~/.cache/cnnlab."""
     if data_dir:
-        return Path(data_dir).expanduser()
+        root = Path(data_dir).expanduser()
+        if not root.is_dir():  # a mistyped path is reported, not created and filled with downloads
+            what = "is a file, not a folder" if root.exists() else "does not exist"
+            raise CnnlabError(f"--data-dir {data_dir} {what}; give the folder that holds the datasets (create it "
+                              f"first to download into it)")
+        return root
     if os.environ.get("CNNLAB_DATA"):
         return Path(os.environ["CNNLAB_DATA"]).expanduser()
     return Path.home() / ".cache" / "cnnlab"
@@ -61,10 +66,7 @@ def _write_stamp(path: Path, md5: str) -> None:
     stamps[str(path.resolve())] = [st.st_size, st.st_mtime_ns, md5]
     target = _stamp_file()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=target.parent, delete=False, suffix=".tmp") as f:
-            json.dump(stamps, f)
-        os.replace(f.name, target)
+        write_json_atomic(target, stamps)
     except OSError:
         pass  # a read-only home only costs a re-hash next time
 
@@ -79,10 +81,14 @@ def md5sum(path: Path) -> str:
 
 def verify(path: Path, md5: str) -> None:
     """Raise CnnlabError unless `path` has checksum `md5` (skips hashing if a stamp says it did)."""
-    st = path.stat()
-    if _read_stamps().get(str(path.resolve())) == [st.st_size, st.st_mtime_ns, md5]:
-        return
-    actual = md5sum(path)
+    try:
+        st = path.stat()
+        if _read_stamps().get(str(path.resolve())) == [st.st_size, st.st_mtime_ns, md5]:
+            return
+        actual = md5sum(path)
+    except OSError as error:  # unreadable (permissions), or a folder where the file should be
+        raise CnnlabError(f"cannot read {path}: {error.strerror or error}; check the file (and its permissions) "
+                          f"or point --data-dir/$CNNLAB_DATA at another copy") from None
     if actual != md5:
         raise CnnlabError(
             f"{path} is corrupted or truncated: md5 {actual}, expected {md5} ({st.st_size} bytes); "
@@ -96,6 +102,9 @@ def find_file(filename: str, folders: list[Path]) -> Path | None:
         candidate = folder / filename
         if candidate.is_file():
             return candidate
+        if candidate.is_dir():
+            raise CnnlabError(f"{candidate} is a folder where the file {filename} should be; move it away and put "
+                              f"the file there")
     return None
 
 
@@ -111,9 +120,7 @@ def _download(url: str, target: Path) -> None:
         with open(part, mode) as f:
             for chunk in iter(lambda: response.read(_CHUNK), b""):
                 f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-    os.replace(part, target)
+    publish(part, target)
 
 
 def fetch(resource: Resource, folders: list[Path], download: bool = True, dataset: str = "") -> Path:

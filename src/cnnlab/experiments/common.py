@@ -1,14 +1,15 @@
 """What every experiment shares: its settings, the data as NumPy arrays, and the run folder it writes.
 
 A run folder of an experiment holds settings.json, table.md and table.csv (one row per variant),
-curves.csv where there are curves, and plot.png; every file is written atomically.
+curves.csv where there are curves, plot.png (and more plots where an experiment draws more), and, for
+the experiments that test a lecture's claim, results.json: {"claim", "reproduced", "rows", ...}. The
+zoo models an experiment trains keep their own run folders under models/. Every file is written atomically.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,8 +20,8 @@ import torch
 
 from cnnlab.data import Normalise, dataset_spec, load_dataset
 from cnnlab.errors import CnnlabError
-from cnnlab.train.checkpoint import atomic_write, atomic_write_text
-from cnnlab.train.runs import prepare_run_dir
+from cnnlab.files import write_json_atomic, write_text_atomic
+from cnnlab.train.runs import claim_run_dir
 
 __all__ = ["ExperimentSettings", "ExperimentResult", "Arrays", "load_arrays", "write_outputs", "markdown_table"]
 
@@ -34,10 +35,19 @@ class ExperimentSettings:
     seed: int = 0
     out: str = ""  # "" = runs/experiment-<name>-<time>
     data_dir: str | None = None
-    scale: float = 1.0  # multiplies steps and epochs (tests run the experiments at a small fraction)
+    scale: float = 1.0  # multiplies steps, epochs and image counts (tests run the experiments at a small fraction)
+    run: str = ""  # a trained run folder to take a CNN from, where the experiment can use one (features)
 
     def steps(self, quick: int, full: int) -> int:
         return max(2, round((quick if self.quick else full) * self.scale))
+
+    def epochs(self, quick: int, full: int) -> int:
+        return max(1, round((quick if self.quick else full) * self.scale))
+
+    def images(self, quick: int, full: int) -> int:
+        """An image count (0 = the whole split stays 0); at least 100 when scaled down."""
+        n = quick if self.quick else full
+        return n and max(100, round(n * self.scale))
 
     def run_dir(self) -> Path:
         return Path(self.out) if self.out else Path("runs") / f"experiment-{self.name}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -53,6 +63,18 @@ class ExperimentResult:
     notes: list[str] = field(default_factory=list)
     run_dir: Path | None = None
     seconds: float = 0.0
+    claim: str = ""  # the lecture's claim this experiment tests ("" = none: no results.json)
+    measured: str = ""  # one sentence: what was measured against the claim
+    reproduced: bool | None = None
+    record: list[dict] | None = None  # rows of results.json when they differ from the table's rows
+
+    def results(self) -> dict:
+        """What results.json holds: the claim, whether it reproduced, and one object per measured row."""
+        return {"claim": self.claim, "reproduced": bool(self.reproduced), "measured": self.measured,
+                "rows": self.record if self.record is not None else self.rows, "seconds": round(self.seconds, 1)}
+
+    def verdict(self) -> str:
+        return "reproduced" if self.reproduced else "not reproduced"
 
 
 @dataclass(frozen=True)
@@ -100,31 +122,41 @@ def _csv_text(rows: list[dict]) -> str:
     return buffer.getvalue()
 
 
-def write_outputs(settings: ExperimentSettings, result: ExperimentResult, plot: Callable[[object], None],
-                  overwrite: bool = False) -> Path:
-    """settings.json, table.md, table.csv, curves.csv and plot.png (via `plot(figure_module)`)."""
-    run_dir = prepare_run_dir(settings.run_dir(), overwrite)
-    atomic_write_text(run_dir / "settings.json", json.dumps({**asdict(settings), "seconds": round(result.seconds, 1)}, indent=2) + "\n")
+def write_outputs(settings: ExperimentSettings, result: ExperimentResult, plot: Callable[[object], object],
+                  overwrite: bool = False, prepared: bool = False) -> Path:
+    """settings.json, table.md, table.csv, curves.csv, results.json (with a claim) and plot.png via
+    `plot(pyplot)`, which returns a figure or {file name: figure}. `prepared`: the folder was made for this run."""
+    if prepared:
+        run_dir = Path(settings.run_dir())
+        _write_files(run_dir, settings, result, plot)
+    else:
+        with claim_run_dir(settings.run_dir(), overwrite, writer="cnnlab experiment") as run_dir:
+            _write_files(run_dir, settings, result, plot)
+    result.run_dir = run_dir
+    return run_dir
+
+
+def _write_files(run_dir: Path, settings: ExperimentSettings, result: ExperimentResult,
+                 plot: Callable[[object], object]) -> None:
+    write_json_atomic(run_dir / "settings.json", {**asdict(settings), "seconds": round(result.seconds, 1)})
     notes = "".join(f"\n{note}\n" for note in result.notes)
-    atomic_write_text(run_dir / "table.md", f"# {result.title}\n\n{markdown_table(result.rows)}{notes}")
-    atomic_write_text(run_dir / "table.csv", _csv_text(result.rows))
+    claim = ""
+    if result.claim:
+        claim = f"\nClaim: {result.claim}\nMeasured: {result.measured}\nVerdict: {result.verdict()}\n"
+    write_text_atomic(run_dir / "table.md", f"# {result.title}\n\n{markdown_table(result.rows)}{notes}{claim}")
+    if result.claim:
+        write_json_atomic(run_dir / "results.json", result.results())
+    write_text_atomic(run_dir / "table.csv", _csv_text(result.rows))
     if result.curves:
         length = max(len(v) for v in result.curves.values())
         curve_rows = [{"step": i, **{k: (v[i] if i < len(v) else "") for k, v in result.curves.items()}} for i in range(length)]
-        atomic_write_text(run_dir / "curves.csv", _csv_text(curve_rows))
-    from cnnlab.report import have_matplotlib
+        write_text_atomic(run_dir / "curves.csv", _csv_text(curve_rows))
+    from cnnlab.figures import have_matplotlib, pyplot, save_png
 
     if have_matplotlib():
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig = plot(plt)
-        atomic_write(run_dir / "plot.png", lambda tmp: fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight"))
-        plt.close(fig)
-    result.run_dir = run_dir
-    return run_dir
+        figures = plot(pyplot())
+        for name, fig in (figures if isinstance(figures, dict) else {"plot.png": figures}).items():
+            save_png(fig, run_dir / name, dpi=110)
 
 
 def smooth(values: list[float], window: int) -> np.ndarray:

@@ -23,7 +23,7 @@ from cnnlab.geo.cyclones import make_cyclone_scenes
 from cnnlab.geo.detection_metrics import detection_scores
 from cnnlab.geo.field_task import FieldTask, json_number, predict_in_batches
 from cnnlab.geo.options import CYCLONE_DATA, options_for
-from cnnlab.geo.padding import resolve_padding
+from cnnlab.geo.padding import grid_padding_mode
 from cnnlab.models import create_model, model_info
 from cnnlab.train.checkpoint import load_weights, read_safetensors
 from cnnlab.train.runs import default_run_dir, open_run, write_json
@@ -88,7 +88,7 @@ class CycloneTask(FieldTask):
         self.stats = {"channels": list(scenes["train"].channels), "mean": mean.tolist(), "std": std.tolist()}
         self.options = dict(config.model_options)
         if "padding_mode" in model_info(config.model).options:
-            self.options.setdefault("padding_mode", resolve_padding(geo.padding, self.test_scenes.lon))
+            self.options.setdefault("padding_mode", grid_padding_mode(geo.padding, self.test_scenes.lon))
         self.loss_fn = bce_dice_loss
 
         def sample(idx: np.ndarray):
@@ -134,7 +134,7 @@ class CycloneTask(FieldTask):
 
     def write(self, run, results, artifacts, log) -> None:
         write_json(run.run_dir / "results.json", results)
-        from cnnlab.report import have_matplotlib
+        from cnnlab.figures import have_matplotlib
 
         config, test, target_name = run.config, self.test_scenes, self.target_name
         if have_matplotlib():
@@ -162,7 +162,7 @@ class CycloneTask(FieldTask):
         options = dict(config.model_options)
         if metadata.get("padding_mode"):
             options["padding_mode"] = metadata["padding_mode"]
-        model = create_model(config.model, (3, size, size), 1, **options)
+        model = create_model(config.model, (3, size, size), 1, output="field", **options)
         load_weights(model, weights, config.model)
         target_name = "core" if config.task == "segment" else "centre_region"
         probabilities = _test_probabilities(model.to(device), _normalised(test.fields, stats["mean"], stats["std"]),

@@ -119,6 +119,7 @@ class FieldTask(Task):
     best_key = "val_loss"
     higher_is_better = False
     best_label = "validation loss"
+    model_output = "field"
 
     def train_batches(self, config, device, generator, shard):
         return IndexBatches(self.sample, self.splits["train"], config.batch_size, device, generator, shard)

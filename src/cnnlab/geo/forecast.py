@@ -31,7 +31,7 @@ from cnnlab.geo.forecast_data import (
 from cnnlab.geo.gridded import GridSelection, is_gridded_source, open_gridded, select
 from cnnlab.geo.metrics import forecast_scores
 from cnnlab.geo.options import ForecastOptions, options_for
-from cnnlab.geo.padding import resolve_padding
+from cnnlab.geo.padding import grid_padding_mode
 from cnnlab.geo.weights import latitude_weights
 from cnnlab.models import create_model, model_info
 from cnnlab.train.checkpoint import load_weights, read_safetensors
@@ -93,7 +93,7 @@ def forecast_test_scores(model: torch.nn.Module, fd: ForecastData, lat_w: np.nda
 def _padding_options(config, lon) -> dict:
     options = dict(config.model_options)
     if "padding_mode" in model_info(config.model).options:
-        options.setdefault("padding_mode", resolve_padding(options_for("forecast", config.geo).padding, lon))
+        options.setdefault("padding_mode", grid_padding_mode(options_for("forecast", config.geo).padding, lon))
     return options
 
 
@@ -174,16 +174,17 @@ def _lead_lines(test: dict, lead_names, gains: bool) -> str:
     lines = []
     for name in lead_names:
         r = test[f"lead_{name}"]["rmse"]
-        line = f"lead {name}: rmse {r['model']} (persistence {r['persistence']}, climatology {r['climatology']}"
+        line = f"lead {name}: rmse {r['model']} in the data's units (persistence {r['persistence']}, climatology {r['climatology']})"
         if gains:
             gain = 100 * (1 - r["model"] / r["persistence"]) if r["model"] is not None and r["persistence"] else float("nan")
-            line += f"; {gain:.1f}% better than persistence"
-        lines.append(line + ")")
+            line += (f": {abs(gain):.1f}% {'better' if gain >= 0 else 'worse'} than persistence" if gain == gain
+                     else ": no persistence score")
+        lines.append(line)
     return "\n".join(lines)
 
 
 def _plots(run_dir, fd, forecasts, truth, test_index, test, history, config, log) -> None:
-    from cnnlab.report import have_matplotlib
+    from cnnlab.figures import have_matplotlib
 
     if not have_matplotlib():
         log("plots skipped: matplotlib is not installed (pip install 'cnnlab[plot]')")
@@ -211,7 +212,7 @@ def load_forecast_run(run_dir: Path, which: str = "best", device: torch.device |
     channels = len(stats["channels"])
     in_channels = input_channels(stats["history"], channels, stats["mask_inputs"], stats.get("coords", False))
     shape = tuple(metadata["grid"])
-    model = create_model(config.model, (in_channels, *shape), len(stats["leads"]) * channels, **options)
+    model = create_model(config.model, (in_channels, *shape), len(stats["leads"]) * channels, output="field", **options)
     load_weights(model, weights, config.model)
     return model.to(device or torch.device("cpu")).eval(), stats
 

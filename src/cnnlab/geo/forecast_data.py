@@ -143,8 +143,8 @@ class ForecastData:
         """Normalised residuals (N, L*C, H, W) and their 0/1 mask of known cells (`base`: x[t], if read)."""
         base = self.fields[index] if base is None else base
         residuals = np.stack([(self.fields[index + lead] - base) / self.residual_std[i][:, None, None] for i, lead in enumerate(self.leads)], axis=1)
-        n, l, c, h, w = residuals.shape
-        residuals = residuals.reshape(n, l * c, h, w)
+        n, leads, c, h, w = residuals.shape
+        residuals = residuals.reshape(n, leads * c, h, w)
         known = np.isfinite(residuals)
         return torch.from_numpy(np.where(known, residuals, 0.0).astype(np.float32)), torch.from_numpy(known.astype(np.float32))
 
@@ -215,12 +215,28 @@ def build_forecast_data(da, data: str, leads: list[str], history: int, periods: 
     train = da.isel(time=slice(int(train_index[0]) - (history - 1), int(train_index[-1]) + 1))
     fd.mean = np.asarray(train.mean(("time", "lat", "lon"), skipna=True).values, np.float32)
     fd.std = np.maximum(np.asarray(train.std(("time", "lat", "lon"), skipna=True).values), 1e-6).astype(np.float32)
+    if nans == "mask":
+        _check_some_known(da, fd, where)
     residual_std = []
     for lead in lead_steps:  # std of x[t+L] - x[t] over the training samples, per channel (dask: chunk by chunk)
         change = da.isel(time=train_index + lead).data - da.isel(time=train_index).data
         residual_std.append(np.asarray(_nanstd_per_channel(change)))
     fd.residual_std = np.maximum(np.array(residual_std), 1e-6).astype(np.float32)
     return fd
+
+
+def _check_some_known(da, fd: ForecastData, where: str) -> None:
+    """--nans mask leaves missing cells out of losses and scores; with no known cell at all in a channel of the
+    training period, or in the whole test period, there is nothing to learn or to score."""
+    empty = [c for c, m in zip(fd.channels, fd.mean) if not np.isfinite(m)]
+    if empty:
+        raise CnnlabError(f"channel {empty[0]} of {where} has no known value (all NaN) in the training period "
+                          f"{fd.periods['train'][0]}..{fd.periods['train'][1]}; choose another period or variable")
+    test = da.isel(time=fd.splits["test"]).data
+    known = np.isfinite(test).any()
+    if not bool(known.compute() if hasattr(known, "compute") else known):
+        raise CnnlabError(f"the test period {fd.periods['test'][0]}..{fd.periods['test'][1]} of {where} has no known "
+                          f"value (all NaN): nothing could be scored; choose another --test-period")
 
 
 def _nanstd_per_channel(change) -> np.ndarray:

@@ -21,6 +21,7 @@ import numpy as np
 
 from cnnlab.data.sources import data_root, verify
 from cnnlab.errors import CnnlabError
+from cnnlab.geo.file_formats import check_format, check_grib_complete, check_netcdf3_complete, check_zarr_complete
 
 __all__ = ["GridSelection", "open_gridded", "select", "time_step", "parse_duration", "check_finite", "NAMED_GRIDS", "is_gridded_source", "named_grid_status"]
 
@@ -84,15 +85,21 @@ def open_gridded(data: str, data_dir: str | Path | None = None):
         if not path.exists():
             raise CnnlabError(f"{data}: no such file or folder {path}")
         where = str(path)
+        found = check_format(path, kind)  # a file of another format is named, not handed to the wrong reader
+        if kind == "grib":
+            check_grib_complete(path)
         try:
             if kind == "netcdf":
                 ds = _open_netcdf(xr, path)
+                if found == "NetCDF-3":
+                    check_netcdf3_complete(ds, path)
             elif kind == "zarr":
                 import warnings
 
                 with warnings.catch_warnings():  # a store without consolidated metadata is fine, only slower to open
                     warnings.simplefilter("ignore", RuntimeWarning)
                     ds = xr.open_zarr(path)
+                check_zarr_complete(path)
             else:
                 try:
                     import cfgrib  # noqa: F401
@@ -125,8 +132,11 @@ def _open_netcdf(xr, path: Path):
             with warnings.catch_warnings():  # e.g. ERA-Interim's NaN _FillValue on packed ints, harmless
                 warnings.simplefilter("ignore", xr.SerializationWarning)
                 return xr.open_dataset(path, engine=engine, chunks={})
-        except (ValueError, OSError, ImportError, TypeError) as error:
-            errors.append(f"{engine}: {error}")
+        except ImportError:
+            continue
+        except (ValueError, OSError, TypeError) as error:
+            if "backend not available" not in str(error):  # an engine this install lacks is no reason to show
+                errors.append(f"{engine}: {error}")
     raise CnnlabError(f"cannot read {path} as NetCDF ({'; '.join(errors)[:300]})")
 
 
@@ -154,6 +164,9 @@ def select(ds, selection: GridSelection):
     for name in names:
         if name not in ds.data_vars:
             raise CnnlabError(f"variable {name!r} is not in {where}; it has: {', '.join(sorted(map(str, ds.data_vars))) or 'no variables'}")
+    if selection.levels and not any("level" in ds[name].dims for name in names):
+        raise CnnlabError(f"--level {', '.join(f'{v:g}' for v in selection.levels)}: {where} has no levels "
+                          f"(variables {', '.join(names)} are on a single level); drop --level")
     channels = []
     for name in names:
         var = ds[name]
@@ -179,10 +192,22 @@ def select(ds, selection: GridSelection):
         if da.sizes["lat"] < 2 or da.sizes["lon"] < 2:
             raise CnnlabError(f"the box lat {lat0}..{lat1}, lon {lon0}..{lon1} holds fewer than 2x2 cells of {where}")
     if selection.time is not None:
+        first, last = (check_date(text, "--time") for text in selection.time)
+        if first > last:
+            raise CnnlabError(f"--time {selection.time[0]}..{selection.time[1]}: the first date is after the last")
         da = da.sel(time=slice(*selection.time))
         if da.sizes["time"] == 0:
             raise CnnlabError(f"no time of {where} lies in {selection.time[0]}..{selection.time[1]}")
     return da
+
+
+def check_date(text: str, flag: str) -> np.datetime64:
+    """An ISO date or date-time (2013-01-31, 2013-01-31T06); impossible dates (2013-02-30) are refused."""
+    try:
+        return np.datetime64(str(text), "s")
+    except ValueError:
+        raise CnnlabError(f"{flag}: {text!r} is not a valid date; write YYYY-MM-DD or YYYY-MM-DDTHH, "
+                          f"e.g. 2013-01-01..2013-06-30") from None
 
 
 def _slice(coord: np.ndarray, low: float, high: float) -> slice:

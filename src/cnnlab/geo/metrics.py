@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["forecast_scores", "per_step_rmse", "weighted_step_mean", "FORECAST_METRICS"]
+__all__ = ["forecast_scores", "per_step_rmse", "weighted_step_mean"]
 
-FORECAST_METRICS = ("rmse", "rmse_wb2", "mae", "bias", "acc")
 
 
 def weighted_step_mean(values: np.ndarray, lat_weights: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:

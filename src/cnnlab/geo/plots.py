@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnlab.report.plots import new_figure, save_figure
+from cnnlab.figures import pyplot, save_png
 
 __all__ = ["plot_forecast_maps", "plot_rmse_by_lead", "plot_loss_curves", "plot_cyclones"]
 
@@ -39,7 +39,7 @@ def _show(fig, ax, lon, lat, values, title, cmap, extra, vmin=None, vmax=None):
 
 def plot_forecast_maps(path: Path, fd, forecasts: np.ndarray, truth: np.ndarray, test_index: np.ndarray, title: str = "", sample: int | None = None) -> None:
     """One row per lead: input field at t, prediction, truth at t+lead, prediction - truth (first channel)."""
-    plt = new_figure()
+    plt = pyplot()
     sample = len(test_index) // 2 if sample is None else sample
     leads = len(fd.leads)
     fig, axes, extra = _map_axes(plt, leads, 4)
@@ -56,13 +56,12 @@ def plot_forecast_maps(path: Path, fd, forecasts: np.ndarray, truth: np.ndarray,
         _show(fig, axes[i, 3], fd.lon, fd.lat, err, f"error +{name} (prediction - truth)", "RdBu_r", extra, -bound, bound)
     fig.suptitle(title)
     fig.tight_layout()
-    save_figure(fig, path)
-    plt.close(fig)
+    save_png(fig, path)
 
 
 def plot_rmse_by_lead(path: Path, test: dict, title: str = "") -> None:
     """Latitude-weighted RMSE per lead time: the model against persistence and climatology."""
-    plt = new_figure()
+    plt = pyplot()
     leads = list(test)
     hours = [float(k.removeprefix("lead_").rstrip("hdmin") or 0) for k in leads]
     fig, ax = plt.subplots(figsize=(5, 3.5))
@@ -74,12 +73,11 @@ def plot_rmse_by_lead(path: Path, test: dict, title: str = "") -> None:
     ax.grid(alpha=0.3)
     ax.legend()
     ax.set_title(title)
-    save_figure(fig, path)
-    plt.close(fig)
+    save_png(fig, path)
 
 
 def plot_loss_curves(path: Path, history: list[dict], title: str = "") -> None:
-    plt = new_figure()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.5))
     epochs = [r["epoch"] for r in history]
     ax.plot(epochs, [r["train_loss"] for r in history], "-o", label="train")
@@ -91,14 +89,13 @@ def plot_loss_curves(path: Path, history: list[dict], title: str = "") -> None:
     ax.grid(alpha=0.3)
     ax.legend()
     ax.set_title(title)
-    save_figure(fig, path)
-    plt.close(fig)
+    save_png(fig, path)
 
 
 def plot_cyclones(path: Path, lat, lon, fields: np.ndarray, probabilities: np.ndarray, true_masks: np.ndarray,
                   true_centres: list, predicted_centres: list, channel: str = "pressure", title: str = "") -> None:
     """Per scene: the first field with the true mask outline, the predicted mask, true (x) and predicted (+) centres."""
-    plt = new_figure()
+    plt = pyplot()
     scenes = len(fields)
     fig, axes, extra = _map_axes(plt, 2, scenes, size=(3.2, 2.8))
     for s in range(scenes):
@@ -113,5 +110,4 @@ def plot_cyclones(path: Path, lat, lon, fields: np.ndarray, probabilities: np.nd
                 ax.plot(lo, la, "+", color="red", markersize=9, **extra)
     fig.suptitle(f"{title}  (x true centre, + predicted)")
     fig.tight_layout()
-    save_figure(fig, path)
-    plt.close(fig)
+    save_png(fig, path)

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
+from cnnlab.conv.arithmetic import window_count
 from cnnlab.errors import CnnlabError
 
 __all__ = ["summary", "LayerRow", "ModelSummary", "layer_macs", "check_input_fits"]
@@ -101,7 +102,7 @@ def _size_error(name: str, module: nn.Module, in_shape: tuple, error: Exception,
         first = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
         k, s, p, d = first(k), first(s), first(p), first(d)
         size = in_shape[-1]
-        out = (size + 2 * p - d * (k - 1) - 1) // s + 1
+        out = window_count(size + 2 * p, k, s, d)
         return CnnlabError(
             f"input {shown} is too small for {model_name}: layer {name} ({kind} {k}x{k}, stride {s}, padding {p}) "
             f"gets a {in_shape[-2]}x{in_shape[-1]} map and O = floor((I + 2P - D(K-1) - 1)/S) + 1 = "

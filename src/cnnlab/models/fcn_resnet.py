@@ -1,7 +1,7 @@
 """A ResNet-style fully convolutional network: field in, field out, on the input grid.
 
 stem 3x3 conv -> `blocks` residual blocks H(x) = F(x) + x (two 3x3 convs with batch norm, He et al.
-2016; SEEDS.md A) at full resolution, the k-th with dilation `dilations[k % len]` so the receptive field
+2016) at full resolution, the k-th with dilation `dilations[k % len]` so the receptive field
 grows quickly without pooling -> 1x1 head to `num_classes` channels. Every 3x3 convolution pads through
 GridPad (`padding_mode`).
 """

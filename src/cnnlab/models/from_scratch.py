@@ -1,4 +1,4 @@
-"""Torch twins of the from-scratch networks of cnnlab.scratch (SEEDS.md B): same layers, same parameter
+"""Torch twins of the from-scratch networks of cnnlab.scratch: same layers, same parameter
 names and shapes, so a checkpoint trained by either engine loads into the other.
 
   two-layer-net   flatten -> fc1 -> ReLU -> fc2                              (784-50-10)
@@ -12,6 +12,7 @@ import math
 
 from torch import nn
 
+from cnnlab.conv.arithmetic import window_count
 from cnnlab.errors import CnnlabError
 from cnnlab.models.blocks import activation as make_activation
 from cnnlab.models.registry import register_model
@@ -35,14 +36,14 @@ class SimpleConvNet(nn.Module):
     def __init__(self, in_shape, num_classes: int, filters: int = 30, kernel_size: int = 5, hidden: int = 100):
         super().__init__()
         c, h, w = in_shape
-        oh, ow = h - kernel_size + 1, w - kernel_size + 1
+        oh, ow = window_count(h, kernel_size), window_count(w, kernel_size)
         if oh < 2 or ow < 2:
             raise CnnlabError(f"simple-convnet: a {kernel_size}x{kernel_size} kernel leaves {oh}x{ow} of a {h}x{w} input; use a larger input")
         self.conv1 = nn.Conv2d(c, filters, kernel_size)
         self.relu1 = nn.ReLU()
         self.pool = nn.MaxPool2d(2)
         self.flatten = nn.Flatten()
-        self.fc1 = nn.Linear(filters * (oh // 2) * (ow // 2), hidden)
+        self.fc1 = nn.Linear(filters * window_count(oh, 2, 2) * window_count(ow, 2, 2), hidden)
         self.relu2 = nn.ReLU()
         self.fc2 = nn.Linear(hidden, num_classes)
 
@@ -62,7 +63,7 @@ class DeepConvNet(nn.Module):
                 if h < 2 or w < 2:
                     raise CnnlabError(f"deep-convnet: a {c}x{h}x{w} feature map is too small for another 2x2 pool; use a larger input")
                 layers.append(nn.MaxPool2d(2))
-                h, w = h // 2, w // 2
+                h, w = window_count(h, 2, 2), window_count(w, 2, 2)
             else:
                 layers += [nn.Conv2d(c, item, 3, padding=1), nn.ReLU()]
                 c = item

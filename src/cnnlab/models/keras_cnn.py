@@ -1,4 +1,4 @@
-"""The Keras MNIST CNN of SEEDS.md E, layer for layer, named as Keras names them.
+"""The Keras MNIST CNN of the Keras lecture, layer for layer, named as Keras names them.
 
 Keras folds the ReLU into Conv2D(..., activation="relu") and Dense(..., activation="relu"), so its
 summary has 8 rows; the layers here do the same so `cnnlab summary keras-cnn --input 1x28x28` prints
@@ -12,6 +12,7 @@ from collections import OrderedDict
 import torch.nn.functional as F
 from torch import nn
 
+from cnnlab.conv.arithmetic import stack_output_size
 from cnnlab.models.registry import register_model
 
 __all__ = ["Conv2dReLU", "LinearReLU"]
@@ -33,9 +34,9 @@ class LinearReLU(nn.Linear):
 
 @register_model("keras-cnn")
 def keras_cnn(in_shape, num_classes, dropout: float = 0.0):
-    """Keras MNIST CNN (SEEDS.md E): conv32-pool-conv64-pool-conv64-flatten-dense64-dense10, 93,322 params."""
+    """Keras MNIST CNN: conv32-pool-conv64-pool-conv64-flatten-dense64-dense10, 93,322 params."""
     c, h, w = in_shape
-    side_h, side_w = ((h - 2) // 2 - 2) // 2 - 2, ((w - 2) // 2 - 2) // 2 - 2  # 3x3 for 28x28
+    side_h, side_w = (stack_output_size(n, [3, (2, 2), 3, (2, 2), 3]) for n in (h, w))  # 3x3 for 28x28
     layers = OrderedDict(
         conv2d=Conv2dReLU(c, 32, 3),
         max_pooling2d=nn.MaxPool2d(2),

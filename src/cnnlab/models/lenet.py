@@ -1,4 +1,4 @@
-"""LeNet-5 (LeCun et al. 1998) in the form the lectures teach (SEEDS.md C): two 5x5 conv layers with
+"""LeNet-5 (LeCun et al. 1998) in the form the lectures teach: two 5x5 conv layers with
 2x2 max pooling, then three fully connected layers 120-84-classes, ReLU.
 
 The original takes 32x32 inputs; on 28x28 MNIST the first convolution pads by 2, which gives the same
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from cnnlab.conv.arithmetic import stack_output_size
 from cnnlab.models.registry import register_model
 
 __all__ = ["LeNet5"]
@@ -25,7 +26,7 @@ class LeNet5(nn.Module):
             nn.ReLU(inplace=True),
             nn.MaxPool2d(2),
         )
-        side = max(((size + 2 * padding - 4) // 2 - 4) // 2, 1)  # 5 for 32x32 (or 28x28 padded by 2)
+        side = max(stack_output_size(size + 2 * padding, [5, (2, 2), 5, (2, 2)]), 1)  # 5 for 32x32 (or 28x28 padded by 2)
         self.classifier = nn.Sequential(
             nn.Flatten(),
             nn.Linear(16 * side * side, 120),

@@ -1,4 +1,4 @@
-"""Fully connected networks on flattened images (SEEDS.md C): the single-layer perceptron and MLPs.
+"""Fully connected networks on flattened images: the single-layer perceptron and MLPs.
 
 Flattening throws away which pixel is next to which; these models are the baseline that shows why
 convolution helps (784->10 has 7,840 weights; a 5x5 conv layer of 64 filters has 1,600).
@@ -37,7 +37,7 @@ class MLP(nn.Module):
 
 @register_model("slp")
 def slp(in_shape, num_classes):
-    """Single-layer perceptron: flatten -> linear -> softmax (784->10 on MNIST, SEEDS.md C)."""
+    """Single-layer perceptron: flatten -> linear -> softmax (784->10 on MNIST)."""
     return MLP(math.prod(in_shape), (), num_classes)
 
 
@@ -45,11 +45,11 @@ def slp(in_shape, num_classes):
 # epochs at ~96.4% on MNIST, at 1e-2 at ~97.4% (both engines, measured).
 @register_model("mlp", lr=1e-2)
 def mlp(in_shape, num_classes, hidden: tuple = (100,), activation: str = "sigmoid", dropout: float = 0.0):
-    """MLP with sigmoid hidden layer 784-100-10 by default (SEEDS.md C); hidden sizes/activation are options."""
+    """MLP with sigmoid hidden layer 784-100-10 by default; hidden sizes/activation are options."""
     return MLP(math.prod(in_shape), tuple(hidden), num_classes, activation, dropout)
 
 
 @register_model("mlp-cifar")
 def mlp_cifar(in_shape, num_classes, dropout: float = 0.0):
-    """The CIFAR-10 MLP of SEEDS.md C: 3072 inputs, 5 hidden layers of 100 ReLU units (48.82% in the lecture)."""
+    """The CIFAR-10 MLP of the PyTorch lecture: 3072 inputs, 5 hidden layers of 100 ReLU units (48.82% in the lecture)."""
     return MLP(math.prod(in_shape), (100,) * 5, num_classes, "relu", dropout)

@@ -14,6 +14,7 @@ from torch import nn
 
 from cnnlab.errors import CnnlabError
 from cnnlab.inspect.summary import check_input_fits
+from cnnlab.models.option_checks import check_model_options, check_parameter_memory
 
 __all__ = ["register_model", "create_model", "list_models", "model_info", "ModelInfo"]
 
@@ -66,19 +67,69 @@ def list_models() -> list[str]:
 def model_info(name: str) -> ModelInfo:
     _load_families()
     if name not in _REGISTRY:
-        raise CnnlabError(f"unknown model {name!r}; choose one of: {', '.join(sorted(_REGISTRY))}")
+        from difflib import get_close_matches
+
+        close = get_close_matches(name, list(_REGISTRY), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise CnnlabError(f"unknown model {name!r}; {hint}choose one of: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name]
 
 
-def create_model(name: str, in_shape: tuple[int, int, int] = (1, 28, 28), num_classes: int = 10, **options) -> nn.Module:
-    """Build a registered model for inputs of shape `in_shape` (C, H, W) and `num_classes` outputs."""
+OUTPUTS = ("classes", "field")  # what a task needs: one score per class, or a map of num_classes channels
+
+
+def create_model(name: str, in_shape: tuple[int, int, int] = (1, 28, 28), num_classes: int = 10,
+                 output: str | None = None, **options) -> nn.Module:
+    """Build a registered model for inputs of shape `in_shape` (C, H, W) and `num_classes` outputs.
+
+    Before any weight is allocated, the options are checked (types, ranges, list lengths), the model is built
+    on torch's "meta" device (shapes without memory) to check that the input fits every layer, that the
+    weights fit in memory and, when `output` is given, that it gives what the task needs ("classes": a
+    vector of num_classes scores; "field": num_classes channels on the input grid)."""
     info = model_info(name)
     unknown = set(options) - set(info.options)
     if unknown:
         valid = ", ".join(info.options) or "none"
         raise CnnlabError(f"model {name!r} has no option {', '.join(sorted(unknown))}; its options are: {valid}")
-    if len(in_shape) != 3 or any(int(s) <= 0 for s in in_shape):
+    if len(in_shape) != 3 or any(isinstance(s, bool) or int(s) <= 0 for s in in_shape):
         raise CnnlabError(f"in_shape must be (C, H, W) with positive sizes, got {tuple(in_shape)}")
-    model = info.builder(in_shape=tuple(int(s) for s in in_shape), num_classes=num_classes, **options)
-    check_input_fits(model, in_shape, name)
-    return model
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise CnnlabError(f"model {name!r} needs at least 1 output (class or channel), got {num_classes!r}")
+    options = check_model_options(name, info.options, options)
+    in_shape = tuple(int(s) for s in in_shape)
+    if not _fits_on_meta(info, name, in_shape, num_classes, output, options):
+        model = info.builder(in_shape=in_shape, num_classes=num_classes, **options)
+        check_input_fits(model, in_shape, name)
+        return model
+    return info.builder(in_shape=in_shape, num_classes=num_classes, **options)
+
+
+def _fits_on_meta(info: ModelInfo, name: str, in_shape: tuple, num_classes: int, output: str | None,
+                  options: dict) -> bool:
+    """The checks of create_model on a model without memory; False where a builder cannot build on "meta"."""
+    import torch
+
+    try:
+        with torch.device("meta"):
+            probe = info.builder(in_shape=in_shape, num_classes=num_classes, **options)
+    except (NotImplementedError, RuntimeError):
+        return False
+    check_parameter_memory(name, sum(p.numel() for p in probe.parameters()), options)
+    check_input_fits(probe, in_shape, name)
+    if output is not None:
+        with torch.no_grad():
+            shape = tuple(probe.eval()(torch.zeros(1, *in_shape, device="meta")).shape[1:])
+        check_output(name, shape, in_shape, num_classes, output)
+    return True
+
+
+def check_output(name: str, shape: tuple, in_shape: tuple, num_classes: int, output: str) -> None:
+    if output not in OUTPUTS:
+        raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+    shown = "x".join(map(str, shape))
+    if output == "classes" and shape != (num_classes,):
+        raise CnnlabError(f"model {name!r} gives a {shown} map per image, not {num_classes} class scores: image "
+                          f"classification needs a classifier such as lenet5, resnet20 or vgg11 (see cnnlab models)")
+    if output == "field" and shape != (num_classes, *in_shape[1:]):
+        raise CnnlabError(f"model {name!r} gives {shown} per sample, not a {num_classes}x{in_shape[1]}x{in_shape[2]} "
+                          f"field on the grid: gridded tasks need a field model such as unet or fcn-resnet")

@@ -1,4 +1,4 @@
-"""U-Net (Ronneberger et al. 2015; SEEDS.md C) for field-to-field tasks on grids of any size.
+"""U-Net (Ronneberger et al. 2015) for field-to-field tasks on grids of any size.
 
 The encoder halves the grid `depth` times (2x2 max pool) while doubling the channels; the decoder
 upsamples with a transposed convolution (kernel 2N, stride N for N = 2, padding 0) and concatenates the
@@ -14,6 +14,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from cnnlab.conv.arithmetic import pool_output_size
+from cnnlab.errors import CnnlabError
 from cnnlab.models.padding import grid_conv
 from cnnlab.models.registry import register_model
 
@@ -58,4 +60,21 @@ class UNet(nn.Module):
 @register_model("unet")
 def unet(in_shape, num_classes, width: int = 32, depth: int = 2, padding_mode: str = "replicate", batch_norm: bool = True):
     """U-Net field-to-field (encoder/decoder + skips); num_classes = output channels; grid padding."""
+    _check_depth(in_shape, int(depth))
     return UNet(in_shape[0], num_classes, int(width), int(depth), padding_mode, bool(batch_norm))
+
+
+def _check_depth(in_shape, depth: int) -> None:
+    """Each level halves the grid (rounding up); below 2 pixels a level sees nothing new and only multiplies the
+    channels (width * 2^depth), so a depth past that is refused with the sizes instead of allocated."""
+    sizes = [tuple(in_shape[1:])]
+    while len(sizes) <= depth and min(sizes[-1]) >= 2:
+        sizes.append(tuple(int(pool_output_size(s, 2, 2, ceil_mode=True)) for s in sizes[-1]))
+    if min(sizes[-1]) < 2:
+        fits = len(sizes) - 2  # the deepest level still 2 pixels or more
+        path = " -> ".join("x".join(map(str, size)) for size in sizes)
+        advice = f"use depth={fits} or less" if fits >= 1 else "use a grid of at least 4x4 pixels"
+        raise CnnlabError(f"model 'unet': option depth={depth} is too deep for a {in_shape[1]}x{in_shape[2]} grid: "
+                          f"each level halves it (2x2 pooling, rounded up): {path}, under 2 pixels at depth "
+                          f"{fits + 1}; "
+                          f"{advice}")

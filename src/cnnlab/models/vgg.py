@@ -1,6 +1,6 @@
 """VGG (Simonyan & Zisserman 2014), CIFAR-sized: only 3x3 convolutions (stride 1, padding 1) and 2x2 max
 pooling (stride 2), with batch norm. Three stacked 3x3 layers see 7x7 with 27C^2 weights instead of
-49C^2 (SEEDS.md A). On 32x32 inputs the five pools end at 1x1x512, so the classifier is one linear layer.
+49C^2. On 32x32 inputs the five pools end at 1x1x512, so the classifier is one linear layer.
 """
 
 from __future__ import annotations

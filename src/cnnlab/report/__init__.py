@@ -9,7 +9,7 @@ small dataclasses that can also draw themselves (`.png()` bytes, `.figure()` for
     saliency(model, image, target) -> (H, W);  grad_cam(model, image, target, layer=None) -> (H, W) in [0, 1]
     misclassified(probabilities, labels, count) -> Mistakes;  per_class_accuracy(confusion) -> (classes,)
     curves_figure(history), confusion_figure(matrix, classes)
-    write_report(run_dir, out=None, samples=500) -> Path   the whole report.html
+    write_report(run_dir, out=None, samples=250) -> Path   the whole report.html
 
 matplotlib and scikit-learn are imported only when a picture or a map needs them (extra `cnnlab[report]`).
 """

@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 from cnnlab.errors import CnnlabError
+from cnnlab.files import write_text_atomic
 from cnnlab.report.extras import require
 from cnnlab.report.html_page import render_page
 from cnnlab.report.image_report import DEFAULT_SAMPLES, image_sections
-from cnnlab.train.checkpoint import atomic_write_text
 from cnnlab.train.runs import open_run
 
 __all__ = ["write_report", "REPORT_NAME"]
@@ -47,7 +47,7 @@ def write_report(run_dir, out=None, samples: int = DEFAULT_SAMPLES, data_dir=Non
     seconds = time.perf_counter() - started
     footer = (f"Written by cnnlab report from {run_dir} at {time.strftime('%Y-%m-%d %H:%M:%S')} in {seconds:.1f} s. "
               "This file holds all its images and styles: it makes no network request.")
-    atomic_write_text(out, render_page(f"cnnlab report: {run_dir.name}", subtitle, sections, footer))
+    write_text_atomic(out, render_page(f"cnnlab report: {run_dir.name}", subtitle, sections, footer))
     timings["total"] = time.perf_counter() - started
     return out
 

@@ -17,11 +17,28 @@ from cnnlab.scratch.activations import ReLU, Sigmoid, Tanh
 from cnnlab.scratch.base import Layer
 from cnnlab.scratch.conv import AvgPool2d, Conv2d, MaxPool2d
 from cnnlab.scratch.dense import Affine, Flatten
-from cnnlab.scratch.gradcheck import GradCheck, check_gradients, check_layer, check_network, numerical_gradient, relative_error
+from cnnlab.scratch.gradcheck import (
+    GradCheck,
+    check_gradients,
+    check_layer,
+    check_network,
+    numerical_gradient,
+    relative_error,
+)
 from cnnlab.scratch.init import INITS, init_std, init_weight
 from cnnlab.scratch.loss import SoftmaxCrossEntropy, softmax
 from cnnlab.scratch.networks import DeepConvNet, MultiLayerNet, Network, SimpleConvNet, TwoLayerNet
-from cnnlab.scratch.optimizers import SCRATCH_OPTIMIZERS, AdaGrad, Adam, Momentum, Nesterov, Optimizer, RMSprop, SGD, build_scratch_optimizer
+from cnnlab.scratch.optimizers import (
+    SCRATCH_OPTIMIZERS,
+    SGD,
+    AdaGrad,
+    Adam,
+    Momentum,
+    Nesterov,
+    Optimizer,
+    RMSprop,
+    build_scratch_optimizer,
+)
 from cnnlab.scratch.regularization import BatchNorm, Dropout
 from cnnlab.scratch.zoo import SCRATCH_MODELS, create_scratch_model
 

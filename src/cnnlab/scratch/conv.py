@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnlab.conv.arithmetic import window_count
 from cnnlab.conv.gradients import avg_pool_backward, max_pool_backward
 from cnnlab.conv.im2col import col2im, pair
 from cnnlab.conv.layers import columns
@@ -80,7 +81,7 @@ class Conv2d(Layer):
 
 def _taps(x, kh, kw):
     """The KH*KW strided views x[:, :, p::KH, q::KW] (cut to whole windows, floor mode): tap (p, q) of every window."""
-    oh, ow = x.shape[2] // kh, x.shape[3] // kw
+    oh, ow = window_count(x.shape[2], kh, kh), window_count(x.shape[3], kw, kw)
     return [((p, q), x[:, :, p : oh * kh : kh, q : ow * kw : kw]) for p in range(kh) for q in range(kw)]
 
 

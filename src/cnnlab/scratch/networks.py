@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnlab.conv.arithmetic import window_count
 from cnnlab.errors import CnnlabError
 from cnnlab.scratch.activations import activation_layer
 from cnnlab.scratch.base import Layer
@@ -86,8 +87,6 @@ class Network:
         for layer in self.layers:
             x = layer.forward(x, train)
         return x
-
-    predict = forward
 
     def _decay_term(self) -> float:
         if not self.weight_decay:
@@ -187,10 +186,10 @@ class SimpleConvNet(Network):
                  num_classes=10, init="he", weight_decay=0.0, seed=0, dtype=np.float32):
         rng = _rng(seed)
         c, h, w = in_shape
-        oh, ow = h + 2 * padding - kernel_size + 1, w + 2 * padding - kernel_size + 1
+        oh, ow = window_count(h + 2 * padding, kernel_size), window_count(w + 2 * padding, kernel_size)
         if oh < 2 or ow < 2:
             raise CnnlabError(f"SimpleConvNet: a {kernel_size}x{kernel_size} kernel leaves {oh}x{ow} of a {h}x{w} input; use a larger input")
-        flat = filters * (oh // 2) * (ow // 2)
+        flat = filters * window_count(oh, 2, 2) * window_count(ow, 2, 2)
         super().__init__([
             Conv2d(c, filters, kernel_size, 1, padding, init, rng, dtype, "conv1", input_grad=False),
             activation_layer("relu", "relu1"),
@@ -224,7 +223,7 @@ class DeepConvNet(Network):
                 if h < 2 or w < 2:
                     raise CnnlabError(f"DeepConvNet: a {c}x{h}x{w} feature map is too small for another 2x2 pool; use a larger input")
                 layers.append(MaxPool2d(2, name=name))
-                h, w = h // 2, w // 2
+                h, w = window_count(h, 2, 2), window_count(w, 2, 2)
             else:
                 layers.append(Conv2d(c, item, 3, 1, 1, init, rng, dtype, name, input_grad=bool(layers)))
                 layers.append(activation_layer("relu", f"features.{len(layers)}"))

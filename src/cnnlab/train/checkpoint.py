@@ -1,18 +1,15 @@
 """Checkpoints: weights in safetensors, training state (optimiser, schedule, RNG) in a torch file.
 
-Every file is written atomically: into a temporary file in the same folder, flushed to disk (fsync),
-then renamed over the target, so a run killed at any moment leaves either the old or the new file.
+Every file is written atomically (cnnlab.files), so a run killed at any moment leaves either the old or
+the new file.
 State files are read back with `torch.load(weights_only=True)`, which refuses to run pickled code.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import pickle
-import tempfile
 from pathlib import Path
-from typing import Callable
 
 import torch
 from safetensors import SafetensorError
@@ -20,28 +17,9 @@ from safetensors.torch import save_file
 from torch import nn
 
 from cnnlab.errors import CnnlabError
+from cnnlab.files import atomic_write
 
-__all__ = ["atomic_write", "atomic_write_text", "save_weights", "load_weights", "read_safetensors", "save_state", "load_state"]
-
-
-def atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    """Call write(temp_path), fsync it, then rename it to `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+__all__ = ["save_weights", "load_weights", "read_safetensors", "save_state", "load_state"]
 
 
 def save_weights(model: nn.Module, path: Path, metadata: dict | None = None) -> None:

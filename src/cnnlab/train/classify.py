@@ -15,12 +15,13 @@ from torch import nn
 
 from cnnlab.data import Batches, ImageDataset, Normalise, dataset_spec, load_dataset
 from cnnlab.errors import CnnlabError
+from cnnlab.files import write_text_atomic
 from cnnlab.models import create_model
 from cnnlab.train import distributed
-from cnnlab.train.checkpoint import atomic_write_text, load_weights
+from cnnlab.train.checkpoint import load_weights
 from cnnlab.train.config import TrainConfig
 from cnnlab.train.device import autocast_context
-from cnnlab.train.metrics import ClassificationMeter, confusion_matrix
+from cnnlab.train.metrics import ClassificationMeter, confusion_matrix, format_per_class, per_class_report
 from cnnlab.train.progress import format_epoch_line
 from cnnlab.train.runs import default_run_dir, open_run, write_json
 from cnnlab.train.tasks import Meter, Task, register_task
@@ -34,7 +35,7 @@ WHITENING_IMAGES = 5000  # training images that set a whitening first layer (air
 
 def build_model_for(config: TrainConfig) -> nn.Module:
     spec = dataset_spec(config.data)
-    return create_model(config.model, spec.in_shape, len(spec.classes), **config.model_options)
+    return create_model(config.model, spec.in_shape, len(spec.classes), output="classes", **config.model_options)
 
 
 def load_run_model(
@@ -68,6 +69,8 @@ def split_data(
         train_data, val_data = train_data.split(config.val_size, seed=0)
     if config.train_size:
         train_data = train_data.take(config.train_size)
+    if config.test_size:
+        test_data = test_data.take(config.test_size)
     return train_data, val_data, test_data
 
 
@@ -231,7 +234,7 @@ class ClassifyTask(Task):
         write_json(run_dir / "results.json", results)
         lines = ["true\\predicted," + ",".join(classes)]
         lines += [classes[i] + "," + ",".join(str(int(v)) for v in row) for i, row in enumerate(confusion)]
-        atomic_write_text(run_dir / "confusion.csv", "\n".join(lines) + "\n")
+        write_text_atomic(run_dir / "confusion.csv", "\n".join(lines) + "\n")
         from cnnlab.report import have_matplotlib, plot_confusion, plot_curves
 
         if not have_matplotlib():
@@ -251,12 +254,15 @@ class ClassifyTask(Task):
         spec = dataset_spec(config.data)
         test = load_dataset(config.data, "test", data_dir or config.data_dir)
         batches = Batches(test, EVAL_BATCH, Normalise(spec.mean, spec.std), device)
-        metrics, _ = evaluate(model, batches, config.precision, device, len(spec.classes))
-        return {"model": config.model, "data": config.data, "checkpoint": which, "images": len(test), "test": metrics}
+        metrics, confusion = evaluate(model, batches, config.precision, device, len(spec.classes))
+        report = per_class_report(confusion, list(spec.classes))
+        return {"model": config.model, "data": config.data, "checkpoint": which, "images": len(test), "test": metrics,
+                "per_class": report["per_class"], "average": report["average"], "support": report["support"]}
 
     def evaluation_text(self, evaluation) -> str:
         metrics = evaluation["test"]
         return (
             f"{evaluation['model']} on {evaluation['data']} ({evaluation['checkpoint']}.safetensors): test accuracy "
-            f"{100 * metrics['accuracy']:.2f}%  loss {metrics['loss']:.4f}  ({evaluation['images']:,} images)"
+            f"{100 * metrics['accuracy']:.2f}%  loss {metrics['loss']:.4f}  ({evaluation['images']:,} images)\n"
+            + "\n".join(format_per_class(evaluation))
         )

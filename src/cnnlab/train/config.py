@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +42,7 @@ class TrainConfig:
     hflip: bool | None = None  # random horizontal flips; None = where the dataset allows (not digits)
     val_size: int = 5000  # training images held out for validation (fixed, seeded); 0 = none
     train_size: int = 0  # use only the first N training images (0 = all): quick experiments
+    test_size: int = 0  # test on only the first N test images (0 = all): quick experiments
     early_stop: int = 0  # stop after this many epochs without a better validation accuracy (0 = off)
     precision: str = "auto"  # resolved by validate(): bf16 on a GPU or a CPU with native bf16, else fp32
     device: str = "auto"
@@ -55,7 +57,7 @@ class TrainConfig:
     lead: str = "6h"  # forecast lead time(s), comma-separated: "6h" or "6h,24h"
     history: int = 3  # past fields given to a forecast (the last one is the initial time)
     geo: dict = field(default_factory=dict)  # selection, periods, nans, padding, weights (see cnnlab.geo)
-    # speed and scale-out (issue 6); see cnnlab.train.recipes for presets that combine them
+    # speed and scale-out; see cnnlab.train.recipes for presets that combine them
     recipe: str = ""  # the recipe these settings came from ("" = none); informational
     compile: bool = False  # torch.compile the model (a win for long runs; compiling costs tens of seconds)
     test_every_epoch: bool = False  # evaluate the test set after every epoch (time-to-accuracy recipes)
@@ -66,6 +68,7 @@ class TrainConfig:
     tta: int = 0  # test-time augmentation: 0 none, 1 mirror, 2 mirror and 1-pixel translations
     distributed: bool = False  # DistributedDataParallel over the processes torchrun started
     sync_bn: bool = False  # with distributed: batch-norm statistics over the global batch
+    tensorboard: bool = False  # also log scalars, first-layer filters and hyperparameters to RUN_DIR/tb/
 
     def validate(self) -> "TrainConfig":
         """Raise CnnlabError naming the first invalid setting and what would be valid; fill in a missing lr."""
@@ -85,7 +88,7 @@ class TrainConfig:
             (self.schedule in SCHEDULES, f"unknown schedule {self.schedule!r}; choose one of: {', '.join(SCHEDULES)}"),
             (self.precision in PRECISIONS, f"unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}"),
             (self.translate >= 0, f"--translate must be >= 0 pixels, got {self.translate}"),
-            (self.val_size >= 0 and self.train_size >= 0, "--val-size and --train-size must be >= 0"),
+            (min(self.val_size, self.train_size, self.test_size) >= 0, "--val-size, --train-size and --test-size must be >= 0"),
             (self.engine in ENGINES, f"unknown engine {self.engine!r}; choose one of: {', '.join(ENGINES)}"),
             (self.warmup_epochs >= 0 and self.early_stop >= 0, "--warmup-epochs and --early-stop must be >= 0"),
             (self.task in TASKS, f"unknown task {self.task!r}; choose one of: {', '.join(TASKS)}"),
@@ -101,7 +104,7 @@ class TrainConfig:
         image_switches = {"--tta": self.tta, "--alternating-flip": self.alternating_flip,
                           "--test-every-epoch": self.test_every_epoch}
         torch_switches = {"--compile": self.compile, "--distributed": self.distributed, "--lookahead": self.lookahead,
-                          "--ema": self.ema}
+                          "--ema": self.ema, "--tensorboard": self.tensorboard}
         if self.engine != "torch":
             used = [flag for flag, on in {**torch_switches, **image_switches}.items() if on]
             checks.append((not used, f"{used[0] if used else ''} is a switch of the torch engine, not of --engine {self.engine}; "
@@ -121,6 +124,8 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise CnnlabError(message)
+        for problem in (*_bound_problems(self), *_combination_problems(self)):
+            raise CnnlabError(problem)
         return self
 
     def _resolve_fast_path(self) -> None:
@@ -151,19 +156,86 @@ class TrainConfig:
         unknown = set(values) - known
         if unknown:
             raise CnnlabError(f"config has unknown settings: {', '.join(sorted(unknown))}")
+        for problem in _saved_value_problems(values):
+            raise CnnlabError(f"config {problem}")
         return cls(**values)
 
     def save(self, path: Path) -> None:
-        from cnnlab.train.checkpoint import atomic_write_text
+        from cnnlab.files import write_text_atomic
 
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
+        write_text_atomic(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def load(cls, path: Path) -> "TrainConfig":
         try:
-            return cls.from_dict(json.loads(Path(path).read_text()))
+            values = json.loads(Path(path).read_text())
         except (OSError, ValueError) as error:
             raise CnnlabError(f"cannot read the run's config {path}: {error}") from None
+        if not isinstance(values, dict):
+            raise CnnlabError(f"the run's config {path} is not a JSON object of settings; was it written by cnnlab?")
+        try:
+            return cls.from_dict(values)
+        except CnnlabError as error:
+            raise CnnlabError(f"the run's config {path} is damaged: {error}; restore it or train a new run") from None
+
+
+MAX_EPOCHS = 100_000
+MAX_SEED = 2**63 - 1  # torch.manual_seed takes a signed 64-bit integer
+
+
+def _bound_problems(config: TrainConfig) -> list[str]:
+    """Numbers outside what the trainer can use: non-finite floats, seeds torch refuses, absurd epoch counts."""
+    problems = [f"--{name.replace('_', '-')} must be a finite number, got {getattr(config, name)}"
+                for name in ("lr", "momentum", "weight_decay", "label_smoothing", "warmup_epochs", "lookahead", "ema")
+                if not math.isfinite(getattr(config, name))]
+    if not 1 <= config.epochs <= MAX_EPOCHS:
+        problems.append(f"--epochs must be from 1 to {MAX_EPOCHS:,}, got {config.epochs}")
+    if not 0 <= config.seed <= MAX_SEED:
+        problems.append(f"--seed must be from 0 to 2^63-1 ({MAX_SEED}), got {config.seed}")
+    return problems
+
+
+def _combination_problems(config: TrainConfig) -> list[str]:
+    """Settings that are valid alone but not together (each would otherwise be ignored or fail mid-run)."""
+    problems = []
+    if config.sync_bn and not config.distributed:
+        problems.append("--sync-bn synchronises batch norm across the processes of --distributed; add --distributed "
+                        "(under torchrun) or drop --sync-bn")
+    if config.warmup_epochs > config.epochs:
+        problems.append(f"--warmup-epochs {config.warmup_epochs:g} is longer than the run (--epochs {config.epochs}); "
+                        f"use at most {config.epochs}")
+    if config.early_stop and not config.val_size:
+        problems.append("--early-stop watches the validation score, and --val-size 0 leaves no validation set; "
+                        "give --val-size N or drop --early-stop")
+    if config.task == "classify" and config.translate:
+        try:
+            from cnnlab.data import dataset_spec
+
+            height, width = dataset_spec(config.data).in_shape[1:]
+        except CnnlabError:  # a data name the loader does not know: it says so itself, with the choices
+            return problems
+        if config.translate >= min(height, width):
+            problems.append(f"--translate {config.translate} shifts images by their whole size ({height}x{width} "
+                            f"pixels of {config.data}); use fewer pixels, e.g. --translate 2")
+    return problems
+
+
+REQUIRED_SAVED = ("model", "data", "epochs")  # without these a saved config cannot rebuild its run
+_SAVED_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "dict": (dict,)}
+
+
+def _saved_value_problems(values: dict) -> list[str]:
+    """Missing essentials and values of the wrong type in a config read from a file (hand-edited or damaged)."""
+    problems = [f"lacks {key!r}" for key in REQUIRED_SAVED if key not in values]
+    annotations = {f.name: str(f.type) for f in dataclasses.fields(TrainConfig)}
+    for key, value in values.items():
+        kinds = [k.strip() for k in annotations[key].split("|")]
+        if value is None and "None" in kinds:
+            continue
+        allowed = tuple(t for k in kinds for t in _SAVED_TYPES.get(k, ()))
+        if allowed and (not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed)):
+            problems.append(f"has {key}={value!r}, which is not {' or '.join(kinds)}")
+    return problems
 
 
 def resume_config(run_dir, changes: dict) -> TrainConfig:
@@ -177,7 +249,23 @@ def resume_config(run_dir, changes: dict) -> TrainConfig:
     if changed:
         raise CnnlabError("--resume continues a run with its saved config; only --epochs and --device may change, "
                           f"not --{changed[0].replace('_', '-')}")
+    _refuse_resuming_a_finished_run(run_dir, changes.get("epochs"))
     for key in set(RESUMABLE) & set(changes):
         setattr(config, key, changes[key])
     config.out = str(run_dir)
     return config.validate()
+
+
+def _refuse_resuming_a_finished_run(run_dir: Path, epochs: int | None) -> None:
+    """A finished run is only continued to a larger --epochs, so its results are never rewritten by accident."""
+    results = run_dir / "results.json"
+    if not results.is_file():
+        return
+    try:
+        done = int(json.loads(results.read_text())["epochs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # an unreadable results.json is rewritten by the run that resumes
+    if epochs is None or epochs <= done:
+        more = f"--epochs {epochs} is not more than that" if epochs is not None else "nothing is left to train"
+        raise CnnlabError(f"--resume {run_dir}: the run has finished its {done} epochs (results.json) and {more}; "
+                          f"to train it further give --epochs larger than {done}, for a new run use --out")

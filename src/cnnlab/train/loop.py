@@ -25,8 +25,9 @@ from cnnlab.errors import CnnlabError
 from cnnlab.train import distributed
 from cnnlab.train.checkpoint import load_state, save_state
 from cnnlab.train.config import TrainConfig
+from cnnlab.train.interrupt import interrupted, stop_on_signals, stop_requested
 from cnnlab.train.progress import EpochBar
-from cnnlab.train.runs import prepare_run_dir, write_metrics_csv
+from cnnlab.train.runs import check_run_dir, prepare_run_dir, run_folder_scope, write_json, write_metrics_csv
 from cnnlab.train.tasks import Task, get_task
 
 __all__ = ["train", "RunResult", "Run", "create_engine", "diverged"]
@@ -93,6 +94,14 @@ def train(
 ) -> RunResult:
     """Train `config.model` on `config.data` for `config.task`; returns the run folder, results and history."""
     config.validate()
+    if config.out and not resume:
+        check_run_dir(Path(config.out), overwrite)  # a folder that may not be replaced is refused before any work
+    # SIGINT/SIGTERM stop at the next batch; the run folder stays locked until the run ends
+    with stop_on_signals(enabled=not config.distributed), run_folder_scope():
+        return _setup_and_train(config, resume, overwrite, log, progress)
+
+
+def _setup_and_train(config, resume, overwrite, log, progress) -> RunResult:
     started = time.perf_counter()
     task = get_task(config.task)
     engine = create_engine(config.engine)
@@ -130,8 +139,7 @@ def _train(config, task, engine, resume, overwrite, log, progress, started, devi
         raise CnnlabError(
             f"--batch-size {config.batch_size} is the global batch and must divide by the {dist.world} processes"
         )
-    if not resume:
-        _open_run_folder(run_dir, overwrite, dist)
+    _open_run_folder(run_dir, overwrite, resume, log, dist)  # created or emptied (not on resume) and locked
     config.out = str(run_dir)
     run = Run(config, task, engine, run_dir, device, dist, started)
     train_batches = task.train_batches(config, device, generator, run.shard)
@@ -155,6 +163,7 @@ def _train(config, task, engine, resume, overwrite, log, progress, started, devi
         log(f"resuming {run_dir} after epoch {state['epoch']}")
     if dist.is_main:
         config.save(run_dir / "config.json")  # on resume too: --epochs may have changed
+    board = _tensorboard(config, run_dir) if dist.is_main and config.tensorboard else None
 
     where = f" with the {engine.name} engine" if engine.name != "torch" else ""
     log(
@@ -179,6 +188,8 @@ def _train(config, task, engine, resume, overwrite, log, progress, started, devi
                 engine.save_weights(run_dir / "last.safetensors", meta)
         if dist.is_main:
             _save_checkpoint(run, epoch, generator)
+            if board is not None:
+                board.log_epoch(row, engine.model)
         dist.barrier()
         log(task.epoch_line(epoch, config.epochs, row))
         if config.early_stop and epoch - run.best_epoch >= config.early_stop:
@@ -193,16 +204,18 @@ def _train(config, task, engine, resume, overwrite, log, progress, started, devi
     engine.load_weights(run_dir / "best.safetensors")
     results, artifacts = task.test(run)
     if dist.is_main:
+        if board is not None:
+            board.close(results)
         task.write(run, results, artifacts, log)
     dist.barrier()  # all ranks leave the process group together, after rank 0 has written its files
     return RunResult(run_dir, results, run.history)
 
 
-def _open_run_folder(run_dir: Path, overwrite: bool, dist) -> None:
+def _open_run_folder(run_dir: Path, overwrite: bool, resume: bool, log, dist) -> None:
     problem = None
     if dist.is_main:
         try:
-            prepare_run_dir(run_dir, overwrite)
+            prepare_run_dir(run_dir, overwrite, resume, log)
         except CnnlabError as error:
             problem = str(error)
     problem = dist.broadcast(problem)  # every rank stops with rank 0's message instead of waiting forever
@@ -230,6 +243,9 @@ def _train_epoch(run: Run, batches, epoch: int, progress: bool | None) -> dict:
                 bar.close()
                 raise diverged(value, f"at epoch {epoch}, batch {step}", epoch, config)
         meter.update(output, batch, loss)
+        if stop_requested():  # SIGINT/SIGTERM: stop between batches; the last epoch's checkpoint stays whole
+            bar.close()
+            raise interrupted(epoch, config.out)
         if bar.enabled and (step % show_every == 0 or step == len(batches)):
             now = time.perf_counter()
             bar.bar.update(step - shown_at)
@@ -294,6 +310,12 @@ def _save_checkpoint(run: Run, epoch: int, generator: torch.Generator) -> None:
     write_metrics_csv(run.run_dir / "metrics.csv", run.history, run.task.columns)
 
 
+def _tensorboard(config: TrainConfig, run_dir: Path):
+    from cnnlab.train.tensorboard_log import TensorBoardLog  # the tensorboard package only when asked for
+
+    return TensorBoardLog(run_dir, config.to_dict())
+
+
 def _rng_state(generator: torch.Generator) -> dict:
     state = {"torch": torch.get_rng_state(), "batches": generator.get_state()}
     if torch.cuda.is_available():
@@ -315,4 +337,7 @@ def diverged(loss: float, where: str, epoch: int, config: TrainConfig) -> Cnnlab
         if epoch > 1
         else "no epoch had finished, so no checkpoint was written"
     )
-    return CnnlabError(f"the loss became {loss} {where}: training diverged; {advice}; {kept}")
+    message = f"the loss became {loss} {where}: training diverged; {advice}; {kept}"
+    if config.out and Path(config.out, "config.json").is_file():  # `cnnlab runs` lists the run as diverged
+        write_json(Path(config.out) / "status.json", {"status": "diverged", "epoch": epoch, "message": message})
+    return CnnlabError(message)

@@ -22,10 +22,11 @@ from safetensors.numpy import save_file
 from threadpoolctl import threadpool_limits
 
 from cnnlab.errors import CnnlabError
+from cnnlab.files import atomic_write
 from cnnlab.models import create_model
 from cnnlab.scratch import Network, SoftmaxCrossEntropy, build_scratch_optimizer, create_scratch_model
 from cnnlab.scratch.loss import NonFiniteLoss
-from cnnlab.train.checkpoint import atomic_write, read_safetensors
+from cnnlab.train.checkpoint import read_safetensors
 from cnnlab.train.config import TrainConfig
 from cnnlab.train.runs import open_run
 from cnnlab.train.schedules import lr_factor
@@ -50,7 +51,7 @@ def blas_threads() -> int:
 def build_scratch_for(config: TrainConfig, dtype=np.float32) -> Network:
     """The scratch network of `config.model`; its torch twin is built too, to check the options fit both."""
     in_shape, classes, options = get_task(config.task).model_shape(config)
-    create_model(config.model, in_shape, classes, **options)
+    create_model(config.model, in_shape, classes, output="classes", **options)
     net = create_scratch_model(config.model, in_shape, classes, seed=config.seed, dtype=dtype,
                                weight_decay=config.weight_decay, **options)
     net.criterion = SoftmaxCrossEntropy(config.label_smoothing)

@@ -88,6 +88,7 @@ class Task:
     higher_is_better = True
     best_label = "validation accuracy"
     engines = ("torch",)  # the engines that can run the task
+    model_output = "classes"  # what the model must give: "classes" (one score per class) or "field" (a map)
 
     def __init__(self, name: str):
         self.name = name

@@ -19,6 +19,7 @@ from cnnlab.train.lookahead import Lookahead
 from cnnlab.train.optimizers import build_optimizer
 from cnnlab.train.schedules import build_scheduler
 from cnnlab.train.tta import tta_logits
+from cnnlab.train.weight_average import WeightAverage
 
 __all__ = ["TorchEngine"]
 
@@ -40,7 +41,7 @@ class TorchEngine:
             torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels once
         in_shape, outputs, options = task.model_shape(config)
         self.config, self.task, self.device = config, task, device
-        self.model = create_model(config.model, in_shape, outputs, **options).to(device)
+        self.model = create_model(config.model, in_shape, outputs, output=task.model_output, **options).to(device)
         self.params = sum(p.numel() for p in self.model.parameters())
 
     def start(self, steps_per_epoch: int, dist) -> None:
@@ -60,7 +61,7 @@ class TorchEngine:
         self.scaler = torch.amp.GradScaler("cuda") if config.precision == "fp16" else None
         self.lookahead = Lookahead(model, config.lookahead, config.lookahead_every) if config.lookahead else None
         # EMA of the weights: training never sees it; evaluation and the saved weights do.
-        self.ema = Lookahead(model, config.ema, every=1, copy_back=False, warmup=True) if config.ema else None
+        self.ema = WeightAverage(model, config.ema) if config.ema else None
         self.stepper = dist.wrap(model, self.device, config.sync_bn)
         if config.compile:
             self.stepper = torch.compile(self.stepper)
