@@ -30,7 +30,7 @@ EXAMPLES = """\
   cnnlab train --engine numpy --model simple-convnet --data mnist   # the NumPy twin (cnnlab.scratch)
       epoch 6/6  train loss 0.0039 acc 99.93%  val loss 0.0388 acc 98.80%  37.9 s  1,448 img/s
       test accuracy 99.02%  loss 0.0337  (236.1 s, 1,487 img/s)  -> runs/mnist-simple-convnet-20261125-124700
-  cnnlab train --recipe mnist-fast            # preset: aims at 99.5% MNIST test accuracy (see README, Speed)
+  cnnlab train --recipe mnist-fast            # preset: aims at 99.5% MNIST test accuracy (see docs/speed.md)
   cnnlab train --recipe fashion-fast --epochs 4 --seed 1   # flags override the recipe's values
   cnnlab train --recipe cifar10-fast --compile             # airbench-class CIFAR-10 (needs the CIFAR-10 files)
   torchrun --nproc_per_node=2 -m cnnlab train --data mnist --model lenet5 --distributed --out runs/ddp
