@@ -8,6 +8,7 @@ numbers: NaN, inf and complex values have no meaning as pixel intensities.
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import tokenize
@@ -22,7 +23,7 @@ from cnnlab.memory import check_bytes
 # What numpy's .npy header parser raises on a damaged header (it tokenizes the header's Python literal).
 _HEADER_ERRORS = (ValueError, OSError, SyntaxError, TypeError, EOFError, tokenize.TokenError, RecursionError)
 
-__all__ = ["MAX_PIXELS", "read_npy", "read_picture", "check_pixel_values"]
+__all__ = ["MAX_PIXELS", "GREY_MODES", "read_npy", "decode_picture", "check_pixel_values"]
 
 MAX_PIXELS = 50_000_000  # 50 megapixels: a large photograph; more is a mistake or a decompression bomb
 
@@ -83,33 +84,44 @@ def read_npy(path: Path, image: bool = True) -> np.ndarray:
         raise CnnlabError(f"cannot read {path} as a .npy array: {error}") from None
 
 
-GRAY_MODES = ("1", "L", "LA", "I", "I;16", "F")
+# PIL modes whose pixels are one grey value; a picture in any other mode is read as RGB.
+GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"})
 
 
-def read_picture(path: Path, mode: str | None) -> np.ndarray:
-    """A PNG/JPEG as a uint8 array converted to PIL `mode` ("L" or "RGB"; None: "L" for a gray picture,
-    else "RGB"), its size checked from the header before anything is decoded."""
+def decode_picture(data: bytes | Path, mode: str | None = None, source: str | None = None,
+                   max_side: int | None = None, formats: tuple[str, ...] | None = None) -> np.ndarray:
+    """A PNG/JPEG/... (a file or its bytes) as uint8 (H, W) or (H, W, 3), converted to PIL `mode` ("L" or
+    "RGB"; None: "L" for a grey picture, else "RGB"). The one picture reader of cnnlab: its size is checked
+    from the header before any pixel is decoded (at most MAX_PIXELS, and at most `max_side` per side when
+    given), so a small file that claims 100000 x 100000 pixels costs nothing; `formats` limits what is
+    accepted (None: whatever Pillow reads)."""
     try:
         from PIL import Image, UnidentifiedImageError
     except ImportError:
         raise CnnlabError("reading PNG/JPEG needs Pillow: pip install 'cnnlab[image]'") from None
+    source = source or str(data if isinstance(data, Path) else "the image")
+    limit = f"at most {max_side}x{max_side} pixels is accepted" if max_side else "cnnlab reads at most 50 megapixels"
+    stream = data if isinstance(data, Path) else io.BytesIO(data)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as picture:
+            # Pillow warns past 89 megapixels: with a side limit, the header check below refuses those with
+            # the picture's own size; without one, the warning becomes an error (never a printed warning)
+            warnings.simplefilter("ignore" if max_side else "error", Image.DecompressionBombWarning)
+            with Image.open(stream, formats=list(formats) if formats else None) as picture:
                 width, height = picture.size  # from the header: nothing is decoded yet
-                _check_pixels(path, height, width)
+                if max_side and (width > max_side or height > max_side):
+                    raise CnnlabError(f"{source} is {width}x{height} pixels; at most {max_side}x{max_side} is accepted")
+                _check_pixels(source, height, width)
                 if mode is None:
-                    mode = "L" if picture.mode in GRAY_MODES else "RGB"
-                return np.asarray(picture.convert(mode), dtype=np.uint8)
+                    mode = "L" if picture.mode in GREY_MODES else "RGB"
+                return np.array(picture.convert(mode), dtype=np.uint8)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise CnnlabError(
-            f"{path} is too large to decode safely ({error}); cnnlab reads at most 50 megapixels: give a smaller image"
-        ) from None
+        raise CnnlabError(f"{source} is too large to decode safely ({error}); {limit}: give a smaller image") from None
+    except CnnlabError:
+        raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
-        if isinstance(error, CnnlabError):
-            raise
-        raise CnnlabError(f"cannot decode {path} as an image: {error}") from None
+        kind = f"a {' or '.join(formats)} image" if formats else "an image"
+        raise CnnlabError(f"cannot decode {source} as {kind}: {error}") from None
 
 
 def check_pixel_values(array: np.ndarray, path: Path) -> np.ndarray:

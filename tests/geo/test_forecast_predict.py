@@ -7,6 +7,7 @@ import xarray as xr
 
 from cnnlab.errors import CnnlabError
 from cnnlab.geo.forecast import forecast_from_fields, load_forecast_run, selection_from
+from cnnlab.geo.options import options_for
 from cnnlab.geo.forecast_predict import predict_forecast_file
 from cnnlab.train import TrainConfig, train
 from geo_testing import make_grid_dataset, write
@@ -29,7 +30,7 @@ def test_forecast_file_of_new_data_matches_the_library_forecast(run, tmp_path):
     run_dir, new_data, config = run
     model, stats = load_forecast_run(run_dir)
     path, count, leads = predict_forecast_file(model, stats, config.to_dict(), new_data, tmp_path / "f.nc",
-                                               inits=["2000-01-02T00", "2000-01-03T06"], selection=selection_from(config.geo))
+                                               inits=["2000-01-02T00", "2000-01-03T06"], selection=selection_from(options_for("forecast", config.geo)))
     assert count == 2 and leads == ["6h"]
     ds = xr.open_dataset(path)
     source = xr.open_dataset(new_data.partition(":")[2])
@@ -38,7 +39,7 @@ def test_forecast_file_of_new_data_matches_the_library_forecast(run, tmp_path):
     np.testing.assert_allclose(ds["t2m"].isel(time=0, prediction_timedelta=0).values, expected[0, 0], atol=2e-3)
     assert ds.attrs["model"] == "unet" and ds.attrs["training_period"].startswith("2000-01-01")
     rolled, count, leads = predict_forecast_file(model, stats, config.to_dict(), new_data, tmp_path / "r.nc", rollout_length="24h",
-                                                 selection=selection_from(config.geo))
+                                                 selection=selection_from(options_for("forecast", config.geo)))
     assert count == 29 and leads == ["6h", "12h", "18h", "24h"]
     np.testing.assert_allclose(xr.open_dataset(rolled)["t2m"].sel(time="2000-01-02T00").isel(prediction_timedelta=0).values,
                                expected[0, 0], atol=2e-3)
@@ -48,9 +49,9 @@ def test_wrong_initial_times_and_channels_are_one_line_errors(run, tmp_path):
     run_dir, new_data, config = run
     model, stats = load_forecast_run(run_dir)
     with pytest.raises(CnnlabError, match="--init 2000-01-02T03 is not a time of"):
-        predict_forecast_file(model, stats, config.to_dict(), new_data, tmp_path / "f.nc", inits=["2000-01-02T03"], selection=selection_from(config.geo))
+        predict_forecast_file(model, stats, config.to_dict(), new_data, tmp_path / "f.nc", inits=["2000-01-02T03"], selection=selection_from(options_for("forecast", config.geo)))
     with pytest.raises(CnnlabError, match="needs 2 past fields"):
-        predict_forecast_file(model, stats, config.to_dict(), new_data, tmp_path / "f.nc", inits=["2000-01-01T00"], selection=selection_from(config.geo))
+        predict_forecast_file(model, stats, config.to_dict(), new_data, tmp_path / "f.nc", inits=["2000-01-01T00"], selection=selection_from(options_for("forecast", config.geo)))
     with pytest.raises(CnnlabError, match="the run was trained on t2m"):
         predict_forecast_file(model, stats, config.to_dict(), new_data, tmp_path / "f.nc")
     assert not (tmp_path / "f.nc").exists()

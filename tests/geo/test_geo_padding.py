@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from cnnlab.errors import CnnlabError
-from cnnlab.geo.padding import detect_padding, is_global_longitude, resolve_padding
+from cnnlab.geo.padding import detect_padding, grid_padding_mode, is_global_longitude
 
 
 def test_global_grids_are_detected_from_their_longitudes():
@@ -18,10 +18,10 @@ def test_regional_and_uneven_grids_replicate():
 
 
 def test_override_and_refusal():
-    assert resolve_padding("zeros", np.arange(0, 360, 2.5)) == "zeros"
-    assert resolve_padding("auto", np.arange(0, 360, 2.5)) == "circular"
+    assert grid_padding_mode("zeros", np.arange(0, 360, 2.5)) == "zeros"
+    assert grid_padding_mode("auto", np.arange(0, 360, 2.5)) == "circular"
     with pytest.raises(CnnlabError, match="choose auto or one of"):
-        resolve_padding("wrap", np.arange(3.0))
+        grid_padding_mode("wrap", np.arange(3.0))
 
 
 @pytest.mark.data

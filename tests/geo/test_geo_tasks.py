@@ -143,12 +143,9 @@ def test_help_examples_parse_into_the_configs_they_promise():
     assert configs[1].geo == {"variables": ["z"], "levels": [500.0], "box": [20.0, 70.0, 230.0, 300.0]}
     assert configs[2].geo["stream"] is True and configs[2].geo["test_period"] == "2017-01-01..2017-12-31"
     assert configs[3].task == "segment" and configs[3].data == "synthetic-cyclones"
-
-
-def test_eval_of_a_forecast_run_points_to_its_results(forecast_run, capsys):
-    result, _ = forecast_run
-    code, err = _cli(["eval", str(result.run_dir)], capsys)
-    assert code == 2 and len(err) == 1 and "is a --task forecast run" in err[0]
+    assert configs[4].geo == {"rollout": "120h", "train_rollout": 2} and configs[4].lead == "6h"
+    assert configs[5].geo == {"variables": ["u", "v", "z"], "levels": [200.0, 500.0, 850.0], "target": "z500"}
+    assert (configs[6].task, configs[6].lead, configs[6].model, configs[6].geo) == ("classify-grid", "24h", "conv-stack", {"labels": "regimes:4"})
 
 
 def test_a_global_grid_trains_with_circular_padding(tmp_path):

@@ -8,7 +8,7 @@ import torch
 from cnnlab.errors import CnnlabError
 from cnnlab.geo.forecast_data import build_forecast_data, input_channels, parse_targets
 from cnnlab.geo.gridded import GridSelection, open_gridded, select
-from cnnlab.geo.padding import resolve_padding
+from cnnlab.geo.padding import grid_padding_mode
 from cnnlab.geo.rollout import RolloutModel, rollout, rollout_offsets
 from cnnlab.models import create_model
 from geo_testing import make_grid_dataset, write
@@ -62,7 +62,7 @@ def test_era_interim_u_v_z_at_three_levels_form_nine_channels_on_a_global_grid(r
     da = select(open_gridded(f"netcdf:{path}"), GridSelection(variables=("u", "v", "z"), levels=(200.0, 500.0, 850.0)))
     channels = [str(c) for c in da["channel"].values]
     assert channels == [f"{v}@{lv}" for v in ("u", "v", "z") for lv in (200, 500, 850)]
-    assert resolve_padding("auto", da["lon"].values) == "circular"
+    assert grid_padding_mode("auto", da["lon"].values) == "circular"
     targets = parse_targets("z500", channels)
     in_ch = input_channels(1, len(channels), False, False)
     model = create_model("unet", (in_ch, 241, 480), len(targets), output="field", width=4, depth=1, padding_mode="circular")

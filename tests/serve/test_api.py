@@ -21,7 +21,7 @@ from cnnlab.data import Normalise, dataset_spec
 from cnnlab.serve import MAX_CONCURRENT_PREDICTIONS, RunCatalogue, create_app, find_run_dirs
 from cnnlab.serve.inference import Predictor
 from cnnlab.serve.playground import sample_image
-from cnnlab.train.trainer import load_run_model
+from cnnlab.train.classify import load_run_model
 from serve_testing import running_server
 
 pytestmark = pytest.mark.data

@@ -67,8 +67,8 @@ def test_missing_lr_is_the_models_suggestion_and_a_given_lr_wins():
 
 
 @pytest.mark.parametrize("change,message", [
-    ({"engine": "numpy", "compile": True}, "--compile is a switch of the torch image trainer, not of --engine numpy"),
-    ({"task": "forecast", "data": "air_temperature", "model": "unet", "distributed": True}, "--distributed is a switch of the torch image trainer, not of --task forecast"),
+    ({"engine": "numpy", "compile": True}, "--compile is a switch of the torch engine, not of --engine numpy"),
+    ({"task": "forecast", "data": "air_temperature", "model": "unet", "tta": 1}, "--tta is a switch of image classification, not of --task forecast"),
     ({"engine": "numpy", "task": "segment"}, "--engine numpy trains image classifiers only"),
 ])
 def test_switches_of_one_trainer_are_refused_by_the_others(change, message):

@@ -39,6 +39,6 @@ def test_tensorboard_event_files_hold_scalars_filters_and_hparams(tmp_path):
     assert b"lenet5" in plugins["_hparams_/session_start_info"]
 
 
-def test_tensorboard_is_a_switch_of_the_torch_image_trainer():
-    with pytest.raises(CnnlabError, match="--tensorboard is a switch of the torch image trainer"):
+def test_tensorboard_is_a_switch_of_the_torch_engine():
+    with pytest.raises(CnnlabError, match="--tensorboard is a switch of the torch engine, not of --engine numpy"):
         TrainConfig(engine="numpy", model="simple-convnet", precision="fp32", tensorboard=True).validate()

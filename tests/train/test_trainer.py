@@ -63,15 +63,15 @@ def test_diverging_loss_stops_with_a_clear_message_and_keeps_the_good_epoch(tmp_
 
     monkeypatch.setattr(Batches, "__iter__", poisoned)
     snapshot = {}
-    import cnnlab.train.trainer as trainer
+    import cnnlab.train.torch_engine as torch_engine
 
-    real_save = trainer.save_weights
+    real_save = torch_engine.save_weights
 
     def save_and_remember(model, path, meta=None):
         real_save(model, path, meta)
         snapshot[path.name] = path.read_bytes()
 
-    monkeypatch.setattr(trainer, "save_weights", save_and_remember)
+    monkeypatch.setattr(torch_engine, "save_weights", save_and_remember)
     with pytest.raises(CnnlabError, match=r"loss became nan at epoch 2, batch 1: training diverged; lower --lr .*epoch 1\) is kept"):
         train(quick(tmp_path, model="lenet5", epochs=3), log=lambda s: None, progress=False)
     assert (tmp_path / "run" / "last.safetensors").read_bytes() == snapshot["last.safetensors"]
@@ -120,7 +120,7 @@ def test_bf16_autocast_trains_where_the_cpu_has_native_bf16(tmp_path):
 
 def test_ema_weights_are_the_ones_evaluated_and_saved_and_resume_keeps_both(tmp_path, monkeypatch):
     from cnnlab.data import Batches, Normalise, dataset_spec, load_dataset
-    from cnnlab.train import trainer
+    from cnnlab.train import evaluate, loop
 
     config = dict(model="lenet5", epochs=3, lr=3e-3, ema=0.9, test_every_epoch=True, precision="fp32", channels_last=False)
     whole = train(quick(tmp_path, out=str(tmp_path / "whole"), **config), log=lambda s: None, progress=False)
@@ -129,23 +129,23 @@ def test_ema_weights_are_the_ones_evaluated_and_saved_and_resume_keeps_both(tmp_
     model, _ = load_run_model(whole.run_dir, "last")
     spec = dataset_spec("synthetic-mnist")
     test = Batches(load_dataset("synthetic-mnist", "test"), 1000, Normalise(spec.mean, spec.std), torch.device("cpu"))
-    metrics, _ = trainer.evaluate(model, test, "fp32", torch.device("cpu"), 10)
+    metrics, _ = evaluate(model, test, "fp32", torch.device("cpu"), 10)
     assert metrics["accuracy"] == whole.history[-1]["test_accuracy"]
 
     # stop after epoch 2's checkpoint, resume, and end where the uninterrupted run ended
     calls = []
-    real_write = trainer.write_metrics_csv
+    real_write = loop.write_metrics_csv
 
-    def dies_after_epoch_2(path, history):
-        real_write(path, history)
+    def dies_after_epoch_2(path, history, columns):
+        real_write(path, history, columns)
         calls.append(len(history))
         if len(history) == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(trainer, "write_metrics_csv", dies_after_epoch_2)
+    monkeypatch.setattr(loop, "write_metrics_csv", dies_after_epoch_2)
     with pytest.raises(KeyboardInterrupt):
         train(quick(tmp_path, out=str(tmp_path / "cut"), **config), log=lambda s: None, progress=False)
-    monkeypatch.setattr(trainer, "write_metrics_csv", real_write)
+    monkeypatch.setattr(loop, "write_metrics_csv", real_write)
     resumed = train(quick(tmp_path, out=str(tmp_path / "cut"), **config), resume=True, log=lambda s: None, progress=False)
     keep = ("train_loss", "train_accuracy", "val_accuracy", "test_accuracy")
     assert [{k: r[k] for k in keep} for r in resumed.history] == [{k: r[k] for k in keep} for r in whole.history]

@@ -1,4 +1,4 @@
-"""`cnnlab eval RUN_DIR`: re-evaluate a run's checkpoint on the test split, with per-class scores."""
+"""`cnnlab eval RUN_DIR`: re-evaluate a run's checkpoint on the test split (any task; per-class scores for images)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,10 @@ EXAMPLES = """\
       macro avg        0.9905  0.9904  0.9904    10000
       weighted avg     0.9906  0.9906  0.9906    10000
   cnnlab eval runs/demo --checkpoint last --json
+  cnnlab eval runs/forecast          # a forecast run: rmse per lead, as in its results.json
+      unet on air_temperature (best.safetensors), 1,454 test samples
+      lead 6h: rmse 1.2732 (persistence 2.3301, climatology 3.626)
+  cnnlab eval runs/storms            # a detect/segment run: presence F1, IoU, centre error
 """
 
 
@@ -31,52 +35,12 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def format_per_class(report: dict) -> list[str]:
-    """The per-class table of `per_class_report` as text lines."""
-    width = max([len("weighted avg")] + [len(r["class"]) for r in report["per_class"]])
-    lines = [f"{'class':<{width}}  {'precision':>9}  {'recall':>7}  {'f1':>7}  {'support':>7}"]
-    for r in report["per_class"]:
-        lines.append(
-            f"{r['class']:<{width}}  {r['precision']:>9.4f}  {r['recall']:>7.4f}  {r['f1']:>7.4f}  {r['support']:>7}"
-        )
-    for name in ("macro", "weighted"):
-        a = report["average"][name]
-        lines.append(
-            f"{name + ' avg':<{width}}  {a['precision']:>9.4f}  {a['recall']:>7.4f}  {a['f1']:>7.4f}  "
-            f"{report['support']:>7}"
-        )
-    return lines
-
-
 def run(args) -> int:
-    from cnnlab.data import Batches, Normalise, dataset_spec, load_dataset
-    from cnnlab.train.device import resolve_device
-    from cnnlab.train.metrics import per_class_report
-    from cnnlab.train.trainer import EVAL_BATCH, evaluate, load_run_model
+    from cnnlab.train.evaluation import evaluate_run, evaluation_text
 
-    device = resolve_device(args.device)
-    model, config = load_run_model(args.run_dir, args.checkpoint, device)
-    spec = dataset_spec(config.data)
-    test = load_dataset(config.data, "test", args.data_dir or config.data_dir)
-    batches = Batches(test, EVAL_BATCH, Normalise(spec.mean, spec.std), device)
-    metrics, confusion = evaluate(model, batches, config.precision, device, len(spec.classes))
-    report = per_class_report(confusion, list(spec.classes))
+    evaluation = evaluate_run(args.run_dir, args.checkpoint, args.device, args.data_dir)
     if args.json:
-        print_json(
-            {
-                "model": config.model,
-                "data": config.data,
-                "checkpoint": args.checkpoint,
-                "images": len(test),
-                "test": metrics,
-                "per_class": report["per_class"],
-                "average": report["average"],
-            }
-        )
+        print_json(evaluation)
     else:
-        print(
-            f"{config.model} on {config.data} ({args.checkpoint}.safetensors): "
-            f"test accuracy {100 * metrics['accuracy']:.2f}%  loss {metrics['loss']:.4f}  ({len(test):,} images)"
-        )
-        print("\n".join(format_per_class(report)))
+        print(evaluation_text(evaluation))
     return 0

@@ -13,7 +13,7 @@ from cnnlab.cli._arrays import add_json_option, parse_array
 from cnnlab.cli.common import add_command, print_json
 from cnnlab.conv import correlate, kernels
 from cnnlab.errors import CnnlabError
-from cnnlab.picture_files import check_pixel_values, read_npy, read_picture
+from cnnlab.picture_files import check_pixel_values, decode_picture, read_npy
 
 EXAMPLES = """\
   $ python -c "import numpy as np; x = np.zeros((32, 32)); x[8:24, 8:24] = 1; np.save('square.npy', x)"
@@ -46,7 +46,7 @@ def load_input(path: Path) -> np.ndarray:
         return check_pixel_values(a, path).astype(np.float64)[None]
     if suffix not in IMAGE_SUFFIXES:
         raise CnnlabError(f"cannot read {path.name}: give a .png, .jpg, .jpeg or .npy file")
-    pixels = read_picture(path, None).astype(np.float64) / 255.0
+    pixels = decode_picture(path).astype(np.float64) / 255.0
     colour = pixels.ndim == 3
     return pixels.transpose(2, 0, 1) if colour else pixels[None]
 

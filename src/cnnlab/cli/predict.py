@@ -96,8 +96,8 @@ def _write_csv(path: Path, folder: Path, results, top: int) -> None:
 
 def run(args) -> int:
     from cnnlab.data import dataset_spec
+    from cnnlab.train.classify import load_run_model
     from cnnlab.train.device import resolve_device
-    from cnnlab.train.trainer import load_run_model
 
     if args.data:
         return _forecast(args)
@@ -135,6 +135,7 @@ def run(args) -> int:
 def _forecast(args) -> int:
     from cnnlab.geo.forecast import load_forecast_run, selection_from
     from cnnlab.geo.forecast_predict import predict_forecast_file
+    from cnnlab.geo.options import options_for
     from cnnlab.train.device import resolve_device
     from cnnlab.train.runs import open_run
 
@@ -146,7 +147,7 @@ def _forecast(args) -> int:
     config, _ = open_run(Path(args.run_dir), args.checkpoint, writer="cnnlab train --task forecast")
     model, stats = load_forecast_run(Path(args.run_dir), args.checkpoint, device)
     path, count, leads = predict_forecast_file(model, stats, config.to_dict(), args.data, args.out, args.init, args.rollout,
-                                               selection_from(config.geo), config.data_dir, device)
+                                               selection_from(options_for("forecast", config.geo)), config.data_dir, device)
     if args.json:
         print_json({"model": config.model, "data": args.data, "initial_times": count, "leads": leads, "file": str(path)})
     else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -14,7 +13,7 @@ from cnnlab.cli.geo_options import GEO_EXAMPLES, add_geo_arguments, geo_fields_f
 from cnnlab.cli.options import parse_options
 from cnnlab.errors import CnnlabError
 from cnnlab.train import OPTIMIZERS, PRECISIONS, SCHEDULES, TrainConfig, train
-from cnnlab.train.config import DEFAULT_LR, ENGINES
+from cnnlab.train.config import DEFAULT_LR, ENGINES, resume_config
 from cnnlab.train.recipes import list_recipes, recipe_config
 
 EXAMPLES = """\
@@ -31,7 +30,7 @@ EXAMPLES = """\
   cnnlab train --engine numpy --model simple-convnet --data mnist   # the NumPy twin (cnnlab.scratch)
       epoch 6/6  train loss 0.0039 acc 99.93%  val loss 0.0388 acc 98.80%  37.9 s  1,448 img/s
       test accuracy 99.02%  loss 0.0337  (236.1 s, 1,487 img/s)  -> runs/mnist-simple-convnet-20261125-124700
-  cnnlab train --recipe mnist-fast            # preset: aims at 99.5% MNIST test accuracy (see README, Speed)
+  cnnlab train --recipe mnist-fast            # preset: aims at 99.5% MNIST test accuracy (see docs/speed.md)
   cnnlab train --recipe fashion-fast --epochs 4 --seed 1   # flags override the recipe's values
   cnnlab train --recipe cifar10-fast --compile             # airbench-class CIFAR-10 (needs the CIFAR-10 files)
   torchrun --nproc_per_node=2 -m cnnlab train --data mnist --model lenet5 --distributed --out runs/ddp
@@ -45,7 +44,6 @@ _FIELDS = [
     "compile", "test_every_epoch", "alternating_flip", "lookahead", "lookahead_every", "ema", "tta", "distributed", "sync_bn",
     "tensorboard",
 ]
-_RESUMABLE = {"epochs", "device", "data_dir"}
 
 
 def register(subparsers) -> None:
@@ -111,18 +109,7 @@ def config_from_args(args) -> TrainConfig:
     given.update(geo_fields_from_args(args))
     _refuse_flag_conflicts(args, given)
     if args.resume:
-        run_dir = Path(args.resume)
-        if not (run_dir / "config.json").is_file():
-            raise CnnlabError(f"--resume {run_dir}: not a run folder (no config.json)")
-        config = TrainConfig.load(run_dir / "config.json")
-        changed = sorted(k for k in set(given) - _RESUMABLE if given[k] != getattr(config, k, None) and k != "out")
-        if changed:
-            raise CnnlabError(f"--resume continues a run with its saved config; only --epochs and --device may change, not --{changed[0].replace('_', '-')}")
-        _refuse_resuming_a_finished_run(run_dir, given.get("epochs"))
-        for key in _RESUMABLE & set(given):
-            setattr(config, key, given[key])
-        config.out = str(run_dir)
-        return config.validate()
+        return resume_config(args.resume, given)
     if args.recipe:
         return recipe_config(args.recipe, given)
     return TrainConfig(**given).validate()
@@ -153,9 +140,7 @@ def _refuse_flag_conflicts(args, given: dict) -> None:
         raise CnnlabError("--train-size 0 would train on no images; give a number of images, or leave the flag out "
                           "to use the whole training set")
     task = given.get("task", "classify")
-    from cnnlab.geo.gridded import is_gridded_source
-
-    if task == "classify" and not args.resume and not is_gridded_source(given.get("data", "")):
+    if task == "classify" and not args.resume:
         geo_flags = [f"--{name.replace('_', '-')}" for name in ("lead", "history") if name in given]
         flag_of = {"variables": "variable", "levels": "level"}
         geo_flags += [f"--{flag_of.get(name, name).replace('_', '-')}" for name in given.get("geo", {})]
@@ -164,23 +149,11 @@ def _refuse_flag_conflicts(args, given: dict) -> None:
                               f"classification; drop it, or give --task forecast|detect|segment")
 
 
-def _refuse_resuming_a_finished_run(run_dir: Path, epochs: int | None) -> None:
-    """A finished run is only continued to a larger --epochs, so its results are never rewritten by accident."""
-    results = run_dir / "results.json"
-    if not results.is_file():
-        return
-    try:
-        done = int(json.loads(results.read_text())["epochs"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return  # an unreadable results.json is rewritten by the run that resumes
-    if epochs is None or epochs <= done:
-        more = f"--epochs {epochs} is not more than that" if epochs is not None else "nothing is left to train"
-        raise CnnlabError(f"--resume {run_dir}: the run has finished its {done} epochs (results.json) and {more}; "
-                          f"to train it further give --epochs larger than {done}, for a new run use --out")
-
-
 def run(args) -> int:
+    from cnnlab.geo.tasks import check_task_fits_data  # registers the gridded tasks, too
+
     config = config_from_args(args)
+    check_task_fits_data(config.task, config.data)
     log = (lambda line: print(line, file=sys.stderr, flush=True)) if args.json else (lambda line: print(line, flush=True))
     result = train(config, resume=bool(args.resume), overwrite=args.overwrite, log=log)
     if args.report and os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 alone writes

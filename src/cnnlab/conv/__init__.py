@@ -53,8 +53,8 @@ from cnnlab.conv.layers import (
 )
 from cnnlab.conv.matrix import WeightCounts, as_matrix, weight_counts
 from cnnlab.conv.ops import convolve, correlate
-from cnnlab.conv.sequences import dice_sum, moving_average
 from cnnlab.conv.pooling import avg_pool1d, avg_pool2d, global_avg_pool, global_max_pool, max_pool1d, max_pool2d
+from cnnlab.conv.sequences import dice_sum, moving_average
 
 __all__ = [
     "dice_sum", "moving_average",

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnlab.conv._nd import add_windows, ntuple, pad, pad_adjoint, pad_widths, windows
-from cnnlab.conv.layers import _conv_nd, _conv_transpose_nd, columns, resolve_padding
-from cnnlab.conv.pooling import _lowest, avg_divisor, pool_geometry
+from cnnlab.conv.layers import columns, conv_nd, conv_transpose_nd, resolve_padding
+from cnnlab.conv.pooling import avg_divisor, lowest_value, pool_geometry
 
 __all__ = [
     "ConvGrads",
@@ -74,7 +74,7 @@ def conv_backward(delta, x, w, stride=1, padding=0, dilation=1, groups=1, paddin
         i - ((o - 1) * s + d * (k - 1) + 1)
         for i, o, s, d, k in zip(xp.shape[2:], delta.shape[2:], stride, dilation, kernel)
     )
-    dxp = _conv_transpose_nd(delta, w, None, stride, 0, extra, dilation, groups, nd, check=False)
+    dxp = conv_transpose_nd(delta, w, None, stride, 0, extra, dilation, groups, nd, check=False)
     return ConvGrads(
         input=pad_adjoint(dxp, widths, padding_mode),
         weight=_weight_grad(xp, delta, kernel, stride, dilation, groups),
@@ -93,7 +93,7 @@ def conv_transpose_backward(delta, x, w, stride=1, padding=0, output_padding=0, 
     nd = x.ndim - 2
     stride, dilation = ntuple(stride, nd, "stride"), ntuple(dilation, nd, "dilation")
     kernel = w.shape[2:]
-    dx = _conv_nd(delta, w, None, stride, padding, dilation, groups, "zeros", nd)
+    dx = conv_nd(delta, w, None, stride, padding, dilation, groups, "zeros", nd)
     dx = dx[(Ellipsis, *(slice(0, i) for i in x.shape[2:]))]
     delta_pad = pad(delta, pad_widths(padding, nd))
     # keep exactly the positions the input reached: output_padding >= S would add a window per axis
@@ -111,7 +111,7 @@ def max_pool_backward(delta, x, kernel_size, stride=None, padding=0, dilation=1,
     delta, x = np.asarray(delta), np.asarray(x)
     nd = dims or delta.ndim - 2
     kernel, stride, _, dilation, out, widths = pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode, nd)
-    xp = pad(x, widths, value=_lowest(x.dtype))
+    xp = pad(x, widths, value=lowest_value(x.dtype))
     view = windows(xp, kernel, stride, dilation)[(Ellipsis, *(slice(0, o) for o in out), *(slice(None),) * nd)]
     flat = view.reshape(*view.shape[: x.ndim], -1)  # (..., *Out, prod K)
     one_hot = np.arange(flat.shape[-1]) == flat.argmax(axis=-1)[..., None]  # first arg-max, as torch

@@ -84,7 +84,7 @@ def columns(xp, kernel, stride, dilation, groups) -> tuple[np.ndarray, tuple[int
     return view.transpose(order).reshape(groups, (c // groups) * int(np.prod(kernel)), -1), out_size
 
 
-def _conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, nd, name="conv"):
+def conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, nd, name="conv"):
     x, w = np.asarray(x), np.asarray(w)
     _check_channels(x, w, groups, nd, name, weight_in_axis=1)
     n, c = x.shape[:2]
@@ -109,17 +109,17 @@ def _conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, nd, name=
 
 def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros") -> np.ndarray:
     """torch.nn.functional.conv1d (+ padding_mode of nn.Conv1d): x (N, C, L), w (O, C/groups, K) -> (N, O, L_out)."""
-    return _conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, 1, "conv1d")
+    return conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, 1, "conv1d")
 
 
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros") -> np.ndarray:
     """torch.nn.functional.conv2d (+ padding_mode of nn.Conv2d): x (N, C, H, W), w (O, C/groups, KH, KW)."""
-    return _conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, 2, "conv2d")
+    return conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, 2, "conv2d")
 
 
 def conv3d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros") -> np.ndarray:
     """torch.nn.functional.conv3d (+ padding_mode of nn.Conv3d): x (N, C, T, H, W), w (O, C/groups, KT, KH, KW)."""
-    return _conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, 3, "conv3d")
+    return conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, 3, "conv3d")
 
 
 def transposed_as_conv(w: np.ndarray, groups: int) -> np.ndarray:
@@ -129,7 +129,7 @@ def transposed_as_conv(w: np.ndarray, groups: int) -> np.ndarray:
     return np.flip(w, axis=tuple(range(2, w.ndim)))
 
 
-def _conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups, nd, check=True):
+def conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups, nd, check=True):
     x, w = np.asarray(x), np.asarray(w)
     _check_channels(x, w, groups, nd, f"conv_transpose{nd}d", weight_in_axis=0)
     stride, dilation = ntuple(stride, nd, "stride"), ntuple(dilation, nd, "dilation")
@@ -146,12 +146,12 @@ def _conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, group
     widths = tuple((d * (k - 1) - p, d * (k - 1) - p + op) for k, d, p, op in zip(kernel, dilation, padding, output_padding))
     spread = pad(spread, widths)
     # 3) a stride-1 convolution with the flipped kernel, input and output channels swapped per group
-    return _conv_nd(spread, transposed_as_conv(w, groups), b, 1, 0, dilation, groups, "zeros", nd)
+    return conv_nd(spread, transposed_as_conv(w, groups), b, 1, 0, dilation, groups, "zeros", nd)
 
 
 def conv_transpose1d(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1, groups=1) -> np.ndarray:
     """torch.nn.functional.conv_transpose1d: x (N, C_in, L), w (C_in, C_out/groups, K)."""
-    return _conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups, 1)
+    return conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups, 1)
 
 
 def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1, groups=1) -> np.ndarray:
@@ -160,12 +160,12 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilati
     Out = (I - 1)S - 2P + D(K-1) + output_padding + 1; the adjoint of conv2d with the same settings.
     To upsample N times: kernel 2N, stride N, padding N/2 (the U-Net practice of upsampling decoders).
     """
-    return _conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups, 2)
+    return conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups, 2)
 
 
 def conv_transpose3d(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1, groups=1) -> np.ndarray:
     """torch.nn.functional.conv_transpose3d: x (N, C_in, T, H, W), w (C_in, C_out/groups, KT, KH, KW)."""
-    return _conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups, 3)
+    return conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups, 3)
 
 
 # ---------------------------------------------------------------------------------------------------------

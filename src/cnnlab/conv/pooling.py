@@ -49,14 +49,14 @@ def pool_geometry(shape, kernel, stride, padding, dilation, ceil_mode, nd):
     return kernel, stride, padding, dilation, out, widths
 
 
-def _lowest(dtype):
+def lowest_value(dtype):
     return np.iinfo(dtype).min if dtype.kind in "iu" else -np.inf  # object arrays of Python ints compare with -inf
 
 
 def _max_pool(x, kernel, stride, padding, dilation, ceil_mode, nd):
     x = np.asarray(x)
     kernel, stride, _, dilation, out, widths = pool_geometry(x.shape, kernel, stride, padding, dilation, ceil_mode, nd)
-    view = windows(pad(x, widths, value=_lowest(x.dtype)), kernel, stride, dilation)
+    view = windows(pad(x, widths, value=lowest_value(x.dtype)), kernel, stride, dilation)
     view = view[(Ellipsis, *(slice(0, o) for o in out), *(slice(None),) * nd)]
     return view.max(axis=tuple(range(-nd, 0)))
 

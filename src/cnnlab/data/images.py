@@ -3,8 +3,6 @@ and size, as uint8 (C, H, W)."""
 
 from __future__ import annotations
 
-import io
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,15 +10,13 @@ import torch
 import torch.nn.functional as F
 
 from cnnlab.errors import CnnlabError
-from cnnlab.picture_files import check_pixel_values, read_npy
+from cnnlab.picture_files import check_pixel_values, decode_picture, read_npy
 
 __all__ = ["load_image", "decode_image", "image_from_array", "fit_to_shape", "read_image_file", "MAX_IMAGE_SIDE",
            "IMAGE_SUFFIXES"]
 
 MAX_IMAGE_SIDE = 4096  # larger pictures are refused from their header, before any pixel is decoded
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".npy")  # the files an image folder is read from
-# PIL modes whose pixels are one grey value; a picture in any other mode is read as RGB.
-_GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
 
 
 def image_from_array(array, source: str = "the array") -> torch.Tensor:
@@ -59,32 +55,11 @@ def _from_npy(path: Path) -> torch.Tensor:
 def decode_image(data: bytes | Path, channels: int | None, source: str = "the image",
                  max_side: int = MAX_IMAGE_SIDE, formats: tuple[str, ...] = ("PNG", "JPEG")) -> torch.Tensor:
     """PNG or JPEG (bytes or a file; `formats` may allow more) -> uint8 (channels, H, W); channels None keeps
-    the file's own (grey -> 1, anything else -> 3). The size is read from the header and checked before the
-    pixels are decoded, so a small file that claims 100000x100000 pixels costs nothing."""
-    try:
-        from PIL import Image, UnidentifiedImageError
-    except ImportError:
-        raise CnnlabError("reading PNG/JPEG needs Pillow: pip install 'cnnlab[image]'") from None
-    stream = data if isinstance(data, Path) else io.BytesIO(data)
-    try:
-        with warnings.catch_warnings():  # Pillow warns past 89 megapixels; the side check below refuses them
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(stream, formats=list(formats))  # reads the header only
-        with image:
-            width, height = image.size
-            if width > max_side or height > max_side:
-                raise CnnlabError(f"{source} is {width}x{height} pixels; at most {max_side}x{max_side} is accepted")
-            if channels is None:
-                channels = 1 if image.mode in _GREY_MODES else 3
-            image = image.convert("L" if channels == 1 else "RGB")
-            array = np.asarray(image, dtype=np.uint8)
-    except Image.DecompressionBombError as error:  # Pillow's own header check, for sizes far past ours
-        raise CnnlabError(f"{source} is too large ({error}); at most {max_side}x{max_side} pixels is accepted") from None
-    except CnnlabError:
-        raise
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError, EOFError) as error:
-        raise CnnlabError(f"cannot decode {source} as a {' or '.join(formats)} image: {error}") from None
-    return torch.from_numpy(array.copy()).permute(2, 0, 1) if array.ndim == 3 else torch.from_numpy(array.copy())[None]
+    the file's own (grey -> 1, anything else -> 3). Decoded by cnnlab.picture_files.decode_picture, which
+    checks the size from the header before any pixel is decoded."""
+    mode = None if channels is None else ("L" if channels == 1 else "RGB")
+    array = decode_picture(data, mode, source, max_side, formats)
+    return torch.from_numpy(array).permute(2, 0, 1) if array.ndim == 3 else torch.from_numpy(array)[None]
 
 
 def fit_to_shape(image: torch.Tensor, in_shape: tuple[int, int, int]) -> torch.Tensor:

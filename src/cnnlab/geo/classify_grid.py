@@ -1,6 +1,7 @@
-"""The parts of the gridded classification task (`--task classify` on gridded data) that know no training loop:
-the labels (`--labels FILE.csv` or `--labels regimes:K`), the test scores against the baselines, and the
-run folder's files (regimes.npz, confusion.csv, regime_composites.png).
+"""The gridded classification task (`--task classify --labels ...` on gridded data, registered as classify-grid):
+the labels (`--labels FILE.csv` or `--labels regimes:K`), the samples (cnnlab.geo.field_classes), training in
+the one loop of cnnlab.train, test scores against the baselines, and the run folder's files (regimes.npz,
+confusion.csv, regime_composites.png, curves.png).
 
 results.json["test"] = {"accuracy": a, "macro_f1": f, "majority": {"accuracy": .., "macro_f1": ..},
                         "persistence": {"accuracy": .., "macro_f1": ..}}   (persistence with --lead only)
@@ -15,11 +16,16 @@ from typing import Callable
 
 import numpy as np
 
+import torch
+
+from cnnlab.errors import CnnlabError
 from cnnlab.files import write_text_atomic
 from cnnlab.geo.field_classes import FieldClassData, baseline_predictions, class_scores, confusion_matrix
+from cnnlab.geo.field_task import FieldTask, predict_in_batches
 from cnnlab.geo.regimes import REGIMES_FILE_NAME, Regimes, check_labels, fit_regimes, parse_regimes_spec, read_label_csv
+from cnnlab.train.tasks import register_task
 
-__all__ = ["train_classify_grid", "labels_for", "check_class_labels", "class_test_results", "write_confusion_csv", "plot_composites", "CONFUSION_FILE_NAME",
+__all__ = ["ClassifyGridTask", "labels_for", "check_class_labels", "class_test_results", "write_confusion_csv", "plot_composites", "CONFUSION_FILE_NAME",
            "COMPOSITES_FILE_NAME"]
 
 CONFUSION_FILE_NAME = "confusion.csv"
@@ -90,90 +96,146 @@ def plot_composites(run_dir: Path, cd: FieldClassData, regimes: Regimes | None, 
     plots.plot_regime_composites(Path(run_dir) / COMPOSITES_FILE_NAME, cd.lat, cd.lon, composites, cd.names, counts, title)
 
 
-def train_classify_grid(config, overwrite: bool = False, log: Callable[[str], None] = print, progress: bool | None = None):
-    """`cnnlab train --task classify` on gridded data: labels, samples, a classifier from the model registry, the
-    gridded training loop with cross-entropy, then test scores against the baselines and the run folder's files."""
-    import time
 
-    import torch
-
-    from cnnlab.errors import CnnlabError
+def _load(config, run_dir: Path | None = None):
+    """The selection, its labels (regimes fitted on the training period) and the samples of a classify-grid config."""
     from cnnlab.geo.field_classes import build_field_class_data
-    from cnnlab.geo.fit import fit, predict_in_batches, run_facts
     from cnnlab.geo.forecast import periods_from, selection_from
     from cnnlab.geo.forecast_data import default_periods
     from cnnlab.geo.gridded import open_gridded, select
-    from cnnlab.geo.padding import resolve_padding
-    from cnnlab.models import create_model, model_info
-    from cnnlab.train.checkpoint import load_weights
-    from cnnlab.train.device import resolve_device
-    from cnnlab.train.runs import default_run_dir, prepare_run_dir, write_json
-    from cnnlab.train.trainer import RunResult
+    from cnnlab.geo.options import options_for
 
-    started = time.perf_counter()
-    geo = config.geo
-    spec = geo.get("labels")
-    if not spec:
-        raise CnnlabError(f"--task classify on gridded data ({config.data}) needs labels: --labels FILE.csv (columns time,label) "
-                          f"or --labels regimes:K")
-    device = resolve_device(config.device)
-    torch.manual_seed(config.seed)
+    options = options_for("classify-grid", config.geo)
     ds = open_gridded(config.data, config.data_dir)
     where = ds.attrs.get("cnnlab_source", config.data)
-    da = select(ds, selection_from(geo))
+    da = select(ds, selection_from(options))
     da.attrs["cnnlab_source"] = where
     times = da["time"].values.astype("datetime64[ns]")
-    periods = periods_from(geo) or default_periods(config.data, times)
+    periods = periods_from(options) or default_periods(config.data, times)
     fields = np.asarray(da.values, np.float32)
-    labels, names, regimes = labels_for(spec, fields, times, da["lat"].values, periods["train"], where, None, config.seed)
-    check_class_labels(labels, names, times, periods, spec)
-    cd = build_field_class_data(da, config.data, labels, names, config.lead, config.history, periods, bool(geo.get("coords", False)))
-    options = dict(config.model_options)
-    if "padding_mode" in model_info(config.model).options:
-        options.setdefault("padding_mode", resolve_padding(geo.get("padding", "auto"), cd.lon))
-    height, width = fields.shape[-2:]
-    model = create_model(config.model, (cd.in_channels, height, width), cd.num_classes, **options).to(device)
-    run_dir = Path(config.out) if config.out else default_run_dir(config.data.replace(":", "-").replace("/", "_"), config.model)
-    prepare_run_dir(run_dir, overwrite)
-    config.out = str(run_dir)
-    config.save(run_dir / "config.json")
-    if regimes is not None:
-        regimes.save(Path(run_dir) / "regimes.npz")
-    counts = {k: int(len(v)) for k, v in cd.splits.items()}
-    params = sum(p.numel() for p in model.parameters())
-    log(f"classify {config.data} {'+'.join(cd.channels)} {height}x{width} into {cd.num_classes} classes ({', '.join(names)}) "
-        f"{cd.lead_name} ahead with {config.model} ({params:,} params): {counts.get('train', 0):,} train, "
-        f"{counts.get('val', 0):,} val, {counts['test']:,} test samples; run folder {run_dir}")
+    labels, names, regimes = labels_for(options.labels, fields, times, da["lat"].values, periods["train"], where, run_dir, config.seed)
+    check_class_labels(labels, names, times, periods, options.labels)
+    cd = build_field_class_data(da, config.data, labels, names, config.lead, config.history, periods, options.coords)
+    return options, cd, regimes
 
-    def batch(index):
-        x, y = cd.sample(index)
-        return x, y, torch.ones(len(index))
 
-    def loss_fn(output, target, _mask):
-        return torch.nn.functional.cross_entropy(output, target)
+@register_task("classify-grid")
+class ClassifyGridTask(FieldTask):
+    """A class per time of gridded fields (`--task classify --labels ...` on gridded data): cross-entropy in the one
+    loop, the lowest validation loss picks best.safetensors, test scores against the majority and persistence."""
 
-    metadata = {"model": config.model, "data": config.data, "task": "classify-grid", "statistics": cd.statistics(),
-                "padding_mode": options.get("padding_mode"), "grid": [int(height), int(width)], "config": config.to_dict()}
-    history, best_epoch = fit(model, batch, cd.splits["train"], cd.splits.get("val", np.array([], int)), loss_fn, config, device,
-                              run_dir, metadata, log, progress)
-    train_time = time.perf_counter() - started
-    load_weights(model, run_dir / "best.safetensors", config.model)
-    test_index = cd.splits["test"]
-    predicted = predict_in_batches(model, cd.inputs, test_index, device).argmax(1)
-    test, matrix = class_test_results(predicted, cd)
-    results = {"test": test, "task": "classify", "classes": names, "lead": cd.lead_name, "labels": spec,
-               "metrics": {"accuracy": "fraction of test times whose class is predicted",
-                           "macro_f1": "mean over classes of F1 = 2TP / (2TP + FP + FN)",
-                           "majority": "the most frequent class of the training samples, always",
-                           "persistence": "the class at the initial time (with --lead)"},
-               "samples": counts, "periods": {k: list(v) for k, v in periods.items()}, "channels": cd.channels,
-               **run_facts(history, best_epoch, train_time, started, config.model, config.data, params, options.get("padding_mode"), device)}
-    write_json(run_dir / "results.json", results)
-    write_confusion_csv(run_dir / CONFUSION_FILE_NAME, matrix, names)
-    plot_composites(run_dir, cd, regimes, f"{spec} on {config.data}", log)
-    line = f"test accuracy {test['accuracy']:.4f}, macro-F1 {test['macro_f1']:.4f}; majority {test['majority']['accuracy']:.4f}"
+    model_output = "classes"
+
+    def prepare(self, config, device) -> None:
+        from cnnlab.geo.gridded import is_gridded_source
+        from cnnlab.geo.padding import grid_padding_mode
+        from cnnlab.models import model_info
+
+        if not is_gridded_source(config.data):
+            raise CnnlabError(f"--labels classifies times of gridded data (air_temperature, netcdf:PATH, ...), not {config.data!r}")
+        self.geo, self.cd, self.regimes = _load(config)
+        cd = self.cd
+        self.options = dict(config.model_options)
+        if "padding_mode" in model_info(config.model).options:
+            self.options.setdefault("padding_mode", grid_padding_mode(self.geo.padding, cd.lon))
+        self.splits = cd.splits
+
+        def sample(index: np.ndarray):
+            x, y = cd.sample(index)
+            return x, y, torch.ones(len(index))
+
+        self.sample = sample
+        self.loss_fn = lambda output, target, _mask: torch.nn.functional.cross_entropy(output, target)
+
+    def model_shape(self, config):
+        height, width = self.cd.fields.shape[-2:]
+        return (self.cd.in_channels, height, width), self.cd.num_classes, self.options
+
+    def default_run_dir(self, config) -> Path:
+        from cnnlab.train.runs import default_run_dir
+
+        return default_run_dir(config.data.replace(":", "-").replace("/", "_") + "-classes", config.model)
+
+    def checkpoint_metadata(self, config) -> dict:
+        height, width = self.cd.fields.shape[-2:]
+        return {"model": config.model, "data": config.data, "task": "classify-grid", "statistics": self.cd.statistics(),
+                "padding_mode": self.options.get("padding_mode"), "grid": [int(height), int(width)]}
+
+    def describe(self, config, params, run_dir, where) -> str:
+        cd = self.cd
+        counts = {k: int(len(v)) for k, v in cd.splits.items()}
+        height, width = cd.fields.shape[-2:]
+        return (f"classify {config.data} {'+'.join(cd.channels)} {height}x{width} into {cd.num_classes} classes "
+                f"({', '.join(cd.names)}) {cd.lead_name} ahead with {config.model} ({params:,} params): "
+                f"{counts.get('train', 0):,} train, {counts.get('val', 0):,} val, {counts['test']:,} test samples")
+
+    def _predict(self, model, device) -> np.ndarray:
+        return predict_in_batches(model, self.cd.inputs, self.cd.splits["test"], device).argmax(1)
+
+    def test(self, run):
+        cd = self.cd
+        test, matrix = class_test_results(self._predict(run.engine.model, run.device), cd)
+        results = {"test": test, "task": "classify-grid", "classes": cd.names, "lead": cd.lead_name, "labels": self.geo.labels,
+                   "metrics": {"accuracy": "fraction of test times whose class is predicted",
+                               "macro_f1": "mean over classes of F1 = 2TP / (2TP + FP + FN)",
+                               "majority": "the most frequent class of the training samples, for every time",
+                               "persistence": "the class at the initial time (with --lead)"},
+                   "samples": {k: int(len(v)) for k, v in cd.splits.items()},
+                   "periods": {k: list(v) for k, v in cd.periods.items()}, "channels": cd.channels,
+                   **self.run_facts(run, self.options.get("padding_mode"))}
+        return results, {"confusion": matrix}
+
+    def write(self, run, results, artifacts, log) -> None:
+        from cnnlab.train.runs import write_json
+
+        write_json(run.run_dir / "results.json", results)
+        write_confusion_csv(run.run_dir / CONFUSION_FILE_NAME, artifacts["confusion"], self.cd.names)
+        if self.regimes is not None:
+            self.regimes.save(run.run_dir / REGIMES_FILE_NAME)
+        plot_composites(run.run_dir, self.cd, self.regimes, f"{self.geo.labels} on {run.config.data}", log)
+        from cnnlab.figures import have_matplotlib
+
+        if have_matplotlib():
+            from cnnlab.geo import plots
+
+            plots.plot_loss_curves(run.run_dir / "curves.png", run.history, f"{run.config.model} classes of {run.config.data}")
+        log(_score_line(results["test"]) + f"  -> {run.run_dir}")
+
+    def evaluate_run(self, run_dir, config, which, device, data_dir):
+        from cnnlab.models import create_model
+        from cnnlab.train.checkpoint import load_weights, read_safetensors
+        from cnnlab.train.runs import open_run
+
+        _, weights = open_run(run_dir, which)
+        _, metadata = read_safetensors(weights)
+        if metadata.get("task") != "classify-grid":
+            raise CnnlabError(f"{weights} was not written by a gridded classification run")
+        if data_dir:
+            config.data_dir = data_dir
+        regimes_file = Path(run_dir) / REGIMES_FILE_NAME
+        geo, cd, _ = _load(config)
+        if regimes_file.is_file():  # the saved regimes, not a new fit, label the times
+            from cnnlab.geo.regimes import load_regimes
+
+            cd.labels = load_regimes(regimes_file).assign(cd.fields, cd.times)
+        options = dict(config.model_options)
+        if metadata.get("padding_mode"):
+            options["padding_mode"] = metadata["padding_mode"]
+        stats = metadata["statistics"]
+        cd.mean, cd.std = np.asarray(stats["mean"], np.float32), np.asarray(stats["std"], np.float32)
+        model = create_model(config.model, (cd.in_channels, *cd.fields.shape[-2:]), cd.num_classes, **options)
+        load_weights(model, weights, config.model)
+        test, _ = class_test_results(self._predict(model.to(device).eval(), device), cd)
+        return {"model": config.model, "data": config.data, "checkpoint": which, "samples": int(len(cd.splits["test"])), "test": test}
+
+    def evaluation_text(self, evaluation) -> str:
+        return (f"{evaluation['model']} on {evaluation['data']} ({evaluation['checkpoint']}.safetensors), "
+                f"{evaluation['samples']:,} test samples\n" + _score_line(evaluation["test"]))
+
+
+def _score_line(test: dict) -> str:
+    line = (f"test accuracy {test['accuracy']:.4f}, macro-F1 {test['macro_f1']:.4f}; majority class {test['majority']['accuracy']:.4f} "
+            f"(macro-F1 {test['majority']['macro_f1']:.4f})")
     if "persistence" in test:
         line += f", persistence {test['persistence']['accuracy']:.4f} (macro-F1 {test['persistence']['macro_f1']:.4f})"
-    log(line)
-    log(f"-> {run_dir} ({results['wall_time_s']:.1f} s)")
-    return RunResult(run_dir, results, history)
+    return line

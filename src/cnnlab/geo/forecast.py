@@ -2,8 +2,10 @@
 
 config -> gridded source (lazy) -> selection -> ForecastData (dated splits, training statistics) ->
 field model from the registry (in: history x channels + 4 time channels, out: leads x channels residuals)
--> cnnlab.geo.fit with a latitude-weighted, masked MSE -> best weights -> test scores per lead for the
-model and both baselines -> results.json, metrics.csv, plots.
+-> the loop of cnnlab.train with a latitude-weighted, masked MSE (with --train-rollout N: over N autoregressive
+applications, cnnlab.geo.rollout) -> best weights -> test forecasts at the trained leads (with --rollout LENGTH:
+every multiple of the lead up to it) -> scores per lead for the model and both baselines -> results.json,
+forecast.nc (cnnlab.geo.forecast_file), metrics.csv, plots.
 
 results.json: {"test": {"lead_6h": {"rmse": {"model": .., "persistence": .., "climatology": ..},
 "rmse_wb2": {..}, "mae": {..}, "bias": {..}, "acc": {..}}, ...}, ...}; the definitions are in
@@ -12,8 +14,6 @@ cnnlab.geo.metrics (`rmse` is the time mean of per-step latitude-weighted RMSE).
 
 from __future__ import annotations
 
-import math
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from cnnlab.errors import CnnlabError
-from cnnlab.geo.fit import fit, run_facts
+from cnnlab.geo.field_task import FieldTask, IndexBatches, json_number
 from cnnlab.geo.forecast_data import (
     ForecastData,
     build_forecast_data,
@@ -32,28 +32,22 @@ from cnnlab.geo.forecast_data import (
 )
 from cnnlab.geo.forecast_file import FORECAST_FILE_NAME
 from cnnlab.geo.forecast_predict import variable_attrs, write_run_forecast
-from cnnlab.geo.gridded import GridSelection, open_gridded, select
+from cnnlab.geo.gridded import GridSelection, is_gridded_source, open_gridded, select
 from cnnlab.geo.lead_scores import score_leads
 from cnnlab.geo.rollout import RolloutModel, RolloutTraining, rollout, rollout_applications
-from cnnlab.geo.padding import resolve_padding
+from cnnlab.geo.options import ForecastOptions, options_for
+from cnnlab.geo.padding import grid_padding_mode
 from cnnlab.geo.weights import latitude_weights
 from cnnlab.models import create_model, model_info
 from cnnlab.train.checkpoint import load_weights, read_safetensors
-from cnnlab.train.device import resolve_device
-from cnnlab.train.runs import default_run_dir, open_run, prepare_run_dir, write_json
+from cnnlab.train.runs import default_run_dir, open_run, write_json
+from cnnlab.train.tasks import register_task
 
-__all__ = ["periods_from", "train_forecast", "load_forecast_run", "forecast_from_fields", "selection_from", "weighted_mse", "json_number"]
+__all__ = ["ForecastTask", "forecast_test_scores", "load_forecast_data", "load_forecast_run", "forecast_from_fields", "selection_from", "weighted_mse", "json_number"]
 
 
-def selection_from(geo: dict) -> GridSelection:
-    box = geo.get("box")
-    time_range = geo.get("time")
-    return GridSelection(
-        variables=tuple(geo.get("variables") or ()),
-        levels=tuple(float(v) for v in geo.get("levels") or ()),
-        box=tuple(float(v) for v in box) if box else None,
-        time=tuple(time_range) if time_range else None,
-    )
+def selection_from(options: ForecastOptions) -> GridSelection:
+    return GridSelection(variables=options.variables, levels=options.levels, box=options.box, time=options.time)
 
 
 def weighted_mse(lat_weights: torch.Tensor) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:
@@ -67,12 +61,9 @@ def weighted_mse(lat_weights: torch.Tensor) -> Callable[[torch.Tensor, torch.Ten
     return loss
 
 
-def json_number(value: float, digits: int = 4):
-    return None if value is None or not math.isfinite(value) else round(float(value), digits)
-
-
-def periods_from(geo: dict) -> dict[str, tuple[str, str]] | None:
-    given = {name: geo.get(f"{name}_period") for name in ("train", "val", "test")}
+def periods_from(options) -> dict[str, tuple[str, str]] | None:
+    """The dated splits given by --train-period/--val-period/--test-period, or None for the data's default split."""
+    given = {name: getattr(options, f"{name}_period") for name in ("train", "val", "test")}
     if not any(given.values()):
         return None
     if not (given["train"] and given["test"]):
@@ -81,100 +72,159 @@ def periods_from(geo: dict) -> dict[str, tuple[str, str]] | None:
 
 
 def load_forecast_data(config) -> ForecastData:
-    geo = config.geo
+    options = options_for("forecast", config.geo)
     ds = open_gridded(config.data, config.data_dir)
-    da = select(ds, selection_from(geo))
+    da = select(ds, selection_from(options))
     da.attrs["cnnlab_source"] = ds.attrs.get("cnnlab_source", config.data)
     leads = [s.strip() for s in str(config.lead).split(",") if s.strip()]
-    targets = parse_targets(geo.get("target"), [str(c) for c in da["channel"].values])
-    return build_forecast_data(da, config.data, leads, config.history, periods_from(geo), geo.get("nans", "error"),
-                               bool(geo.get("coords", False)), geo.get("stream"), targets)
+    targets = parse_targets(options.target, [str(c) for c in da["channel"].values])
+    return build_forecast_data(da, config.data, leads, config.history, periods_from(options), options.nans, options.coords,
+                               options.stream, targets)
 
 
-def train_forecast(config, overwrite: bool = False, log: Callable[[str], None] = print, progress: bool | None = None):
-    from cnnlab.train.trainer import RunResult
+def forecast_test_scores(model: torch.nn.Module, fd: ForecastData, lat_w: np.ndarray, device: torch.device, applications: int = 1):
+    """Per-lead test scores of the model and both baselines (results.json["test"]), details (initial times per lead,
+    per-channel scores), the lead offsets and the forecasts (N, offsets, targets, H, W): one application of the model
+    gives its trained leads, more roll it out on its own output."""
+    test_index = fd.splits["test"]
+    rm = RolloutModel.from_statistics(model, fd.statistics(), fd.lat, fd.lon)
+    offsets, forecasts = rollout(rm, fd.past(test_index), fd.times[test_index], applications, device)
+    test, details = score_leads(fd, test_index, offsets, forecasts, lat_w, dict(zip(fd.leads, fd.lead_names)))
+    return test, details, offsets, forecasts
 
-    started = time.perf_counter()
-    device = resolve_device(config.device)
-    torch.manual_seed(config.seed)
-    fd = load_forecast_data(config)
-    padding = resolve_padding(config.geo.get("padding", "auto"), fd.lon)
+
+def _padding_options(config, lon) -> dict:
     options = dict(config.model_options)
     if "padding_mode" in model_info(config.model).options:
-        options.setdefault("padding_mode", padding)
-    height, width = fd.fields.shape[-2:]
-    model = create_model(config.model, (fd.in_channels, height, width), fd.out_channels, output="field",
-                         **options).to(device)
-    weights_kind = config.geo.get("weights", "cos")
-    lat_w = latitude_weights(fd.lat, weights_kind)
-    run_dir = Path(config.out) if config.out else default_run_dir(config.data.replace(":", "-").replace("/", "_"), config.model)
-    prepare_run_dir(run_dir, overwrite)
-    config.out = str(run_dir)
-    config.save(run_dir / "config.json")
+        options.setdefault("padding_mode", grid_padding_mode(options_for("forecast", config.geo).padding, lon))
+    return options
 
-    loss_fn = weighted_mse(torch.tensor(lat_w, dtype=torch.float32, device=device))
-    stats = fd.statistics()
-    metadata = {"model": config.model, "data": config.data, "task": "forecast", "statistics": stats, "padding_mode": options.get("padding_mode"),
-                "grid": [int(height), int(width)], "config": config.to_dict()}
-    params = sum(p.numel() for p in model.parameters())
-    counts = {k: int(len(v)) for k, v in fd.splits.items()}
-    log(f"forecast {','.join(fd.lead_names)} ahead with {config.model} ({params:,} params, padding {options.get('padding_mode', 'model default')}) "
-        f"on {config.data} {'+'.join(fd.channels)} {height}x{width}: {counts.get('train', 0):,} train, {counts.get('val', 0):,} val, "
-        f"{counts['test']:,} test samples; run folder {run_dir}")
-    rollout_model = RolloutModel.from_statistics(model, stats, fd.lat, fd.lon)
-    applications = rollout_applications(config.geo["rollout"], rollout_model) if config.geo.get("rollout") else 1
-    train_rollout = int(config.geo.get("train_rollout") or 1)
-    train_index, train_batch, train_loss = fd.splits["train"], None, None
-    if train_rollout > 1:
-        training = RolloutTraining(fd, train_rollout, loss_fn)
-        training.bind(model)
-        train_index, train_batch, train_loss = training.train_index(train_index), training.sample, training.loss
-    history, best_epoch = fit(model, fd.sample, train_index, fd.splits.get("val", np.array([], int)), loss_fn, config, device,
-                              run_dir, metadata, log, progress, train_batch=train_batch, train_loss=train_loss)
-    train_time = time.perf_counter() - started
-    load_weights(model, run_dir / "best.safetensors", config.model)
-    test_index = fd.splits["test"]
-    # One application of the model is its trained leads; more roll it out on its own forecasts.
-    offsets, rolled = rollout(rollout_model, fd.past(test_index), fd.times[test_index], applications, device)
-    test, details = score_leads(fd, test_index, offsets, rolled, lat_w, dict(zip(fd.leads, fd.lead_names)))
-    forecasts = rolled[:, :len(fd.leads)]  # (N, L, targets, H, W): the first offsets are the trained leads
-    truth = fd.truth(test_index)
-    source = open_gridded(config.data, config.data_dir)
-    write_run_forecast(run_dir / FORECAST_FILE_NAME, fd, test_index, offsets, rolled, config.to_dict(),
-                       variable_attrs(source, fd.target_channels), source.attrs.get("cnnlab_source", config.data),
-                       bool(config.geo.get("baselines")))
-    results = {
-        "test": test,
-        "task": "forecast",
-        "metrics": {"rmse": "time mean of per-step latitude-weighted RMSE (WeatherBench 1)",
-                    "rmse_wb2": "root of the time-mean latitude-weighted squared error (WeatherBench 2)",
-                    "weights": f"{weights_kind}-latitude weights normalised to mean 1",
-                    "acc": "uncentred anomaly correlation against the climatology baseline",
-                    "climatology": "mean of the same hour of day, day of year +-15 days, over all times before the test period",
-                    "units": "the data's units (air_temperature: K)"},
-        "samples": counts,
-        "periods": {k: list(v) for k, v in fd.periods.items()},
-        "channels": fd.channels,
-        "targets": fd.target_channels,
-        "initial_times_by_lead": details["initial_times"],
-        **({"test_by_channel": details["by_channel"]} if "by_channel" in details else {}),
-        "rollout": {"applications": applications, "train_rollout": train_rollout, "forecast_file": FORECAST_FILE_NAME},
-        **run_facts(history, best_epoch, train_time, started, config.model, config.data, params, options.get("padding_mode"), device),
-    }
-    write_json(run_dir / "results.json", results)
-    _plots(run_dir, fd, forecasts, truth, test_index, test, history, config, log)
-    shown = list(fd.lead_names) + [key.removeprefix("lead_") for key in test if key.removeprefix("lead_") in ("72h", "120h")]
-    for name in dict.fromkeys(shown):
-        if f"lead_{name}" not in test:
-            continue
+
+@register_task("forecast")
+class ForecastTask(FieldTask):
+    def prepare(self, config, device) -> None:
+        if not is_gridded_source(config.data):
+            raise CnnlabError(f"--task forecast needs gridded data (air_temperature, netcdf:PATH, zarr:PATH, grib:PATH), not {config.data!r}")
+        self.fd = fd = load_forecast_data(config)
+        self.options = _padding_options(config, fd.lon)
+        self.weights_kind = options_for("forecast", config.geo).weights
+        self.lat_w = latitude_weights(fd.lat, self.weights_kind)
+        self.loss_fn = weighted_mse(torch.tensor(self.lat_w, dtype=torch.float32, device=device))
+        self.sample, self.splits = fd.sample, fd.splits
+        geo = options_for("forecast", config.geo)
+        probe = RolloutModel.from_statistics(torch.nn.Identity(), fd.statistics(), fd.lat, fd.lon)
+        self.applications = rollout_applications(geo.rollout, probe) if geo.rollout else 1  # a bad length fails before training
+        self.training = None
+        if geo.train_rollout > 1:
+            self.training = RolloutTraining(fd, geo.train_rollout, self.loss_fn)
+            self.splits = {**fd.splits, "train": self.training.train_index(fd.splits["train"])}
+        self.baselines = geo.baselines
+
+    def init_model(self, model, device) -> None:
+        if self.training is not None:
+            self.training.bind(model)
+
+    def train_batches(self, config, device, generator, shard):
+        if self.training is None:
+            return super().train_batches(config, device, generator, shard)
+        return IndexBatches(self.training.sample, self.splits["train"], config.batch_size, device, generator, shard)
+
+    def loss(self, output, batch):
+        """The one-step loss, or with --train-rollout the mean over its applications (batches then carry their indices)."""
+        if self.training is not None and len(batch) == 4:
+            return self.training.loss(output.float(), batch)
+        return self.loss_fn(output.float(), batch[1], batch[2])
+
+    def eval_loss(self, output, batch):
+        return self.loss_fn(output.float(), batch[1], batch[2])  # validation keeps the one-step loss
+
+    def model_shape(self, config):
+        height, width = self.fd.fields.shape[-2:]
+        return (self.fd.in_channels, height, width), self.fd.out_channels, self.options
+
+    def default_run_dir(self, config) -> Path:
+        return default_run_dir(config.data.replace(":", "-").replace("/", "_"), config.model)
+
+    def checkpoint_metadata(self, config) -> dict:
+        height, width = self.fd.fields.shape[-2:]
+        return {"model": config.model, "data": config.data, "task": "forecast", "statistics": self.fd.statistics(),
+                "padding_mode": self.options.get("padding_mode"), "grid": [int(height), int(width)]}
+
+    def describe(self, config, params, run_dir, where) -> str:
+        fd = self.fd
+        height, width = fd.fields.shape[-2:]
+        counts = {k: int(len(v)) for k, v in fd.splits.items()}
+        return (f"forecast {','.join(fd.lead_names)} ahead with {config.model} ({params:,} params, padding "
+                f"{self.options.get('padding_mode', 'model default')}) on {config.data} {'+'.join(fd.channels)} {height}x{width}: "
+                f"{counts.get('train', 0):,} train, {counts.get('val', 0):,} val, {counts['test']:,} test samples")
+
+    def test(self, run):
+        fd = self.fd
+        test, details, offsets, forecasts = forecast_test_scores(run.engine.model, fd, self.lat_w, run.device, self.applications)
+        results = {
+            "test": test,
+            "task": "forecast",
+            "metrics": {"rmse": "time mean of per-step latitude-weighted RMSE (WeatherBench 1)",
+                        "rmse_wb2": "root of the time-mean latitude-weighted squared error (WeatherBench 2)",
+                        "weights": f"{self.weights_kind}-latitude weights normalised to mean 1",
+                        "acc": "uncentred anomaly correlation against the climatology baseline",
+                        "climatology": "mean of the same hour of day, day of year +-15 days, over all times before the test period",
+                        "units": "the data's units (air_temperature: K)"},
+            "samples": {k: int(len(v)) for k, v in fd.splits.items()},
+            "periods": {k: list(v) for k, v in fd.periods.items()},
+            "channels": fd.channels,
+            "targets": fd.target_channels,
+            "initial_times_by_lead": details["initial_times"],
+            **({"test_by_channel": details["by_channel"]} if "by_channel" in details else {}),
+            "rollout": {"applications": self.applications, "train_rollout": self.training.applications if self.training else 1,
+                        "forecast_file": FORECAST_FILE_NAME},
+            **self.run_facts(run, self.options.get("padding_mode")),
+        }
+        return results, {"forecasts": forecasts, "offsets": offsets}
+
+    def write(self, run, results, artifacts, log) -> None:
+        fd, config = self.fd, run.config
+        write_json(run.run_dir / "results.json", results)
+        test_index = fd.splits["test"]
+        source = open_gridded(config.data, config.data_dir)
+        write_run_forecast(run.run_dir / FORECAST_FILE_NAME, fd, test_index, artifacts["offsets"], artifacts["forecasts"],
+                           config.to_dict(), variable_attrs(source, fd.target_channels),
+                           source.attrs.get("cnnlab_source", config.data), self.baselines)
+        trained = artifacts["forecasts"][:, :len(fd.leads)]  # the first offsets are the trained leads
+        _plots(run.run_dir, fd, trained, fd.truth(test_index), test_index, results["test"], run.history, config, log)
+        shown = list(fd.lead_names) + [k.removeprefix("lead_") for k in results["test"] if k in ("lead_72h", "lead_120h")]
+        log(_lead_lines(results["test"], list(dict.fromkeys(shown)), gains=True))
+        log(f"-> {run.run_dir} ({results['wall_time_s']:.1f} s)")
+
+    def evaluate_run(self, run_dir, config, which, device, data_dir):
+        model, stats = load_forecast_run(run_dir, which, device)
+        if data_dir:
+            config.data_dir = data_dir
+        fd = load_forecast_data(config)
+        geo = options_for("forecast", config.geo)
+        rm = RolloutModel.from_statistics(model, stats, fd.lat, fd.lon)
+        applications = rollout_applications(geo.rollout, rm) if geo.rollout else 1
+        test, _, _, _ = forecast_test_scores(model, fd, latitude_weights(fd.lat, geo.weights), device, applications)
+        return {"model": config.model, "data": config.data, "checkpoint": which, "samples": int(len(fd.splits["test"])),
+                "leads": list(fd.lead_names), "test": test}
+
+    def evaluation_text(self, evaluation) -> str:
+        head = (f"{evaluation['model']} on {evaluation['data']} ({evaluation['checkpoint']}.safetensors), "
+                f"{evaluation['samples']:,} test samples")
+        return head + "\n" + _lead_lines(evaluation["test"], evaluation["leads"], gains=False)
+
+
+def _lead_lines(test: dict, lead_names, gains: bool) -> str:
+    lines = []
+    for name in lead_names:
         r = test[f"lead_{name}"]["rmse"]
-        gain = 100 * (1 - r["model"] / r["persistence"]) if r["model"] is not None and r["persistence"] else float("nan")
-        versus = (f"{abs(gain):.1f}% {'better' if gain >= 0 else 'worse'} than persistence" if gain == gain
-                  else "no persistence score")
-        log(f"lead {name}: rmse {r['model']} in the data's units (persistence {r['persistence']}, "
-            f"climatology {r['climatology']}): {versus}")
-    log(f"-> {run_dir} ({results['wall_time_s']:.1f} s)")
-    return RunResult(run_dir, results, history)
+        line = f"lead {name}: rmse {r['model']} in the data's units (persistence {r['persistence']}, climatology {r['climatology']})"
+        if gains:
+            gain = 100 * (1 - r["model"] / r["persistence"]) if r["model"] is not None and r["persistence"] else float("nan")
+            line += (f": {abs(gain):.1f}% {'better' if gain >= 0 else 'worse'} than persistence" if gain == gain
+                     else ": no persistence score")
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _plots(run_dir, fd, forecasts, truth, test_index, test, history, config, log) -> None:
@@ -207,7 +257,7 @@ def load_forecast_run(run_dir: Path, which: str = "best", device: torch.device |
     in_channels = input_channels(stats["history"], channels, stats["mask_inputs"], stats.get("coords", False))
     shape = tuple(metadata["grid"])
     targets = len(stats.get("targets") or stats["channels"])
-    model = create_model(config.model, (in_channels, *shape), len(stats["leads"]) * targets, **options)
+    model = create_model(config.model, (in_channels, *shape), len(stats["leads"]) * targets, output="field", **options)
     load_weights(model, weights, config.model)
     return model.to(device or torch.device("cpu")).eval(), stats
 
@@ -216,7 +266,8 @@ def forecast_from_fields(model: torch.nn.Module, stats: dict, past: np.ndarray, 
     """Forecast with a trained run on new data, normalised with the checkpoint's training statistics.
 
     past: (history, C, H, W) in the data's units, oldest first, the last at `initial_time`.
-    Returns (leads, targets, H, W) in the data's units: x[t] + residual_std * model output."""
+    Returns (leads, targets, H, W) in the data's units: x[t] + residual_std * model output (targets: every
+    channel unless the run was trained with --target)."""
     past = np.asarray(past, np.float32)
     history, channels = stats["history"], len(stats["channels"])
     if past.shape[:2] != (history, channels):

@@ -12,7 +12,7 @@ import numpy as np
 from cnnlab.errors import CnnlabError
 from cnnlab.models.padding import PADDING_MODES, GridPad, grid_conv
 
-__all__ = ["detect_padding", "is_global_longitude", "resolve_padding", "GridPad", "grid_conv", "PADDING_MODES"]
+__all__ = ["detect_padding", "is_global_longitude", "grid_padding_mode", "GridPad", "grid_conv", "PADDING_MODES"]
 
 
 def is_global_longitude(lon) -> bool:
@@ -31,7 +31,7 @@ def detect_padding(lon) -> str:
     return "circular" if is_global_longitude(lon) else "replicate"
 
 
-def resolve_padding(requested: str, lon) -> str:
+def grid_padding_mode(requested: str, lon) -> str:
     """`auto` -> detected from the longitudes; any other mode is checked and kept."""
     if requested == "auto":
         return detect_padding(lon)

@@ -33,7 +33,7 @@ def write_report(run_dir, out=None, samples: int = DEFAULT_SAMPLES, data_dir=Non
     results = _read_results(run_dir)
     timings = {} if timings is None else timings
     if config.task == "classify" and not _gridded(config):
-        from cnnlab.train.trainer import load_run_model
+        from cnnlab.train.classify import load_run_model
 
         model, _ = load_run_model(run_dir, "best")
         sections = image_sections(run_dir, model, config, results, samples, data_dir, timings)

@@ -15,7 +15,7 @@ from torch import nn
 from cnnlab.data import Normalise, dataset_spec
 from cnnlab.data.images import fit_to_shape
 from cnnlab.data.mnist_style import MNIST_SIDE, centre_like_mnist
-from cnnlab.train.trainer import load_run_model
+from cnnlab.train.classify import load_run_model
 
 __all__ = ["Predictor", "encode_floats", "MAX_CHANNELS_SHOWN"]
 

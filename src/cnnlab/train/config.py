@@ -14,13 +14,14 @@ from pathlib import Path
 
 from cnnlab.errors import CnnlabError
 
-__all__ = ["TrainConfig", "OPTIMIZERS", "SCHEDULES", "PRECISIONS", "ENGINES", "TASKS"]
+__all__ = ["TrainConfig", "resume_config", "OPTIMIZERS", "SCHEDULES", "PRECISIONS", "ENGINES", "TASKS", "RESUMABLE"]
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 SCHEDULES = ("constant", "step", "cosine", "onecycle", "warmup")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # auto: bf16 where the hardware has it natively, else fp32
 ENGINES = ("torch", "numpy")  # numpy: the from-scratch networks of cnnlab.scratch
-TASKS = ("classify", "forecast", "detect", "segment")
+TASKS = ("classify", "forecast", "detect", "segment", "classify-grid")
+RESUMABLE = ("epochs", "device", "data_dir")  # the settings a resumed run may change
 DEFAULT_LR = 2e-3  # Adam with a one-cycle schedule, good for every CNN of the zoo
 
 
@@ -99,13 +100,19 @@ class TrainConfig:
             (self.lookahead_every >= 1, f"--lookahead-every must be at least 1 step, got {self.lookahead_every}"),
             (self.tta in (0, 1, 2), f"--tta must be 0 (none), 1 (mirror) or 2 (mirror and translations), got {self.tta}"),
         ]
-        switches = {"--compile": self.compile, "--distributed": self.distributed, "--tta": self.tta, "--lookahead": self.lookahead, "--ema": self.ema,
-                    "--alternating-flip": self.alternating_flip, "--test-every-epoch": self.test_every_epoch,
-                    "--tensorboard": self.tensorboard}
-        used = [flag for flag, on in switches.items() if on]
-        if used and (self.engine != "torch" or self.task != "classify"):
-            other = f"--engine {self.engine}" if self.engine != "torch" else f"--task {self.task}"
-            checks.append((False, f"{used[0]} is a switch of the torch image trainer, not of {other}; drop it"))
+        # Every task of the torch engine has the loop's switches; these three are about images only.
+        image_switches = {"--tta": self.tta, "--alternating-flip": self.alternating_flip,
+                          "--test-every-epoch": self.test_every_epoch}
+        torch_switches = {"--compile": self.compile, "--distributed": self.distributed, "--lookahead": self.lookahead,
+                          "--ema": self.ema, "--tensorboard": self.tensorboard}
+        if self.engine != "torch":
+            used = [flag for flag, on in {**torch_switches, **image_switches}.items() if on]
+            checks.append((not used, f"{used[0] if used else ''} is a switch of the torch engine, not of --engine {self.engine}; "
+                           "drop it"))
+        elif self.task != "classify":
+            used = [flag for flag, on in image_switches.items() if on]
+            checks.append((not used, f"{used[0] if used else ''} is a switch of image classification, not of --task {self.task}; "
+                           "drop it"))
         if self.engine == "numpy":
             checks += [
                 (self.precision == "fp32", f"--precision {self.precision}: the numpy engine computes in float32 only; use --precision fp32"),
@@ -198,7 +205,7 @@ def _combination_problems(config: TrainConfig) -> list[str]:
         problems.append(f"--warmup-epochs {config.warmup_epochs:g} is longer than the run (--epochs {config.epochs}); "
                         f"use at most {config.epochs}")
     if config.early_stop and not config.val_size:
-        problems.append("--early-stop watches the validation accuracy, and --val-size 0 leaves no validation set; "
+        problems.append("--early-stop watches the validation score, and --val-size 0 leaves no validation set; "
                         "give --val-size N or drop --early-stop")
     if config.task == "classify" and config.translate:
         try:
@@ -229,3 +236,36 @@ def _saved_value_problems(values: dict) -> list[str]:
         if allowed and (not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed)):
             problems.append(f"has {key}={value!r}, which is not {' or '.join(kinds)}")
     return problems
+
+
+def resume_config(run_dir, changes: dict) -> TrainConfig:
+    """The saved config of the run in `run_dir` with `changes` applied; only RESUMABLE settings may differ
+    (a setting given with the value it already has is no change)."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.json").is_file():
+        raise CnnlabError(f"--resume {run_dir}: not a run folder (no config.json)")
+    config = TrainConfig.load(run_dir / "config.json")
+    changed = sorted(k for k in set(changes) - set(RESUMABLE) if k != "out" and changes[k] != getattr(config, k, None))
+    if changed:
+        raise CnnlabError("--resume continues a run with its saved config; only --epochs and --device may change, "
+                          f"not --{changed[0].replace('_', '-')}")
+    _refuse_resuming_a_finished_run(run_dir, changes.get("epochs"))
+    for key in set(RESUMABLE) & set(changes):
+        setattr(config, key, changes[key])
+    config.out = str(run_dir)
+    return config.validate()
+
+
+def _refuse_resuming_a_finished_run(run_dir: Path, epochs: int | None) -> None:
+    """A finished run is only continued to a larger --epochs, so its results are never rewritten by accident."""
+    results = run_dir / "results.json"
+    if not results.is_file():
+        return
+    try:
+        done = int(json.loads(results.read_text())["epochs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # an unreadable results.json is rewritten by the run that resumes
+    if epochs is None or epochs <= done:
+        more = f"--epochs {epochs} is not more than that" if epochs is not None else "nothing is left to train"
+        raise CnnlabError(f"--resume {run_dir}: the run has finished its {done} epochs (results.json) and {more}; "
+                          f"to train it further give --epochs larger than {done}, for a new run use --out")

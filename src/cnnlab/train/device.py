@@ -40,7 +40,7 @@ def cpu_supports_bf16() -> bool:
 def fast_precision(device_type: str = "cpu") -> str:
     """What `--precision auto` means: bf16 autocast where the hardware does bf16 natively (CUDA, or a CPU
     with AVX512-BF16/AMX), else fp32. Measured on such a CPU: 1.2-1.9x the images/s of fp32 for every
-    model of the speed benchmark (README, section Speed)."""
+    model of the speed benchmark (docs/speed.md)."""
     if device_type == "cuda":
         return "bf16"
     return "bf16" if device_type == "cpu" and cpu_supports_bf16() else "fp32"

@@ -70,14 +70,11 @@ def stop_requested() -> int:
     return _requested
 
 
-def interrupted(epoch: int, run_dir: str, resumable: bool = True) -> TrainingInterrupted:
-    """The exception the loop raises when it stops during `epoch` (counting from 1); `resumable` says whether
-    the loop's checkpoints can be continued with --resume (else only the weights are kept)."""
+def interrupted(epoch: int, run_dir: str) -> TrainingInterrupted:
+    """The exception the loop raises when it stops during `epoch` (counting from 1)."""
     signum = _requested or signal.SIGINT
-    if epoch > 1 and resumable:
+    if epoch > 1:
         kept = f"the checkpoint of epoch {epoch - 1} is kept; continue with: cnnlab train --resume {run_dir}"
-    elif epoch > 1:
-        kept = f"the weights of epoch {epoch - 1} are kept in {run_dir} (this task cannot --resume yet)"
     else:
         kept = f"no epoch had finished, so nothing was kept in {run_dir}; start the run again"
     return TrainingInterrupted(signum, f"stopped by {_name(signum)} during epoch {epoch}: {kept}")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["confusion_matrix", "ClassificationMeter", "per_class_report"]
+__all__ = ["confusion_matrix", "ClassificationMeter", "per_class_report", "format_per_class"]
 
 
 def confusion_matrix(predicted: torch.Tensor, target: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -63,3 +63,20 @@ def per_class_report(confusion, classes: list[str]) -> dict:
     }
     accuracy = float(hits.sum() / total) if total > 0 else float("nan")
     return {"per_class": rows, "average": average, "accuracy": accuracy, "support": int(total)}
+
+
+def format_per_class(report: dict) -> list[str]:
+    """The per-class table of `per_class_report` as text lines."""
+    width = max([len("weighted avg")] + [len(r["class"]) for r in report["per_class"]])
+    lines = [f"{'class':<{width}}  {'precision':>9}  {'recall':>7}  {'f1':>7}  {'support':>7}"]
+    for r in report["per_class"]:
+        lines.append(
+            f"{r['class']:<{width}}  {r['precision']:>9.4f}  {r['recall']:>7.4f}  {r['f1']:>7.4f}  {r['support']:>7}"
+        )
+    for name in ("macro", "weighted"):
+        a = report["average"][name]
+        lines.append(
+            f"{name + ' avg':<{width}}  {a['precision']:>9.4f}  {a['recall']:>7.4f}  {a['f1']:>7.4f}  "
+            f"{report['support']:>7}"
+        )
+    return lines

@@ -1,9 +1,9 @@
 """The numpy engine: `cnnlab train --engine numpy` trains the cnnlab.scratch twin of a registered model.
 
-Same datasets, TrainConfig, batches, schedule, progress bar, run folder, metrics.csv, results.json,
-plots, checkpoint format and --resume (optimiser state, data order and dropout RNG in last.state.pt)
-as the torch engine; only the forward/backward/step is NumPy
-(float32, im2col convolutions). The safetensors files hold the torch twin's state_dict keys, so
+It plugs into the same loop as the torch engine (cnnlab.train.loop): same datasets, TrainConfig,
+batches, schedule, progress bar, run folder, metrics.csv, results.json, plots, checkpoint format and
+--resume (optimiser state, data order and dropout RNG in last.state.pt); only the forward/backward/step
+is NumPy (float32, im2col convolutions). The safetensors files hold the torch twin's state_dict keys, so
 `cnnlab eval` and `cnnlab predict` load a numpy run into the torch model, and
 `load_scratch_weights` loads any torch checkpoint of the model into its scratch network.
 """
@@ -13,31 +13,27 @@ from __future__ import annotations
 import json
 import os
 import platform
-import time
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
 from safetensors.numpy import save_file
 from threadpoolctl import threadpool_limits
 
-from cnnlab.data import Batches, Normalise, dataset_spec
 from cnnlab.errors import CnnlabError
 from cnnlab.files import atomic_write
 from cnnlab.models import create_model
 from cnnlab.scratch import Network, SoftmaxCrossEntropy, build_scratch_optimizer, create_scratch_model
 from cnnlab.scratch.loss import NonFiniteLoss
-from cnnlab.train.checkpoint import load_state, read_safetensors, save_state
+from cnnlab.train.checkpoint import read_safetensors
 from cnnlab.train.config import TrainConfig
-from cnnlab.train.interrupt import interrupted, stop_requested
-from cnnlab.train.progress import EpochBar, format_epoch_line
-from cnnlab.train.runs import default_run_dir, open_run, prepare_run_dir, write_metrics_csv
+from cnnlab.train.runs import open_run
 from cnnlab.train.schedules import lr_factor
-from cnnlab.train.trainer import EVAL_BATCH, RunResult, _diverged, _split_data, finish_run, run_results
+from cnnlab.train.tasks import get_task
 
-__all__ = ["train_numpy", "blas_threads", "build_scratch_for", "save_scratch_weights", "load_scratch_weights", "load_run_scratch_model",
-           "evaluate_scratch"]
+__all__ = ["NumpyEngine", "blas_threads", "build_scratch_for", "save_scratch_weights", "load_scratch_weights",
+           "load_run_scratch_model"]
 
 
 def blas_threads() -> int:
@@ -54,10 +50,10 @@ def blas_threads() -> int:
 
 def build_scratch_for(config: TrainConfig, dtype=np.float32) -> Network:
     """The scratch network of `config.model`; its torch twin is built too, to check the options fit both."""
-    spec = dataset_spec(config.data)
-    create_model(config.model, spec.in_shape, len(spec.classes), output="classes", **config.model_options)
-    net = create_scratch_model(config.model, spec.in_shape, len(spec.classes), seed=config.seed, dtype=dtype,
-                               weight_decay=config.weight_decay, **config.model_options)
+    in_shape, classes, options = get_task(config.task).model_shape(config)
+    create_model(config.model, in_shape, classes, output="classes", **options)
+    net = create_scratch_model(config.model, in_shape, classes, seed=config.seed, dtype=dtype,
+                               weight_decay=config.weight_decay, **options)
     net.criterion = SoftmaxCrossEntropy(config.label_smoothing)
     return net
 
@@ -87,33 +83,6 @@ def load_run_scratch_model(run_dir: Path, which: str = "best", dtype=np.float32)
     return net, config
 
 
-def evaluate_scratch(net: Network, batches: Batches, num_classes: int) -> tuple[dict, np.ndarray]:
-    """Mean loss (plain cross-entropy), accuracy and the confusion matrix, in evaluation mode."""
-    criterion = SoftmaxCrossEntropy()
-    loss_sum, correct, count = 0.0, 0, 0
-    confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
-    for x, y in batches:
-        labels = y.numpy()
-        logits = net.forward(x.numpy(), train=False)
-        loss_sum += criterion.forward(logits, labels) * len(labels)
-        predicted = logits.argmax(1)
-        correct += int((predicted == labels).sum())
-        count += len(labels)
-        confusion += np.bincount(labels * num_classes + predicted, minlength=num_classes**2).reshape(num_classes, num_classes)
-    return {"loss": loss_sum / count, "accuracy": correct / count}, confusion
-
-
-
-
-def train_numpy(config: TrainConfig, resume: bool = False, overwrite: bool = False, log: Callable[[str], None] = print,
-                progress: bool | None = None) -> RunResult:
-    """cnnlab.train.train for config.engine == "numpy" (the caller validated the config, which refuses
-    precisions, devices and layouts the numpy engine does not have)."""
-    build_scratch_optimizer(config.optimizer, config.lr, config.momentum)  # adamw and friends fail here
-    with threadpool_limits(limits=blas_threads(), user_api="blas"):
-        return _train_numpy(config, resume, overwrite, log, progress)
-
-
 def _dropout_generators(net: Network) -> list[np.random.Generator]:
     """The distinct random generators of the network's dropout layers (their state is part of a resumable run)."""
     found: list[np.random.Generator] = []
@@ -124,125 +93,94 @@ def _dropout_generators(net: Network) -> list[np.random.Generator]:
     return found
 
 
-def _training_state(net, optimizer, generator, epoch, history, best, elapsed, config) -> dict:
-    """What --resume needs beyond the weights, as torch.load(weights_only=True) can read it back."""
-    opt = optimizer.state_dict()
-    opt["state"] = {k: {n: (torch.from_numpy(v) if isinstance(v, np.ndarray) else v) for n, v in s.items()}
-                    for k, s in opt["state"].items()}
-    return {"epoch": epoch, "optimizer": opt, "engine": "numpy",
-            "rng": {"batches": generator.get_state(),
-                    "dropout": [json.dumps(g.bit_generator.state) for g in _dropout_generators(net)]},
-            "history": history, "best": best, "elapsed_s": elapsed, "config": config.to_dict()}
+class NumpyEngine:
+    name = "numpy"
 
+    def device(self, config) -> torch.device:
+        build_scratch_optimizer(config.optimizer, config.lr, config.momentum)  # adamw and friends fail here
+        return torch.device("cpu")  # the config refused other devices and precisions
 
-def _restore_training_state(state: dict, net, optimizer, generator) -> None:
-    if state.get("engine") != "numpy":
-        raise CnnlabError("this run's last.state.pt was written by the torch engine; resume it without --engine numpy")
-    opt = state["optimizer"]
-    opt["state"] = {k: {n: (v.numpy() if isinstance(v, torch.Tensor) else v) for n, v in s.items()} for k, s in opt["state"].items()}
-    optimizer.load_state_dict(opt)
-    generator.set_state(state["rng"]["batches"])
-    for g, saved in zip(_dropout_generators(net), state["rng"]["dropout"]):
-        g.bit_generator.state = json.loads(saved)
+    def running(self):
+        return threadpool_limits(limits=blas_threads(), user_api="blas")
 
+    def build(self, config, task, device) -> None:
+        if "numpy" not in task.engines:
+            raise CnnlabError(f"--engine numpy trains image classifiers only; use --engine torch for --task {config.task}")
+        self.config = config
+        self.net = build_scratch_for(config)
+        self.params = self.net.num_params()
 
-def _train_numpy(config: TrainConfig, resume: bool, overwrite: bool, log: Callable[[str], None],
-                 progress: bool | None) -> RunResult:
-    started = time.perf_counter()
-    spec = dataset_spec(config.data)
-    classes = list(spec.classes)
-    run_dir = Path(config.out) if config.out else default_run_dir(config.data, config.model)
-    if resume and not (run_dir / "last.state.pt").is_file():
-        raise CnnlabError(f"{run_dir} has no last.state.pt to resume from; start a new run instead")
+    def start(self, steps_per_epoch: int, dist) -> None:
+        config = self.config
+        self.optimizer = build_scratch_optimizer(config.optimizer, config.lr, config.momentum)
+        self.total_steps = config.epochs * steps_per_epoch
+        self.warmup_steps = round(config.warmup_epochs * steps_per_epoch)
+        self.steps = 0
 
-    # Model and data first: bad input fails before the run folder is touched.
-    torch.manual_seed(config.seed)
-    generator = torch.Generator().manual_seed(config.seed)
-    net = build_scratch_for(config)
-    train_data, val_data, test_data = _split_data(config)
-    prepare_run_dir(run_dir, overwrite, resume, log)  # created or emptied (not on resume) and locked
-    config.out = str(run_dir)
-    cpu = torch.device("cpu")
-    normalise = Normalise(spec.mean, spec.std)
-    hflip = spec.hflip if config.hflip is None else config.hflip
-    train_batches = Batches(train_data, config.batch_size, normalise, cpu, shuffle=True, translate=config.translate,
-                            hflip=hflip, generator=generator, drop_last=len(train_data) > config.batch_size)
-    val_batches = Batches(val_data, EVAL_BATCH, normalise, cpu) if val_data is not None else None
-    test_batches = Batches(test_data, EVAL_BATCH, normalise, cpu)
-    optimizer = build_scratch_optimizer(config.optimizer, config.lr, config.momentum)
-    total_steps = config.epochs * len(train_batches)
-    warmup_steps = round(config.warmup_epochs * len(train_batches))
+    def _lr_at(self, step: int) -> float:
+        return self.config.lr * lr_factor(self.config.schedule, step, self.total_steps, self.warmup_steps)
 
-    history: list[dict] = []
-    best = {"epoch": 0, "val_accuracy": -1.0}
-    start_epoch, elapsed_before = 1, 0.0
-    if resume:
-        load_scratch_weights(net, run_dir / "last.safetensors")
-        state = load_state(run_dir / "last.state.pt")
-        _restore_training_state(state, net, optimizer, generator)
-        history, best = state["history"], state["best"]
-        start_epoch, elapsed_before = state["epoch"] + 1, state["elapsed_s"]
-        log(f"resuming {run_dir} after epoch {state['epoch']}")
-    config.save(run_dir / "config.json")  # on resume too: --epochs may have changed
+    def step(self, batch):
+        """One step; returns (logits as a torch view, loss as a float; nan when the loss overflowed)."""
+        x, y = batch
+        self.optimizer.lr = self._lr_at(self.steps)
+        try:
+            loss, grads = self.net.gradient(x.numpy(), y.numpy(), train=True)
+        except NonFiniteLoss:
+            return None, float("nan")
+        self.optimizer.step(self.net.params(), grads)
+        self.steps += 1
+        return torch.from_numpy(self.net.logits), self.net.criterion.value
 
-    params = net.num_params()
-    log(f"training {config.model} ({params:,} params) with the numpy engine on {config.data} ({len(train_data):,} train"
-        f"{f', {len(val_data):,} val' if val_data is not None else ''}, {len(test_data):,} test), float32; run folder {run_dir}")
-    step = (start_epoch - 1) * len(train_batches)
-    for epoch in range(start_epoch, config.epochs + 1):
-        bar = EpochBar(epoch, config.epochs, len(train_batches), progress)
-        loss_sum, correct, count, shown_at, shown_time = 0.0, 0, 0, 0, time.perf_counter()
-        epoch_start = time.perf_counter()
-        for i, (x, y) in enumerate(train_batches, 1):
-            labels = y.numpy()
-            optimizer.lr = config.lr * lr_factor(config.schedule, step, total_steps, warmup_steps)
-            try:
-                loss, grads = net.gradient(x.numpy(), labels, train=True)
-            except NonFiniteLoss:
-                bar.close()
-                raise _diverged(float("nan"), f"at epoch {epoch}, batch {i}", epoch, config) from None
-            optimizer.step(net.params(), grads)
-            step += 1
-            loss_sum += net.criterion.value * len(labels)
-            correct += int((net.logits.argmax(1) == labels).sum())
-            count += len(labels)
-            if stop_requested():  # SIGINT/SIGTERM: stop between batches; the last epoch's checkpoint stays whole
-                bar.close()
-                raise interrupted(epoch, config.out)
-            if bar.enabled and (i % 20 == 0 or i == len(train_batches)):
-                now = time.perf_counter()
-                bar.update(i - shown_at, loss_sum / count, correct / count, (i - shown_at) * config.batch_size / (now - shown_time))
-                shown_at, shown_time = i, now
-        seconds = time.perf_counter() - epoch_start
-        bar.close()
-        row = {"epoch": epoch, "train_loss": loss_sum / count, "train_accuracy": correct / count,
-               "lr": config.lr * lr_factor(config.schedule, step, total_steps, warmup_steps),
-               "epoch_time_s": seconds, "images_per_s": count / seconds, "images": count}
-        if val_batches is not None:
-            val_metrics, _ = evaluate_scratch(net, val_batches, len(classes))
-            row.update(val_loss=val_metrics["loss"], val_accuracy=val_metrics["accuracy"])
-        else:
-            row.update(val_loss=float("nan"), val_accuracy=float("nan"))
-        history.append(row)
+    @property
+    def lr(self) -> float:
+        return self._lr_at(self.steps)
 
-        meta = {"model": config.model, "data": config.data, "epoch": epoch, "engine": "numpy", "config": config.to_dict()}
-        if val_batches is None or row["val_accuracy"] > best["val_accuracy"]:
-            best = {"epoch": epoch, "val_accuracy": row["val_accuracy"] if val_batches is not None else -1.0}
-            save_scratch_weights(net, run_dir / "best.safetensors", meta)
-        save_scratch_weights(net, run_dir / "last.safetensors", meta)
-        save_state(_training_state(net, optimizer, generator, epoch, history, best,
-                                   elapsed_before + time.perf_counter() - started, config), run_dir / "last.state.pt")
-        write_metrics_csv(run_dir / "metrics.csv", history)
-        log(format_epoch_line(epoch, config.epochs, row))
-        if config.early_stop and epoch - best["epoch"] >= config.early_stop:
-            log(f"early stop: no better validation accuracy for {config.early_stop} epochs (best: epoch {best['epoch']})")
-            break
+    def train_mode(self) -> None:
+        pass  # the scratch layers take train=True per call
 
-    load_scratch_weights(net, run_dir / "best.safetensors")
-    test_metrics, confusion = evaluate_scratch(net, test_batches, len(classes))
-    facts = {"device": "cpu", "precision": "fp32", "engine": "numpy", "blas_threads": blas_threads(), "numpy": np.__version__,
-             "python": platform.python_version()}
-    results = run_results(config, history, best["epoch"], len(history) < config.epochs, test_metrics,
-                          elapsed_before + time.perf_counter() - started, params, facts)
-    return finish_run(run_dir, results, history, torch.from_numpy(confusion), classes,
-                      f"{config.model} (numpy engine) on {config.data}", log)
+    def synchronize(self) -> None:
+        pass
+
+    def end_training(self) -> None:
+        pass
+
+    def averaged(self):
+        return nullcontext()
+
+    def evaluation(self):
+        return nullcontext()
+
+    def evaluate_batch(self, batch, tta: int = 0):
+        """(logits, plain cross-entropy) of a batch in evaluation mode."""
+        x, y = batch
+        logits = self.net.forward(x.numpy(), train=False)
+        return torch.from_numpy(logits), SoftmaxCrossEntropy().forward(logits, y.numpy())
+
+    def save_weights(self, path, metadata: dict) -> None:
+        save_scratch_weights(self.net, path, {**metadata, "engine": "numpy"})
+
+    def load_weights(self, path) -> None:
+        load_scratch_weights(self.net, path)
+
+    def state_dict(self) -> dict:
+        """What --resume needs beyond the weights, as torch.load(weights_only=True) can read it back."""
+        opt = self.optimizer.state_dict()
+        opt["state"] = {k: {n: (torch.from_numpy(v) if isinstance(v, np.ndarray) else v) for n, v in s.items()}
+                        for k, s in opt["state"].items()}
+        return {"optimizer": opt, "steps": self.steps,
+                "dropout": [json.dumps(g.bit_generator.state) for g in _dropout_generators(self.net)]}
+
+    def load_state_dict(self, state: dict, last_weights) -> None:
+        self.load_weights(last_weights)
+        opt = state["optimizer"]
+        opt["state"] = {k: {n: (v.numpy() if isinstance(v, torch.Tensor) else v) for n, v in s.items()}
+                        for k, s in opt["state"].items()}
+        self.optimizer.load_state_dict(opt)
+        self.steps = state["steps"]
+        for g, saved in zip(_dropout_generators(self.net), state["dropout"]):
+            g.bit_generator.state = json.loads(saved)
+
+    def facts(self) -> dict:
+        return {"device": "cpu", "precision": "fp32", "engine": "numpy", "blas_threads": blas_threads(), "numpy": np.__version__,
+                "python": platform.python_version()}

@@ -2,12 +2,12 @@
 
 A recipe is a partial TrainConfig. Flags given on the command line override the recipe's values, so
 `cnnlab train --recipe mnist-fast --epochs 3` is the recipe with three epochs. The measured times and
-accuracies behind each recipe are in the README (section "Speed"), with the machine and the number of runs.
+accuracies behind each recipe are in docs/speed.md, with the machine and the number of runs.
 
   mnist-fast    MNIST: fast-cnn 16/32/64, 6 epochs, evaluated on an EMA of the weights; aims at 99.5% test
                 accuracy, and the per-epoch test line shows when 99.0% is passed (epoch 1 in every seed measured)
   fashion-fast  Fashion-MNIST: fast-cnn 32/64/96, 16 epochs of cosine after a 1-epoch warm-up, EMA of the
-                weights, mirror TTA; 92% by epoch 2 or 3, 94% by epoch 7-9 (README: measured)
+                weights, mirror TTA; 92% by epoch 2 or 3, 94% by epoch 7-9 (docs/speed.md: measured)
   cifar10-fast  CIFAR-10, airbench-class (Jordan 2024): frozen 2x2 patch-whitening first layer, BN with
                 frozen scales, label smoothing 0.2, lookahead (EMA of weights copied back), alternating
                 flips, 2-pixel translations, test-time mirror+translate. No CIFAR-10 accuracy has been
