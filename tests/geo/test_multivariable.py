@@ -68,3 +68,22 @@ def test_era_interim_u_v_z_at_three_levels_form_nine_channels_on_a_global_grid(r
     model = create_model("unet", (in_ch, 241, 480), len(targets), output="field", width=4, depth=1, padding_mode="circular")
     x = torch.from_numpy(np.concatenate([np.asarray(da.isel(time=[0]).values, np.float32), np.zeros((1, 4, 241, 480), np.float32)], 1))
     assert in_ch == 13 and model(x).shape == (1, 1, 241, 480)
+
+
+def test_cli_forecast_of_a_target_variable_at_two_levels_scores_each_channel_and_writes_its_levels(tmp_path):
+    import json
+
+    from cnnlab.cli import main
+
+    data = write(make_grid_dataset(times=80), tmp_path, "netcdf4")
+    run = tmp_path / "run"
+    code = main(["train", "--data", data, "--task", "forecast", "--variable", "t2m,z", "--level", "500,850", "--target", "z",
+                 "--lead", "6h", "--history", "1", "--epochs", "1", "--batch-size", "16", "--option", "width=4", "--option", "depth=1",
+                 "--train-period", "2000-01-01..2000-01-12", "--test-period", "2000-01-13..2000-01-20", "--out", str(run), "--no-report"])
+    assert code == 0
+    results = json.loads((run / "results.json").read_text())
+    assert results["channels"] == ["t2m", "z@500", "z@850"] and results["targets"] == ["z@500", "z@850"]
+    assert set(results["test_by_channel"]["lead_6h"]) == {"z@500", "z@850"}
+    forecast = xr.open_dataset(run / "forecast.nc")
+    assert list(forecast.data_vars) == ["z"] and forecast["z"].dims == ("time", "prediction_timedelta", "level", "latitude", "longitude")
+    assert forecast["level"].values.tolist() == [500.0, 850.0]
