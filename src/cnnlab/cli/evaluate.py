@@ -52,12 +52,14 @@ def run(args) -> int:
     from cnnlab.data import Batches, Normalise, dataset_spec, load_dataset
     from cnnlab.train.device import resolve_device
     from cnnlab.train.metrics import per_class_report
+    from cnnlab.train.runs import trained_data
     from cnnlab.train.trainer import EVAL_BATCH, evaluate, load_run_model
 
     device = resolve_device(args.device)
-    model, config = load_run_model(args.run_dir, args.checkpoint, device)
-    spec = dataset_spec(config.data)
-    test = load_dataset(config.data, "test", args.data_dir or config.data_dir)
+    with trained_data(args.run_dir):  # own data: normalised with the statistics the model was trained with
+        model, config = load_run_model(args.run_dir, args.checkpoint, device)
+        spec = dataset_spec(config.data)
+        test = load_dataset(config.data, "test", args.data_dir or config.data_dir)
     batches = Batches(test, EVAL_BATCH, Normalise(spec.mean, spec.std), device)
     metrics, confusion = evaluate(model, batches, config.precision, device, len(spec.classes))
     report = per_class_report(confusion, list(spec.classes))

@@ -11,7 +11,7 @@ from cnnlab.files import write_text_atomic
 from cnnlab.report.extras import require
 from cnnlab.report.html_page import render_page
 from cnnlab.report.image_report import DEFAULT_SAMPLES, image_sections
-from cnnlab.train.runs import open_run
+from cnnlab.train.runs import open_run, trained_data
 
 __all__ = ["write_report", "REPORT_NAME"]
 
@@ -35,8 +35,9 @@ def write_report(run_dir, out=None, samples: int = DEFAULT_SAMPLES, data_dir=Non
     if config.task == "classify" and not _gridded(config):
         from cnnlab.train.trainer import load_run_model
 
-        model, _ = load_run_model(run_dir, "best")
-        sections = image_sections(run_dir, model, config, results, samples, data_dir, timings)
+        with trained_data(run_dir):  # own data: the classes and statistics the model was trained with
+            model, _ = load_run_model(run_dir, "best")
+            sections = image_sections(run_dir, model, config, results, samples, data_dir, timings)
         subtitle = f"{config.model} on {config.data}, {config.engine} engine"
     else:
         from cnnlab.report.gridded_report import gridded_sections
