@@ -5,8 +5,7 @@ Each load runs `load_own_data` in its own Python process (as a second `cnnlab tr
 inside that process around the call (torch already imported), wall clock and the process's CPU time (all its
 threads and child processes). The load average is printed beside them: on the shared 2-core machine it says how
 much of the cores the process had. Limits: 60 s for the first load, 3 s from the cache.
-With --serial, a first load that decodes every file in the one process (no worker processes) is timed too.
-Usage: python bench/own_data_load.py [PNG_FOLDER] [--repeat N] [--serial] [--json]
+Usage: python bench/own_data_load.py [PNG_FOLDER] [--repeat N] [--json]
 (PNG_FOLDER defaults to /tmp/mnist-png-70k; it is written once from the real MNIST files if it is absent)
 """
 
@@ -25,9 +24,6 @@ ONE_LOAD = """
 import json, os, resource, sys, time
 import torch  # imported before the clock starts: every cnnlab command has it loaded already
 from cnnlab.data.own_data import load_own_data
-if sys.argv[2] == "serial":
-    import cnnlab.data.image_folder
-    cnnlab.data.image_folder.PARALLEL_FROM = float("inf")  # decode every file in this process
 
 def cpu():
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -57,10 +53,9 @@ def write_png_folder(root: Path, data_dir: str | None) -> None:
     partial.rename(root)  # a folder cut short is never taken for the whole set
 
 
-def timed_load(name: str, cache: Path, decoding: str) -> dict:
+def timed_load(name: str, cache: Path) -> dict:
     env = {**os.environ, "XDG_CACHE_HOME": str(cache), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
-    done = subprocess.run([sys.executable, "-c", ONE_LOAD, name, decoding], capture_output=True, text=True, env=env,
-                          check=True)
+    done = subprocess.run([sys.executable, "-c", ONE_LOAD, name], capture_output=True, text=True, env=env, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -69,7 +64,6 @@ def main() -> None:
     parser.add_argument("folder", nargs="?", default="/tmp/mnist-png-70k")
     parser.add_argument("--repeat", type=int, default=1, help="first-load/cache pairs to time (default 1)")
     parser.add_argument("--data-dir", default=None, help="where the MNIST files are (default $CNNLAB_DATA)")
-    parser.add_argument("--serial", action="store_true", help="also time first loads decoded in one process")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -80,22 +74,19 @@ def main() -> None:
         print(f"wrote 70,000 PNG files to {root} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     pairs = []
     for _ in range(args.repeat):
-        pair = {}
-        if args.serial:  # alternated with the parallel ones, so both see about the same load
-            with tempfile.TemporaryDirectory(prefix="cnnlab-bench-cache-") as cache:
-                pair["serial"] = timed_load(f"folder:{root}", Path(cache), "serial")
         with tempfile.TemporaryDirectory(prefix="cnnlab-bench-cache-") as cache:
-            pair["first"] = timed_load(f"folder:{root}", Path(cache), "parallel")
-            pair["cache"] = timed_load(f"folder:{root}", Path(cache), "parallel")
-        pairs.append(pair)
+            first = timed_load(f"folder:{root}", Path(cache))
+            cached = timed_load(f"folder:{root}", Path(cache))
+        pairs.append({"first": first, "cache": cached})
     result = {"folder": str(root), "cpus": os.cpu_count(), "limits_s": {"first": 60, "cache": 3}, "loads": pairs}
     if args.json:
         print(json.dumps(result, indent=2))
         return
     for pair in pairs:
         for what, r in pair.items():
-            print(f"{what:6s}: {r['wall_s']:6.1f} s wall, {r['cpu_s']:5.1f} s CPU  (load {r['load_before']:.1f} -> "
-                  f"{r['load_after']:.1f}; {r['train']:,} train / {r['test']:,} test, mean {r['mean']}, std {r['std']})")
+            print(f"{what:5s}: {r['wall_s']:6.1f} s wall, {r['cpu_s']:5.1f} s CPU  (load {r['load_before']:.1f} -> "
+                  f"{r['load_after']:.1f}; {r['train']:,} train / {r['test']:,} test, "
+                  f"mean {r['mean']}, std {r['std']})")
 
 
 if __name__ == "__main__":

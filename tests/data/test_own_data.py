@@ -2,7 +2,6 @@
 
 import json
 import os
-import resource
 import time
 import warnings
 
@@ -238,28 +237,6 @@ def test_own_data_flags_need_own_data(capsys):
 def test_unknown_dataset_suggests_the_closest_name():
     with pytest.raises(CnnlabError, match="did you mean 'fashion-mnist'"):
         dataset_spec("fashion-mnst")
-
-
-def test_worker_processes_decode_a_folder_to_the_same_arrays_and_messages(tmp_path, monkeypatch):
-    from cnnlab.data import image_folder
-    from cnnlab.data.image_folder import decode_files, list_image_folder
-    from cnnlab.picture_files import read_picture_files
-
-    root = make_small_folder(tmp_path / "pets", sizes=[(28, 28)] * 9 + [(20, 30)] * 3, mode="RGB")
-    make_small_folder(tmp_path / "pets", classes=("owl",))  # grey pictures beside colour ones
-    (root / "cat" / "broken.png").write_bytes(b"not a png at all")
-    paths = [f[0] for f in list_image_folder(root).files]
-    monkeypatch.setattr(image_folder, "PARALLEL_FROM", 10)  # the real threshold needs thousands of files
-    monkeypatch.setattr(image_folder, "FILES_PER_TASK", 4)
-    children_before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
-    parallel = decode_files(paths, processes=2)
-    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime > children_before  # worker processes did the work
-    serial = read_picture_files(paths)
-    assert len(parallel) == len(serial) == 31
-    for a, b in zip(parallel, serial):
-        assert (a == b) if isinstance(b, str) else np.array_equal(a, b)
-    assert sum(isinstance(d, str) for d in parallel) == 1 and "broken.png" in next(d for d in parallel if isinstance(d, str))
-    assert {d.shape[0] for d in parallel if not isinstance(d, str)} == {1, 3}
 
 
 def test_the_cache_keeps_the_split_and_statistics_and_memory_notices_new_files(tmp_path):

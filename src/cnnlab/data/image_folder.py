@@ -8,11 +8,8 @@ any colour -> 3) and the size is the most common one unless given; other sizes a
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,13 +20,9 @@ from cnnlab.data.images import IMAGE_SUFFIXES, fit_to_shape
 from cnnlab.errors import CnnlabError
 from cnnlab.picture_files import read_picture_files
 
-__all__ = ["FolderImages", "FolderListing", "list_image_folder", "read_image_folder", "decode_files"]
+__all__ = ["FolderImages", "FolderListing", "list_image_folder", "read_image_folder"]
 
 SPLITS = ("train", "test")
-# Small pictures cost more Python than decoding (a 28x28 PNG: about 0.2 ms, most of it outside zlib), so threads
-# mostly wait for the GIL; processes decode side by side. Fewer files than this are not worth starting them.
-PARALLEL_FROM = 4000
-FILES_PER_TASK = 1000
 
 
 @dataclass
@@ -79,15 +72,17 @@ def _image_files(class_dir: str, folders: dict[str, int]) -> list[tuple[str, int
     the time of every folder read goes into `folders`."""
     found, subfolders = [], []
     folders[class_dir] = os.stat(class_dir).st_mtime_ns
-    for entry in sorted(os.scandir(class_dir), key=lambda e: e.name):
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            subfolders.append(entry.path)
-        elif entry.name.lower().endswith(IMAGE_SUFFIXES):
-            st = entry.stat()
-            found.append((entry.path, st.st_size, st.st_mtime_ns))
-    for folder in subfolders:
+    with os.scandir(class_dir) as entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir():
+                subfolders.append(entry.path)
+            elif entry.name.lower().endswith(IMAGE_SUFFIXES):
+                st = entry.stat()
+                found.append((entry.path, st.st_size, st.st_mtime_ns))
+    found.sort()  # by name: the paths differ only after class_dir
+    for folder in sorted(subfolders):
         found += _image_files(folder, folders)
     return found
 
@@ -132,22 +127,6 @@ def list_image_folder(root: str | Path) -> FolderListing:
     return FolderListing(root, classes, files, has_splits, folders)
 
 
-def decode_files(paths: list[str], processes: int | None = None) -> list[np.ndarray | str]:
-    """Every file as uint8 (C, H, W) with its own channels, or the reason it cannot be read, in order.
-
-    Many files are decoded by `processes` worker processes (default: one per CPU core); they are started
-    fresh (spawn), import no torch, and are gone when this returns."""
-    processes = processes or os.cpu_count() or 1
-    if processes < 2 or len(paths) < PARALLEL_FROM:
-        return read_picture_files(paths)
-    tasks = [paths[i:i + FILES_PER_TASK] for i in range(0, len(paths), FILES_PER_TASK)]
-    try:
-        with ProcessPoolExecutor(min(processes, len(tasks)), mp_context=multiprocessing.get_context("spawn")) as pool:
-            return [image for part in pool.map(read_picture_files, tasks) for image in part]
-    except (OSError, BrokenProcessPool):  # no processes to be had here (limits, a sandbox): decode in this one
-        return read_picture_files(paths)
-
-
 def _usable(path: str, image: np.ndarray | str) -> np.ndarray | str:
     if isinstance(image, str) or image.shape[0] in (1, 3):
         return image
@@ -159,9 +138,13 @@ def _usable(path: str, image: np.ndarray | str) -> np.ndarray | str:
 def read_image_folder(
     listing: FolderListing, image_size: tuple[int, int] | None = None, strict: bool = False
 ) -> FolderImages:
-    """Decode every listed file. Undecodable files are skipped (and listed), or refused when `strict`."""
+    """Decode every listed file. Undecodable files are skipped (and listed), or refused when `strict`.
+
+    In this one thread: a small picture costs more Python than zlib, so decoding threads mostly waited for
+    the GIL (and cost more CPU), and worker processes were not faster on the shared 2-core machine
+    (measurements in docs/own-data-and-export.md)."""
     paths = [f[0] for f in listing.files]
-    decoded = [_usable(path, image) for path, image in zip(paths, decode_files(paths))]
+    decoded = [_usable(path, image) for path, image in zip(paths, read_picture_files(paths))]
     problems = [(f[0], d) for f, d in zip(listing.files, decoded) if isinstance(d, str)]
     if problems and strict:
         shown = "; ".join(message for _, message in problems[:3])
