@@ -70,3 +70,31 @@ def test_a_page_of_another_layout_is_left_alone(tmp_path):
     page = render_page("t", "s", [Section("summary", "Summary", "<p>a</p>")], "footer")
     assert sections_of(put_section(page, section)) == ["summary", "compared"]
     assert add_comparison_to_report(tmp_path) is None  # no report.html, no comparison: nothing to do
+
+
+
+def small_run(folder, optimizer):
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps({"model": "lenet5", "data": "mnist", "epochs": 2,
+                                                    "optimizer": optimizer}))
+    (folder / "metrics.csv").write_text("epoch,train_loss,train_accuracy,val_loss,val_accuracy\n"
+                                        "1,1.0,0.5,1.1,0.45\n2,0.5,0.8,0.6,0.75\n")
+    return folder
+
+
+def test_the_section_names_runs_deleted_since_the_comparison_and_survives_a_moved_parent(tmp_path):
+    from cnnlab.report.comparison import comparison_section
+    from cnnlab.runs.compare import record_comparison
+
+    runs = [small_run(tmp_path / "runs" / name, name) for name in ("adam", "sgd", "rmsprop")]
+    assert record_comparison(runs) == runs
+    (tmp_path / "runs").rename(tmp_path / "moved")  # the record holds paths relative to each run folder
+    moved = tmp_path / "moved"
+    for name in ("sgd", "rmsprop"):
+        for file in (moved / name).iterdir():
+            file.unlink()
+        (moved / name).rmdir()
+        section = comparison_section(moved / "adam")
+        assert "No longer there" in section.body and f"{name}." in section.body
+        assert ("<img" in section.body) == (name == "sgd")  # adam and rmsprop still have curves to overlay
+    assert "the other runs are gone" in section.body and "<img" not in section.body

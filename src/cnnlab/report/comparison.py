@@ -39,10 +39,11 @@ def comparison_section(run_dir: str | Path) -> Section | None:
                                                            f"gone.{gone}"))
     comparison = compare_runs(record["runs"])
     names = comparison["runs"]
-    this = next(i for i, p in enumerate(record["runs"]) if p.resolve() == run_dir.resolve())
+    this = next((i for i, p in enumerate(record["runs"]) if p.resolve() == run_dir.resolve()), None)
     others = ", ".join(n for i, n in enumerate(names) if i != this)
-    parts = [f"<p>{escape(names[this])} beside {escape(others)}, as <code>cnnlab compare</code> put them on "
-             f"{escape(record['compared_at'])}; the numbers and curves are read from the runs now.{escape(gone)}</p>"]
+    who = f"{names[this]} beside {others}" if this is not None else others  # a record copied from another run
+    parts = [f"<p>{escape(who)}, as <code>cnnlab compare</code> put them on {escape(record['compared_at'])}; "
+             f"the numbers and curves are read from the runs now.{escape(gone)}</p>"]
     if comparison["differences"]:
         parts.append("<h3>Settings that differ</h3>")
         parts.append(table([(k, *map(_value, v)) for k, v in comparison["differences"].items()], ("setting", *names)))
