@@ -22,8 +22,8 @@ from cnnlab.data.own_data import is_own_data, load_own_data, own_data_label
 from cnnlab.data.sources import Resource, data_root, fetch, find_file, verify
 from cnnlab.errors import CnnlabError
 
-__all__ = ["ImageDataset", "DatasetSpec", "load_dataset", "dataset_spec", "list_datasets", "dataset_status", "dataset_label",
-           "spec_facts", "spec_from_facts", "trained_spec"]
+__all__ = ["ImageDataset", "DatasetSpec", "load_dataset", "dataset_spec", "list_datasets", "dataset_status",
+           "dataset_label", "spec_facts", "spec_from_facts", "trained_spec"]
 
 MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
 FASHION_MIRRORS = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)

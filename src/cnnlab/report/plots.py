@@ -7,8 +7,8 @@ from pathlib import Path
 from cnnlab.figures import have_matplotlib, pyplot
 from cnnlab.files import atomic_write
 
-__all__ = ["have_matplotlib", "plot_curves", "plot_confusion", "curves_figure", "confusion_figure", "plot_curve_overlay",
-           "curve_overlay_figure"]
+__all__ = ["have_matplotlib", "plot_curves", "plot_confusion", "curves_figure", "confusion_figure",
+           "plot_curve_overlay", "curve_overlay_figure"]
 
 
 def _save(fig, path: Path) -> None:

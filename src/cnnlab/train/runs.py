@@ -62,16 +62,17 @@ def trained_data(run_dir: Path) -> Iterator[None]:
     if not path.is_file():
         yield
         return
+    remedy = "restore it, or delete it to use the data as it is now"
     try:
         facts = json.loads(path.read_text())
     except (OSError, ValueError) as error:
-        raise CnnlabError(f"cannot read {path}: {error}; restore it or delete it to use the data as it is now") from None
+        raise CnnlabError(f"cannot read {path}: {error}; {remedy}") from None
     if not isinstance(facts, dict):
-        raise CnnlabError(f"{path} is not a JSON object; restore it or delete it to use the data as it is now")
+        raise CnnlabError(f"{path} is not a JSON object; {remedy}")
     try:
         spec = spec_from_facts(facts)
     except CnnlabError as error:
-        raise CnnlabError(f"{path}: {error}; restore it or delete it to use the data as it is now") from None
+        raise CnnlabError(f"{path}: {error}; {remedy}") from None
     with trained_spec(spec):
         yield
 
