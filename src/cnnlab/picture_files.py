@@ -23,9 +23,13 @@ from cnnlab.memory import check_bytes
 # What numpy's .npy header parser raises on a damaged header (it tokenizes the header's Python literal).
 _HEADER_ERRORS = (ValueError, OSError, SyntaxError, TypeError, EOFError, tokenize.TokenError, RecursionError)
 
-__all__ = ["MAX_PIXELS", "GREY_MODES", "read_npy", "decode_picture", "check_pixel_values"]
+__all__ = ["MAX_PIXELS", "MAX_IMAGE_SIDE", "read_npy", "check_pixel_values", "pixels_from_array",
+           "decode_picture", "read_picture_file", "read_picture_files"]
 
 MAX_PIXELS = 50_000_000  # 50 megapixels: a large photograph; more is a mistake or a decompression bomb
+MAX_IMAGE_SIDE = 4096  # images for a model: larger pictures are refused from their header, before any pixel is decoded
+# PIL modes whose pixels are one grey value; a picture in any other mode is read as RGB.
+GREY_IMAGE_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
 
 
 def _check_pixels(path: Path, height: int, width: int) -> None:
@@ -84,44 +88,6 @@ def read_npy(path: Path, image: bool = True) -> np.ndarray:
         raise CnnlabError(f"cannot read {path} as a .npy array: {error}") from None
 
 
-# PIL modes whose pixels are one grey value; a picture in any other mode is read as RGB.
-GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"})
-
-
-def decode_picture(data: bytes | Path, mode: str | None = None, source: str | None = None,
-                   max_side: int | None = None, formats: tuple[str, ...] | None = None) -> np.ndarray:
-    """A PNG/JPEG/... (a file or its bytes) as uint8 (H, W) or (H, W, 3), converted to PIL `mode` ("L" or
-    "RGB"; None: "L" for a grey picture, else "RGB"). The one picture reader of cnnlab: its size is checked
-    from the header before any pixel is decoded (at most MAX_PIXELS, and at most `max_side` per side when
-    given), so a small file that claims 100000 x 100000 pixels costs nothing; `formats` limits what is
-    accepted (None: whatever Pillow reads)."""
-    try:
-        from PIL import Image, UnidentifiedImageError
-    except ImportError:
-        raise CnnlabError("reading PNG/JPEG needs Pillow: pip install 'cnnlab[image]'") from None
-    source = source or str(data if isinstance(data, Path) else "the image")
-    limit = f"at most {max_side}x{max_side} pixels is accepted" if max_side else "cnnlab reads at most 50 megapixels"
-    stream = data if isinstance(data, Path) else io.BytesIO(data)
-    try:
-        with warnings.catch_warnings():
-            # Pillow warns past 89 megapixels: with a side limit, the header check below refuses those with
-            # the picture's own size; without one, the warning becomes an error (never a printed warning)
-            warnings.simplefilter("ignore" if max_side else "error", Image.DecompressionBombWarning)
-            with Image.open(stream, formats=list(formats) if formats else None) as picture:
-                width, height = picture.size  # from the header: nothing is decoded yet
-                if max_side and (width > max_side or height > max_side):
-                    raise CnnlabError(f"{source} is {width}x{height} pixels; at most {max_side}x{max_side} is accepted")
-                _check_pixels(source, height, width)
-                if mode is None:
-                    mode = "L" if picture.mode in GREY_MODES else "RGB"
-                return np.array(picture.convert(mode), dtype=np.uint8)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise CnnlabError(f"{source} is too large to decode safely ({error}); {limit}: give a smaller image") from None
-    except CnnlabError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
-        kind = f"a {' or '.join(formats)} image" if formats else "an image"
-        raise CnnlabError(f"cannot decode {source} as {kind}: {error}") from None
 
 
 def check_pixel_values(array: np.ndarray, path: Path) -> np.ndarray:
@@ -136,3 +102,112 @@ def check_pixel_values(array: np.ndarray, path: Path) -> np.ndarray:
         bad = int(np.count_nonzero(~np.isfinite(array)))
         raise CnnlabError(f"{path} holds {bad:,} NaN or inf values; replace them (e.g. np.nan_to_num) first")
     return array
+
+
+# --- images for a model: uint8 (C, H, W) arrays; cnnlab.data.images gives them as torch tensors ---------
+
+
+def pixels_from_array(array, source: str = "the array", max_side: int = MAX_IMAGE_SIDE) -> np.ndarray:
+    """(H, W), (C, H, W) or (H, W, C) numbers -> uint8 (C, H, W). uint8 stays as it is; floats whose maximum
+    is <= 1 are intensities in [0, 1]; anything else is taken as 0..255 and clipped."""
+    try:
+        array = np.asarray(array)
+    except ValueError as error:  # ragged nested lists
+        raise CnnlabError(f"{source} is not a rectangular array of numbers: {error}") from None
+    if array.dtype != np.uint8 and not (np.issubdtype(array.dtype, np.number) and not np.iscomplexobj(array)):
+        raise CnnlabError(f"{source} holds {array.dtype} values; give numbers (0..255, or floats in 0..1)")
+    if array.ndim == 2:
+        array = array[None]
+    elif array.ndim == 3 and array.shape[-1] in (1, 3, 4) and array.shape[0] not in (1, 3, 4):
+        array = array.transpose(2, 0, 1)  # (H, W, C) -> (C, H, W)
+    if array.ndim != 3 or 0 in array.shape:
+        raise CnnlabError(f"{source} has shape {array.shape}; expected (H, W), (C, H, W) or (H, W, C)")
+    if array.shape[1] > max_side or array.shape[2] > max_side:
+        raise CnnlabError(f"{source} is {array.shape[2]}x{array.shape[1]} pixels; at most "
+                          f"{max_side}x{max_side} is accepted")
+    if array.dtype != np.uint8:
+        array = array.astype(np.float64)
+        if not np.all(np.isfinite(array)):
+            raise CnnlabError(f"{source} holds NaN or inf values; an image needs finite intensities")
+        if array.max() <= 1.0:
+            array = array * 255
+        array = np.clip(array, 0, 255).round().astype(np.uint8)
+    return np.ascontiguousarray(array)
+
+
+def _decode_picture(data: bytes | Path, channels: int | None, source: str, max_side: int | None,
+                    formats: tuple[str, ...] | None) -> np.ndarray:
+    # The caller silences Pillow's DecompressionBombWarning (past 89 megapixels): the side check here refuses
+    # such pictures with a clearer message.
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:
+        raise CnnlabError("reading PNG/JPEG needs Pillow: pip install 'cnnlab[image]'") from None
+    stream = data if isinstance(data, Path) else io.BytesIO(data)
+    try:
+        image = Image.open(stream, formats=list(formats) if formats else None)  # reads the header only
+        with image:
+            width, height = image.size
+            if max_side and (width > max_side or height > max_side):
+                raise CnnlabError(f"{source} is {width}x{height} pixels; at most {max_side}x{max_side} is accepted")
+            _check_pixels(source, height, width)
+            if channels is None:
+                channels = 1 if image.mode in GREY_IMAGE_MODES else 3
+            array = np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
+    except Image.DecompressionBombError as error:  # Pillow's own header check, for sizes far past ours
+        limit = f"{max_side}x{max_side} pixels" if max_side else "50 megapixels"
+        raise CnnlabError(f"{source} is too large ({error}); at most {limit} is accepted") from None
+    except CnnlabError:
+        raise
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError, EOFError) as error:
+        kind = f"a {' or '.join(formats)} image" if formats else "an image"
+        raise CnnlabError(f"cannot decode {source} as {kind}: {error}") from None
+    return np.ascontiguousarray(array.transpose(2, 0, 1)) if array.ndim == 3 else array[None].copy()
+
+
+def decode_picture(data: bytes | Path, channels: int | None, source: str = "the image",
+                   max_side: int | None = MAX_IMAGE_SIDE,
+                   formats: tuple[str, ...] | None = ("PNG", "JPEG")) -> np.ndarray:
+    """PNG or JPEG (bytes or a file; `formats` may allow more, None whatever Pillow reads) -> uint8
+    (channels, H, W); channels None keeps the file's own (grey -> 1, anything else -> 3). The one picture
+    decoder of cnnlab: the size is read from the header and checked before the pixels are decoded (at most
+    MAX_PIXELS, and `max_side` per side unless None), so a small file that claims 100000x100000 pixels
+    costs nothing."""
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        return _decode_picture(data, channels, source, max_side, formats)
+
+
+def _read_picture_file(path: Path, channels: int | None, max_side: int) -> np.ndarray:
+    if path.suffix.lower() == ".npy":
+        # never unpickled; the header's size checked against the file before reading; NaN/inf/complex refused
+        return pixels_from_array(check_pixel_values(read_npy(path), path), str(path), max_side)
+    return _decode_picture(path, channels, str(path), max_side, ("PNG", "JPEG", "BMP"))
+
+
+def read_picture_file(path: str | Path, channels: int | None = None, max_side: int = MAX_IMAGE_SIDE) -> np.ndarray:
+    """uint8 (C, H, W) as stored in `path`: a .npy array, else a PNG, JPEG or BMP picture, converted to
+    `channels` while decoding or keeping its own (grey -> 1, colour -> 3) when None."""
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        return _read_picture_file(Path(path), channels, max_side)
+
+
+def read_picture_files(paths: list[str]) -> list[np.ndarray | str]:
+    """read_picture_file of each path with the file's own channels, or the one-line reason it cannot be read.
+    Imports neither torch nor cnnlab.data, so that worker processes decoding image folders start quickly."""
+    from PIL import Image
+
+    decoded: list[np.ndarray | str] = []
+    with warnings.catch_warnings():  # once for the whole list: entering it per file costs as much as decoding
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        for path in paths:
+            try:
+                decoded.append(_read_picture_file(Path(path), None, MAX_IMAGE_SIDE))
+            except CnnlabError as error:
+                decoded.append(str(error))
+    return decoded

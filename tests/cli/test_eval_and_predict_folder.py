@@ -1,8 +1,10 @@
 """eval's per-class precision/recall/F1 (checked against scikit-learn) and predict on a folder -> CSV,
-on a run trained on a folder of real MNIST images whose class names come from the folder names."""
+on a run trained on a folder of real MNIST images whose class names come from the folder names; such a
+run still predicts and exports once its folder and cache are deleted."""
 
 import csv
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -11,7 +13,8 @@ from PIL import Image
 
 from cnnlab.cli import main
 from cnnlab.data import load_dataset
-from cnnlab.data.own_data import forget_own_data
+from cnnlab.data.own_data import forget_own_data, load_own_data, own_data_cache_dir
+from cnnlab.errors import CnnlabWarning
 from cnnlab.train.metrics import confusion_matrix, per_class_report
 
 NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -106,3 +109,50 @@ def test_predict_folder_writes_a_csv(folder_run, capsys, tmp_path):
     truth = {f"{i}.png": NAMES[int(data.labels[i])] for i in range(1000, 1040)}
     correct = sum(r["class"] == truth[r["file"]] for r in rows)
     assert correct >= 20  # trained on 800 digits for 3 epochs: well above chance (4 of 40)
+
+
+def test_an_own_data_run_predicts_and_exports_after_its_data_and_cache_are_gone(
+    real_data_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    forget_own_data()
+    data = load_dataset("mnist", "test", real_data_dir)
+    images, new = tmp_path / "digits", tmp_path / "new"
+    for i in range(600):
+        path = images / NAMES[int(data.labels[i])] / f"{i:04d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(data.images[i, 0].numpy()).save(path)
+    new.mkdir()
+    for i in range(600, 630):
+        Image.fromarray(data.images[i, 0].numpy()).save(new / f"{i}.png")
+    run = tmp_path / "run"
+    argv = ["train", "--data", f"folder:{images}", "--model", "lenet5", "--epochs", "2", "--val-size", "0"]
+    assert main([*argv, "--out", str(run)]) == 0
+    facts = json.loads((run / "data.json").read_text())
+    trained_on = load_own_data(f"folder:{images}")
+    assert facts["classes"] == sorted(NAMES) and facts["in_shape"] == [1, 28, 28]
+    assert facts["mean"] == list(trained_on.mean) and facts["std"] == list(trained_on.std)
+    assert main(["predict", str(run), str(new), "--out", str(tmp_path / "before.csv")]) == 0
+
+    # A class folder added after training: the run keeps its ten classes; eval refuses the changed data.
+    shutil.copytree(images / "seven", images / "zzz")
+    forget_own_data()
+    capsys.readouterr()
+    assert main(["eval", str(run)]) == 2
+    assert "now has the classes" in capsys.readouterr().err
+
+    shutil.rmtree(images)
+    shutil.rmtree(tmp_path / "cache")
+    forget_own_data()
+    assert main(["predict", str(run), str(new), "--out", str(tmp_path / "after.csv")]) == 0
+    capsys.readouterr()
+    before, after = (tmp_path / "before.csv").read_text(), (tmp_path / "after.csv").read_text()
+    assert after == before and after.count("\n") == 31  # same classes, same probabilities, without the data
+    pytest.importorskip("onnxruntime")
+    with pytest.warns(CnnlabWarning, match="checked on random pixels"):
+        assert main(["export", str(run), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["checked_on"] == "random pixels" and out["images_checked"] == 100 and out["top1_agreement"] == 1.0
+    assert out["max_abs_difference"] < 1e-3 and out["metadata"]["classes"] == sorted(NAMES)
+    assert out["metadata"]["mean"] == facts["mean"] and (run / "model.onnx").stat().st_size > 0
+    assert not images.exists() and not own_data_cache_dir().exists()

@@ -4,17 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cli_testing import one_line_error
 from cnnlab.cli import main
-
-
-def one_line_error(capsys, argv, *fragments):
-    code = main(argv)
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert code == 2 and len(lines) == 1 and "Traceback" not in err, (code, err)
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 @pytest.fixture

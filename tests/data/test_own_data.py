@@ -237,3 +237,44 @@ def test_own_data_flags_need_own_data(capsys):
 def test_unknown_dataset_suggests_the_closest_name():
     with pytest.raises(CnnlabError, match="did you mean 'fashion-mnist'"):
         dataset_spec("fashion-mnst")
+
+
+def test_the_cache_keeps_the_split_and_statistics_and_memory_notices_new_files(tmp_path):
+    root = make_small_folder(tmp_path / "pets")
+    first = load_own_data(f"folder:{root}")
+    with np.load(next(own_data_cache_dir().glob("folder-*.npz"))) as stored:
+        assert stored["mean"].tolist() == list(first.mean) and stored["is_test"].sum() == len(first.test_labels)
+    forget_own_data()
+    again = load_own_data(f"folder:{root}")
+    assert again.mean == first.mean and np.array_equal(again.test_images, first.test_images)
+    assert load_own_data(f"folder:{root}") is again  # nothing changed: the copy in memory
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(root / "dog" / "new.png")
+    grown = load_own_data(f"folder:{root}")
+    assert len(grown.train_labels) + len(grown.test_labels) == 13
+
+
+def test_a_run_keeps_the_data_as_trained_whatever_becomes_of_the_folder(tmp_path):
+    from cnnlab.train.runs import DATA_FACTS_NAME, trained_data, write_data_facts
+
+    root = make_small_folder(tmp_path / "pets")
+    name = f"folder:{root}"
+    trained = dataset_spec(name)
+    run = tmp_path / "run"
+    run.mkdir()
+    write_data_facts(run, name)
+    write_data_facts(run / "none", "mnist")  # named datasets are described by cnnlab: no file, no folder needed
+    assert not (run / "none").exists()
+    make_small_folder(root, classes=("owl",))  # a class added after training
+    forget_own_data()
+    assert dataset_spec(name).classes == ("cat", "dog", "owl")
+    with trained_data(run):
+        spec = dataset_spec(name)
+        assert (spec.classes, spec.mean, spec.std, spec.in_shape) == (
+            trained.classes, trained.mean, trained.std, trained.in_shape)
+        with pytest.raises(CnnlabError, match="now has the classes cat, dog, owl; the run was trained on cat, dog"):
+            load_dataset(name, "test")
+    assert dataset_spec(name).classes == ("cat", "dog", "owl")  # outside the block: the data as it is
+    (run / DATA_FACTS_NAME).write_text("{")
+    with pytest.raises(CnnlabError, match=r"data.json: .*restore it, or delete it"):
+        with trained_data(run):
+            pass

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cnnlab.cli import main
+from cli_testing import one_line_error
 from cnnlab.errors import CnnlabError
 from cnnlab.geo.file_formats import check_grib_complete, looks_like
 from cnnlab.geo.gridded import GridSelection, open_gridded, select
@@ -15,14 +15,6 @@ GRIB_NAME = "xarray-data/era5-2mt-2019-03-uk.grib"
 FORECAST = ["train", "--task", "forecast", "--epochs", "1"]
 
 
-def one_line_error(capsys, argv, *fragments):
-    code = main(argv)
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert code == 2 and len(lines) == 1 and "Traceback" not in err, (code, err)
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 @pytest.fixture

@@ -1,22 +1,18 @@
 """Gridded runs have what every run of the one loop has: resume after SIGKILL, `cnnlab eval`, EMA, lookahead,
 early stop and DistributedDataParallel."""
 
-import csv
 import json
-import os
 import signal
 import subprocess
-import sys
-import time
 
 import pytest
 
+from cli_testing import metric_rows, train_in_one_and_two_processes, train_process, wait_for_first_epoch
 from cnnlab.cli import main
 from cnnlab.train import TrainConfig, evaluate_run, train
 from geo_testing import make_grid_dataset, write
 
 pytest.importorskip("xarray")
-ENV = {**os.environ, "OMP_NUM_THREADS": "1"}  # same kernels, same order of sums, in every process
 TINY = {"width": 4, "depth": 1}
 SEGMENT = [
     "--data",
@@ -40,17 +36,8 @@ SEGMENT = [
 ]
 
 
-def _cnnlab(*args):
-    return subprocess.Popen(
-        [sys.executable, "-m", "cnnlab", "train", *args], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
 
 
-def _rows(run):
-    return [
-        {k: v for k, v in r.items() if k not in ("epoch_time_s", "samples_per_s")}
-        for r in csv.DictReader((run / "metrics.csv").open())
-    ]
 
 
 def _test_scores(run):
@@ -87,25 +74,21 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_forecast_run(tmp
         "--seed",
         "5",
     ]
-    whole = _cnnlab(*args, "--out", str(tmp_path / "whole"))
+    whole = _train(*args, "--out", str(tmp_path / "whole"))
     killed = tmp_path / "killed"
-    victim = _cnnlab(*args, "--out", str(killed))
-    deadline = time.time() + 240
-    while not (killed / "metrics.csv").exists():  # written after the epoch-1 checkpoint
-        assert victim.poll() is None, victim.stdout.read().decode()
-        assert time.time() < deadline, "epoch 1 never finished"
-        time.sleep(0.01)
+    victim = _train(*args, "--out", str(killed))
+    wait_for_first_epoch(victim, killed)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     assert victim.returncode == -signal.SIGKILL
-    assert not (killed / "results.json").exists() and len(_rows(killed)) < 4
+    assert not (killed / "results.json").exists() and len(metric_rows(killed)) < 4
 
-    resumed = _cnnlab("--resume", str(killed))
+    resumed = _train("--resume", str(killed))
     out, _ = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, out.decode()
     assert "resuming" in out.decode()
     assert whole.wait(timeout=300) == 0, whole.stdout.read().decode()
-    assert _rows(killed) == _rows(tmp_path / "whole")
+    assert metric_rows(killed) == metric_rows(tmp_path / "whole")
     assert _test_scores(killed) == _test_scores(tmp_path / "whole")
     assert json.loads((killed / "results.json").read_text())["epochs"] == 4
 
@@ -204,39 +187,15 @@ def test_early_stop_of_a_gridded_run_follows_the_validation_loss(tmp_path):
 
 def test_two_gloo_processes_train_a_gridded_task_like_one(tmp_path):
     common = [*SEGMENT, "--epochs", "1"]
-    single = subprocess.run(
-        [sys.executable, "-m", "cnnlab", "train", *common, "--out", str(tmp_path / "one")],
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert single.returncode == 0, single.stderr
-    ddp = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc_per_node=2",
-            "-m",
-            "cnnlab",
-            "train",
-            *common,
-            "--distributed",
-            "--out",
-            str(tmp_path / "two"),
-        ],
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert ddp.returncode == 0, ddp.stdout + ddp.stderr
-    assert "2 processes" in ddp.stdout and ddp.stdout.count("median centre error") == 1  # only rank 0 speaks
+    _, ddp = train_in_one_and_two_processes(common, tmp_path / "one", tmp_path / "two")
+    assert ddp.stdout.count("median centre error") == 1  # only rank 0 speaks
     one, two = (json.loads((tmp_path / name / "results.json").read_text()) for name in ("one", "two"))
     assert two["processes"] == 2
-    rows_one, rows_two = _rows(tmp_path / "one"), _rows(tmp_path / "two")
+    rows_one, rows_two = metric_rows(tmp_path / "one"), metric_rows(tmp_path / "two")
     # the loss is a masked mean per process: two half batches average like one whole batch up to rounding
     assert float(rows_two[0]["val_loss"]) == pytest.approx(float(rows_one[0]["val_loss"]), rel=0.05)
     assert two["test"]["iou"] == pytest.approx(one["test"]["iou"], abs=0.05)
+
+
+def _train(*args):
+    return train_process(*args, stderr=subprocess.STDOUT)

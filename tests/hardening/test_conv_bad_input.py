@@ -83,7 +83,7 @@ CASES = [
     (["filter", "ok.npy", "--kernel", "box", "--size", "100001"], ["100001x100001 kernel"]),
     (["convolve", BIG_255, BIG_255], ["255x255 full 255x255", "16,846,742,025 multiply-adds"]),
     (["correlate", BIG_255, BIG_255, "--mode", "full"], ["multiply-adds", "fftconvolve"]),
-    (["filter", "bomb.png", "--kernel", "box"], ["144000000 pixels", "50 megapixels"]),
+    (["filter", "bomb.png", "--kernel", "box"], ["12000 x 12000 = 144,000,000 pixels", "50 megapixels"]),
     (["filter", "wide.png", "--kernel", "box"], ["100000000 pixels"]),
     (["filter", "big.png", "--kernel", "box"], ["8000 x 7000 = 56,000,000 pixels", "50 megapixels"]),
     (["filter", "huge.npy", "--kernel", "box"], ["holds only 16"]),

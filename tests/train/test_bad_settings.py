@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from cnnlab.cli import main
+from cli_testing import one_line_error
 from cnnlab.errors import CnnlabError
 from cnnlab.models import create_model
 from cnnlab.train import TrainConfig, train
@@ -47,21 +47,13 @@ CASES = {
 }
 
 
-def one_line_error(capsys, argv, fragments, status=2):
-    code = main(argv)
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert code == status and len(lines) == 1 and "Traceback" not in err, (code, err)
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_setting_is_one_line_and_writes_nothing(tmp_path, capsys, case):
     extra, fragments = CASES[case]
     out = tmp_path / "run"
-    one_line_error(capsys, ["train", *TINY, *extra, "--out", str(out)], fragments)
+    one_line_error(capsys, ["train", *TINY, *extra, "--out", str(out)], *fragments)
     assert not out.exists()
 
 
@@ -107,7 +99,7 @@ def _snapshot(folder):
 ])
 def test_resume_refusals_leave_the_run_untouched(finished_run, capsys, extra, fragment):
     before = _snapshot(finished_run)
-    one_line_error(capsys, ["train", "--resume", str(finished_run), *extra], [fragment])
+    one_line_error(capsys, ["train", "--resume", str(finished_run), *extra], fragment)
     assert _snapshot(finished_run) == before
 
 
@@ -125,9 +117,9 @@ def test_a_damaged_config_json_is_one_line_on_resume_and_eval(finished_run, tmp_
     config = json.loads((run / "config.json").read_text())
     damage(config)
     (run / "config.json").write_text(json.dumps(config))
-    line = one_line_error(capsys, ["train", "--resume", str(run), "--epochs", "2"], [fragment, "damaged"])
+    line = one_line_error(capsys, ["train", "--resume", str(run), "--epochs", "2"], fragment, "damaged")
     assert str(run / "config.json") in line
-    one_line_error(capsys, ["eval", str(run)], [fragment])
+    one_line_error(capsys, ["eval", str(run)], fragment)
     assert not (run / ".cnnlab-lock").exists() and len((run / "metrics.csv").read_text().splitlines()) == 2
 
 
@@ -135,12 +127,12 @@ def test_config_json_that_is_not_an_object(tmp_path, capsys):
     run = tmp_path / "run"
     run.mkdir()
     (run / "config.json").write_text("[1, 2]")
-    one_line_error(capsys, ["eval", str(run)], ["not a JSON object"])
+    one_line_error(capsys, ["eval", str(run)], "not a JSON object")
     assert os.listdir(run) == ["config.json"]
 
 
 @pytest.mark.parametrize("seed", ["-1", str(2**64)])
 def test_experiment_seed_out_of_range(capsys, tmp_path, seed):
     one_line_error(capsys, ["experiment", "init", "--data", "synthetic-mnist", "--quick", "--seed", seed,
-                            "--out", str(tmp_path / "e")], ["--seed", "2^63-1"])
+                            "--out", str(tmp_path / "e")], "--seed", "2^63-1")
     assert not (tmp_path / "e").exists()

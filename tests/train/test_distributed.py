@@ -1,34 +1,24 @@
 """Two processes under torchrun (gloo, CPU) train like one process with the same global batch."""
 
-import csv
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 
+from cli_testing import ONE_THREAD, metric_rows, train_in_one_and_two_processes
+
 # fp32: bf16 kernels round differently for a half batch and a whole one, which hides what is compared here
 ARGS = ["--data", "synthetic-mnist", "--model", "lenet5", "--precision", "fp32", "--epochs", "2", "--train-size", "800", "--val-size", "200",
         "--batch-size", "100", "--seed", "3", "--translate", "0", "--no-report"]
-ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
-def _rows(run):
-    return list(csv.DictReader((run / "metrics.csv").open()))
 
 
 def test_two_gloo_processes_match_one_process(tmp_path):
-    single = subprocess.run([sys.executable, "-m", "cnnlab", "train", *ARGS, "--out", str(tmp_path / "one")],
-                            env=ENV, capture_output=True, text=True, timeout=300)
-    assert single.returncode == 0, single.stderr
-    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                          "-m", "cnnlab", "train", *ARGS, "--distributed", "--out", str(tmp_path / "two")],
-                         env=ENV, capture_output=True, text=True, timeout=300)
-    assert ddp.returncode == 0, ddp.stdout + ddp.stderr
+    _, ddp = train_in_one_and_two_processes(ARGS, tmp_path / "one", tmp_path / "two")
     assert ddp.stdout.count("test accuracy") == 1  # only rank 0 speaks
-    assert "2 processes" in ddp.stdout
-    one, two = _rows(tmp_path / "one"), _rows(tmp_path / "two")
+    one, two = metric_rows(tmp_path / "one"), metric_rows(tmp_path / "two")
     assert len(one) == len(two) == 2
     for a, b in zip(one, two):
         for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
@@ -40,7 +30,7 @@ def test_two_gloo_processes_match_one_process(tmp_path):
 
 
 def test_distributed_without_torchrun_is_a_one_line_error(tmp_path):
-    env = {k: v for k, v in ENV.items() if k not in ("RANK", "WORLD_SIZE", "MASTER_ADDR")}
+    env = {k: v for k, v in ONE_THREAD.items() if k not in ("RANK", "WORLD_SIZE", "MASTER_ADDR")}
     out = subprocess.run([sys.executable, "-m", "cnnlab", "train", *ARGS, "--distributed", "--out", str(tmp_path / "x")],
                          env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "torchrun --nproc_per_node" in out.stderr and "Traceback" not in out.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cnnlab.cli import main
+from cli_testing import one_line_error
 from cnnlab.errors import CnnlabError
 from cnnlab.train import TrainConfig, train
 from cnnlab.train.checkpoint import load_state
@@ -26,14 +26,6 @@ def tiny_config(out, **change):
     return TrainConfig(**values)
 
 
-def one_line_error(capsys, argv, *fragments, status=2):
-    code = main(argv)
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert code == status and len(lines) == 1 and "Traceback" not in err, (code, err)
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 def user_folder(tmp_path, name="mine"):

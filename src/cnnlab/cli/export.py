@@ -40,6 +40,7 @@ def run(args) -> int:
                 "format": result.format,
                 "metadata": result.metadata,
                 "images_checked": result.images_checked,
+                "checked_on": result.checked_on,
                 "max_abs_difference": result.max_abs_difference,
                 "top1_agreement": result.top1_agreement,
                 "seconds": result.seconds,
@@ -51,7 +52,7 @@ def run(args) -> int:
     if result.images_checked:
         agree = round(result.top1_agreement * result.images_checked)
         print(
-            f"{runtime} vs torch on {result.images_checked} test images: max |logit difference| "
+            f"{runtime} vs torch on {result.images_checked} {result.checked_on}: max |logit difference| "
             f"{result.max_abs_difference:.1e}, same top-1 on {agree}/{result.images_checked}"
         )
     return 0

@@ -46,9 +46,8 @@ def load_input(path: Path) -> np.ndarray:
         return check_pixel_values(a, path).astype(np.float64)[None]
     if suffix not in IMAGE_SUFFIXES:
         raise CnnlabError(f"cannot read {path.name}: give a .png, .jpg, .jpeg or .npy file")
-    pixels = decode_picture(path).astype(np.float64) / 255.0
-    colour = pixels.ndim == 3
-    return pixels.transpose(2, 0, 1) if colour else pixels[None]
+    # (channels, H, W); any size up to MAX_PIXELS: a photograph to filter is not a model's input
+    return decode_picture(path, None, str(path), max_side=None, formats=None).astype(np.float64) / 255.0
 
 
 def resolve_kernel(text: str, size: int | None, sigma: float | None) -> tuple[str, np.ndarray]:

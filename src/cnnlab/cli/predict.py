@@ -98,6 +98,7 @@ def run(args) -> int:
     from cnnlab.data import dataset_spec
     from cnnlab.train.classify import load_run_model
     from cnnlab.train.device import resolve_device
+    from cnnlab.train.runs import trained_data
 
     if args.data:
         return _forecast(args)
@@ -106,8 +107,9 @@ def run(args) -> int:
     if args.top < 1:
         raise CnnlabError(f"--top {args.top}: give how many classes to show, at least 1")
     device = resolve_device(args.device)
-    model, config = load_run_model(args.run_dir, args.checkpoint, device)
-    spec = dataset_spec(config.data)
+    with trained_data(args.run_dir):  # own data: its classes and statistics as trained, even once it is gone
+        model, config = load_run_model(args.run_dir, args.checkpoint, device)
+        spec = dataset_spec(config.data)
     top = max(1, min(args.top, len(spec.classes)))
     folder = Path(args.files[0]) if len(args.files) == 1 and Path(args.files[0]).is_dir() else None
     files = _folder_images(folder) if folder else [Path(f) for f in args.files]

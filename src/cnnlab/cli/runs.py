@@ -22,6 +22,7 @@ COMPARE_EXAMPLES = """\
         lr         0.002    0.05
       ...
       learning curves overlaid: runs/compare.png
+      "Compared with" section added to: runs/adam/report.html, runs/sgd/report.html
   cnnlab compare runs/a runs/b runs/c --out curves.png --json
 """
 
@@ -41,7 +42,7 @@ def register(subparsers) -> None:
     p = add_command(
         subparsers,
         "compare",
-        "Compare runs: settings that differ, metrics side by side, curves overlaid.",
+        "Compare runs: settings that differ, metrics side by side, curves overlaid (also in each run's report.html).",
         COMPARE_EXAMPLES,
         run_compare,
     )
@@ -110,19 +111,32 @@ def _show(value) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def _add_to_reports(run_dirs: list[Path]) -> list[str]:
+    """Draw the recorded comparison into the runs' existing report.html pages; the pages changed."""
+    with_report = [run for run in run_dirs if (run / "report.html").is_file()]
+    if not with_report:
+        return []
+    from cnnlab.report.run_report import add_comparison_to_report  # imports torch: only when there is a page
+
+    return [str(page) for page in map(add_comparison_to_report, with_report) if page is not None]
+
+
 def run_compare(args) -> int:
-    from cnnlab.runs.compare import compare_runs
+    from cnnlab.runs.compare import compare_runs, record_comparison
 
     comparison = compare_runs(args.run_dirs)
     out = Path(args.out) if args.out else Path(args.run_dirs[0]).parent / "compare.png"
-    plotted = None
+    plotted, reports = None, []
     from cnnlab.report.plots import have_matplotlib, plot_curve_overlay
 
     if have_matplotlib() and any(comparison["histories"]):
         plot_curve_overlay(comparison["runs"], comparison["histories"], out)
         plotted = str(out)
+    recorded = record_comparison(args.run_dirs)  # `cnnlab report` of each run shows the comparison from now on
+    if have_matplotlib():  # the report's section is drawn with it too
+        reports = _add_to_reports(recorded)
     if args.json:
-        print_json({k: v for k, v in comparison.items() if k != "histories"} | {"plot": plotted})
+        print_json({k: v for k, v in comparison.items() if k != "histories"} | {"plot": plotted, "reports": reports})
         return 0
     names = comparison["runs"]
     if comparison["differences"]:
@@ -150,4 +164,6 @@ def run_compare(args) -> int:
         if plotted
         else "\nno curves plotted (no metrics.csv, or matplotlib missing)"
     )
+    if reports:
+        print(f'"Compared with" section added to: {", ".join(reports)}')
     return 0

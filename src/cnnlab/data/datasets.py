@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 import dataclasses
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -20,7 +22,8 @@ from cnnlab.data.own_data import is_own_data, load_own_data, own_data_label
 from cnnlab.data.sources import Resource, data_root, fetch, find_file, verify
 from cnnlab.errors import CnnlabError
 
-__all__ = ["ImageDataset", "DatasetSpec", "load_dataset", "dataset_spec", "list_datasets", "dataset_status", "dataset_label"]
+__all__ = ["ImageDataset", "DatasetSpec", "load_dataset", "dataset_spec", "list_datasets", "dataset_status",
+           "dataset_label", "spec_facts", "spec_from_facts", "trained_spec"]
 
 MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
 FASHION_MIRRORS = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
@@ -205,6 +208,9 @@ def list_datasets() -> list[str]:
 
 def _read_own(spec: DatasetSpec, root: Path, split: str, download: bool):
     data = load_own_data(spec.name)
+    if list(data.classes) != list(spec.classes):  # a spec stored with a run, and the folder changed since
+        raise CnnlabError(f"{spec.name} now has the classes {', '.join(data.classes)}; the run was trained on "
+                          f"{', '.join(spec.classes)}: restore the data as it was, or train a new run")
     return (data.train_images, data.train_labels) if split == "train" else (data.test_images, data.test_labels)
 
 
@@ -217,10 +223,53 @@ def _own_spec(name: str) -> DatasetSpec:
     )
 
 
+# --- what a trained model needs of its data, stored with the run ------------------------------------
+
+_TRAINED_SPECS: ContextVar[dict[str, DatasetSpec]] = ContextVar("trained_specs", default={})
+
+
+def spec_facts(spec: DatasetSpec) -> dict:
+    """The part of a spec a trained model depends on (shape, classes, normalisation), as JSON-ready values."""
+    return {"data": spec.name, "in_shape": list(spec.in_shape), "classes": list(spec.classes),
+            "mean": list(spec.mean), "std": list(spec.std), "hflip": spec.hflip}
+
+
+def spec_from_facts(facts: dict) -> DatasetSpec:
+    """The inverse of spec_facts, for own data (its images are read from the data only when asked for)."""
+    try:
+        name, in_shape = str(facts["data"]), tuple(int(n) for n in facts["in_shape"])
+        classes = tuple(str(c) for c in facts["classes"])
+        mean, std = tuple(float(m) for m in facts["mean"]), tuple(float(s) for s in facts["std"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise CnnlabError(f"the stored description of the data lacks or garbles {error}") from None
+    if not is_own_data(name) or len(in_shape) != 3 or len(mean) != in_shape[0] or len(std) != in_shape[0] \
+            or len(classes) < 2:
+        raise CnnlabError(f"the stored description of the data {name!r} is not one cnnlab writes")
+    return DatasetSpec(name, in_shape, classes, mean, std, bool(facts.get("hflip", False)),
+                       f"your {name.partition(':')[0]} {name.partition(':')[2]} (as the run was trained on it)",
+                       _read_own)
+
+
+@contextmanager
+def trained_spec(spec: DatasetSpec | None) -> Iterator[None]:
+    """Inside the block, dataset_spec(spec.name) is `spec`: the classes and statistics a run was trained with,
+    read from its folder, instead of those of the data as it is now (or of no data, once it is deleted)."""
+    if spec is None:
+        yield
+        return
+    token = _TRAINED_SPECS.set({**_TRAINED_SPECS.get(), spec.name: spec})
+    try:
+        yield
+    finally:
+        _TRAINED_SPECS.reset(token)
+
+
 def dataset_spec(name: str) -> DatasetSpec:
-    """The spec of a named dataset, or of own data (`folder:PATH`, `csv:FILE`), which is read to learn it."""
+    """The spec of a named dataset, or of own data (`folder:PATH`, `csv:FILE`), which is read to learn it
+    (unless a run's stored spec of it is in use: trained_spec)."""
     if is_own_data(name):
-        return _own_spec(name)
+        stored = _TRAINED_SPECS.get().get(name)
+        return stored if stored is not None else _own_spec(name)
     if name not in _SPECS:
         from difflib import get_close_matches
 

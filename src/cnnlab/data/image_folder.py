@@ -10,38 +10,46 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from cnnlab.data.images import IMAGE_SUFFIXES, fit_to_shape, read_image_file
+from cnnlab.data.images import IMAGE_SUFFIXES, fit_to_shape
 from cnnlab.errors import CnnlabError
+from cnnlab.picture_files import read_picture_files
 
 __all__ = ["FolderImages", "FolderListing", "list_image_folder", "read_image_folder"]
 
 SPLITS = ("train", "test")
-DECODE_THREADS = 4  # Pillow and zlib release the GIL while decoding, so threads overlap on several cores
 
 
 @dataclass
 class FolderListing:
-    """The image files of a folder, by class: files[i] = (path, class index, is_test, size, mtime_ns)."""
+    """The image files of a folder, by class: files[i] = (path, class index, is_test, size, mtime_ns);
+    folders: the modification time of every folder read, taken before it was read."""
 
     root: Path
     classes: list[str]
     files: list[tuple[str, int, bool, int, int]]
     has_splits: bool
+    folders: dict[str, int]
 
     def signature(self) -> str:
         """A digest of what the decoded images depend on: every file's relative path, size and modification time."""
-        digest = hashlib.sha256()
         start = len(str(self.root)) + 1
-        for path, label, is_test, size, mtime in self.files:
-            digest.update(f"{path[start:]}\0{label}\0{is_test:d}\0{size}\0{mtime}\n".encode())
-        return digest.hexdigest()
+        lines = "".join(f"{path[start:]}\0{label}\0{is_test:d}\0{size}\0{mtime}\n"
+                        for path, label, is_test, size, mtime in self.files)
+        return hashlib.sha256(lines.encode()).hexdigest()
+
+    def unchanged(self) -> bool:
+        """Whether no file was added, removed or renamed since the listing (every folder's time is as it was);
+        a few stat calls, where listing again reads every file's."""
+        try:
+            return all(os.stat(folder).st_mtime_ns == mtime for folder, mtime in self.folders.items())
+        except OSError:
+            return False
 
 
 @dataclass
@@ -54,23 +62,28 @@ class FolderImages:
     resized: int  # images whose size differed from the chosen one
 
 
-def _visible_dirs(folder: Path) -> list[str]:
+def _visible_dirs(folder: Path, folders: dict[str, int]) -> list[str]:
+    folders[str(folder)] = os.stat(folder).st_mtime_ns
     return sorted(e.name for e in os.scandir(folder) if e.is_dir() and not e.name.startswith("."))
 
 
-def _image_files(class_dir: str) -> list[tuple[str, int, int]]:
-    """(path, size, mtime_ns) of every image file under `class_dir`, in sorted order, sub-folders included."""
+def _image_files(class_dir: str, folders: dict[str, int]) -> list[tuple[str, int, int]]:
+    """(path, size, mtime_ns) of every image file under `class_dir`, in sorted order, sub-folders included;
+    the time of every folder read goes into `folders`."""
     found, subfolders = [], []
-    for entry in sorted(os.scandir(class_dir), key=lambda e: e.name):
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            subfolders.append(entry.path)
-        elif entry.name.lower().endswith(IMAGE_SUFFIXES):
-            st = entry.stat()
-            found.append((entry.path, st.st_size, st.st_mtime_ns))
-    for folder in subfolders:
-        found += _image_files(folder)
+    folders[class_dir] = os.stat(class_dir).st_mtime_ns
+    with os.scandir(class_dir) as entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir():
+                subfolders.append(entry.path)
+            elif entry.name.lower().endswith(IMAGE_SUFFIXES):
+                st = entry.stat()
+                found.append((entry.path, st.st_size, st.st_mtime_ns))
+    found.sort()  # by name: the paths differ only after class_dir
+    for folder in sorted(subfolders):
+        found += _image_files(folder, folders)
     return found
 
 
@@ -79,12 +92,13 @@ def list_image_folder(root: str | Path) -> FolderListing:
     root = Path(root)
     if not root.is_dir():
         raise CnnlabError(f"folder:{root}: no such folder; give a folder with one sub-folder of images per class")
-    top = _visible_dirs(root)
+    folders: dict[str, int] = {}
+    top = _visible_dirs(root, folders)
     has_splits = all(s in top for s in SPLITS)
     split_dirs = [(root / s, s == "test") for s in SPLITS] if has_splits else [(root, False)]
-    classes = _visible_dirs(split_dirs[0][0])
+    classes = _visible_dirs(split_dirs[0][0], folders)
     if has_splits:
-        extra = sorted(set(_visible_dirs(root / "test")) - set(classes))
+        extra = sorted(set(_visible_dirs(root / "test", folders)) - set(classes))
         if extra:
             raise CnnlabError(
                 f"folder:{root}: test/ has class folders that train/ lacks ({', '.join(extra[:5])}); "
@@ -103,32 +117,34 @@ def list_image_folder(root: str | Path) -> FolderListing:
             class_dir = folder / name
             if is_test and not class_dir.is_dir():
                 continue
-            found = _image_files(str(class_dir))
+            found = _image_files(str(class_dir), folders)
             if not found:
                 raise CnnlabError(
                     f"folder:{root}: class folder {class_dir} holds no images ({', '.join(IMAGE_SUFFIXES)}); "
                     "add images or remove the folder"
                 )
             files += [(path, label, is_test, size, mtime) for path, size, mtime in found]
-    return FolderListing(root, classes, files, has_splits)
+    return FolderListing(root, classes, files, has_splits, folders)
 
 
-def _decode(path: str) -> torch.Tensor | str:
-    try:
-        image = read_image_file(path)
-    except CnnlabError as error:
-        return str(error)
-    if image.shape[0] not in (1, 3, 4):
-        return f"{path} has {image.shape[0]} channels; expected 1 (grey), 3 (RGB) or 4 (RGBA)"
-    return image[:3]
+def _usable(path: str, image: np.ndarray | str) -> np.ndarray | str:
+    if isinstance(image, str) or image.shape[0] in (1, 3):
+        return image
+    if image.shape[0] == 4:
+        return image[:3]  # RGBA: the alpha channel is not part of the picture a model sees
+    return f"{path} has {image.shape[0]} channels; expected 1 (grey), 3 (RGB) or 4 (RGBA)"
 
 
 def read_image_folder(
     listing: FolderListing, image_size: tuple[int, int] | None = None, strict: bool = False
 ) -> FolderImages:
-    """Decode every listed file. Undecodable files are skipped (and listed), or refused when `strict`."""
-    with ThreadPoolExecutor(DECODE_THREADS) as pool:
-        decoded = list(pool.map(_decode, [f[0] for f in listing.files], chunksize=256))
+    """Decode every listed file. Undecodable files are skipped (and listed), or refused when `strict`.
+
+    In this one thread: a small picture costs more Python than zlib, so decoding threads mostly waited for
+    the GIL (and cost more CPU), and worker processes were not faster on the shared 2-core machine
+    (measurements in docs/own-data-and-export.md)."""
+    paths = [f[0] for f in listing.files]
+    decoded = [_usable(path, image) for path, image in zip(paths, read_picture_files(paths))]
     problems = [(f[0], d) for f, d in zip(listing.files, decoded) if isinstance(d, str)]
     if problems and strict:
         shown = "; ".join(message for _, message in problems[:3])
@@ -144,7 +160,8 @@ def read_image_folder(
     resized = sum(n for s, n in sizes.items() if s != size)
     images = np.empty((len(kept), channels, *size), dtype=np.uint8)
     for i, (_, image) in enumerate(kept):
-        images[i] = fit_to_shape(image, (channels, *size)).numpy()
+        fits = image.shape == images.shape[1:]
+        images[i] = image if fits else fit_to_shape(torch.from_numpy(image), (channels, *size)).numpy()
     labels = np.array([f[1] for f, _ in kept], dtype=np.int64)
     is_test = np.array([f[2] for f, _ in kept], dtype=bool) if listing.has_splits else None
     if is_test is not None and (is_test.all() or not is_test.any()):

@@ -8,7 +8,8 @@ The dataset name carries everything needed to read the data again (for eval, res
 Decoded images are cached as one .npz per dataset under ~/.cache/cnnlab/own-data (or $XDG_CACHE_HOME),
 keyed by the file list, sizes and modification times, so the second run reads one file instead of
 decoding every image. Without `train/` and `test/` sub-folders a fixed seeded fifth of the images is
-held out as the test split. Mean and standard deviation per channel come from the training split.
+held out as the test split. Mean and standard deviation per channel come from the training split; the
+cache keeps them and the split beside the images, so a load from the cache computes nothing.
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from cnnlab.errors import CnnlabError, CnnlabWarning
+from cnnlab.files import atomic_path
 
 __all__ = [
     "OwnData",
@@ -41,7 +43,7 @@ __all__ = [
 KINDS = ("folder", "csv")
 TEST_FRACTION = 0.2  # held out as the test split when the data has no test part of its own
 SPLIT_SEED = 0
-CACHE_FORMAT = 1  # bump when the decoded layout changes, so old caches are not read
+CACHE_FORMAT = 2  # bump when the decoded layout changes, so old caches are not read
 
 
 @dataclass(frozen=True)
@@ -146,28 +148,35 @@ def _read_cache(path: Path) -> dict | None:
 
 def _write_cache(path: Path, arrays: dict) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as error:  # a read-only or full cache costs speed, not the run
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+    except (OSError, CnnlabError) as error:  # a read-only or full cache costs speed, not the run
         warnings.warn(f"could not cache the decoded images in {path.parent}: {error}", CnnlabWarning, stacklevel=2)
 
 
-def _decode(request: OwnDataRequest) -> dict:
-    """Arrays of the whole dataset: images, labels, is_test (or none), classes, skipped, resized; cached."""
+def _split_and_statistics(request: OwnDataRequest, arrays: dict) -> dict:
+    """`arrays` with is_test (the data's own split, else a seeded TEST_FRACTION) and the training split's mean/std."""
+    labels = arrays["labels"]
+    if "is_test" not in arrays:
+        order = np.random.default_rng(SPLIT_SEED).permutation(len(labels))
+        is_test = np.zeros(len(labels), dtype=bool)
+        is_test[order[: max(1, round(TEST_FRACTION * len(labels)))]] = True
+        if is_test.all():
+            raise CnnlabError(f"{own_data_name(request)}: {len(labels)} image(s) cannot be split into training and "
+                              "test images; add more")
+        arrays["is_test"] = is_test
+    mean, std = channel_statistics(arrays["images"][~arrays["is_test"]])
+    return arrays | {"mean": np.array(mean), "std": np.array(std)}
+
+
+def _decode(request: OwnDataRequest) -> tuple[dict, Callable[[], bool]]:
+    """Arrays of the whole dataset (images, labels, is_test, classes, skipped, resized, mean, std), from the cache
+    or decoded and cached; and a cheap check of whether the data is still as it was read."""
     if request.kind == "folder":
         from cnnlab.data.image_folder import list_image_folder, read_image_folder
 
         listing = list_image_folder(request.path)
-        signature = listing.signature()
+        signature, unchanged = listing.signature(), listing.unchanged
     else:
         if not request.path.is_file():
             raise CnnlabError(
@@ -175,10 +184,18 @@ def _decode(request: OwnDataRequest) -> dict:
             )
         st = request.path.stat()
         signature = [st.st_size, st.st_mtime_ns]
+
+        def unchanged() -> bool:
+            try:
+                now = request.path.stat()
+            except OSError:
+                return False
+            return [now.st_size, now.st_mtime_ns] == signature
+
     cache = own_data_cache_dir() / f"{request.kind}-{_cache_key(request, signature)}.npz"
     stored = _read_cache(cache)
     if stored is not None:
-        return stored
+        return stored, unchanged
     if request.kind == "folder":
         decoded = read_image_folder(listing, request.image_size, request.strict)
         arrays = dict(
@@ -201,8 +218,9 @@ def _decode(request: OwnDataRequest) -> dict:
             skipped=np.array([], dtype=str),
             resized=np.array(0),
         )
+    arrays = _split_and_statistics(request, arrays)
     _write_cache(cache, arrays)
-    return arrays
+    return arrays, unchanged
 
 
 def channel_statistics(images: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -220,20 +238,7 @@ def channel_statistics(images: np.ndarray) -> tuple[tuple[float, ...], tuple[flo
     return tuple(means), tuple(stds)
 
 
-_LOADED: dict[tuple, OwnData] = {}
-
-
-def _freshness(request: OwnDataRequest) -> tuple:
-    # Folder modification times change when files are added, removed or renamed: cheap enough to check
-    # on every call, so one process reads a changed folder again (the disk cache checks every file).
-    path = request.path
-    try:
-        if request.kind == "csv":
-            st = path.stat()
-            return (st.st_size, st.st_mtime_ns)
-        return tuple(os.stat(d).st_mtime_ns for d, _, _ in os.walk(path))
-    except OSError:
-        return ()
+_LOADED: dict[str, tuple[Callable[[], bool], OwnData]] = {}  # name -> (is it still current?, the data)
 
 
 def forget_own_data() -> None:
@@ -242,24 +247,17 @@ def forget_own_data() -> None:
 
 
 def load_own_data(name: str) -> OwnData:
-    """The train and test splits of own data, decoded (or read from the cache) once per process."""
+    """The train and test splits of own data, decoded (or read from the cache) once per process.
+
+    The copy in memory is used again while the data's folders (or CSV file) keep their modification times,
+    which change when files are added, removed or renamed; the disk cache checks every file."""
     request = parse_own_data(name)
-    key = (own_data_name(request), _freshness(request))
-    if key in _LOADED:
-        return _LOADED[key]
-    arrays = _decode(request)
-    images, labels = arrays["images"], arrays["labels"]
+    held = _LOADED.get(own_data_name(request))
+    if held is not None and held[0]():
+        return held[1]
+    arrays, unchanged = _decode(request)
+    images, labels, is_test = arrays["images"], arrays["labels"], arrays["is_test"]
     classes = [str(c) for c in arrays["classes"]]
-    if "is_test" in arrays:
-        is_test = arrays["is_test"]
-    else:
-        order = np.random.default_rng(SPLIT_SEED).permutation(len(labels))
-        is_test = np.zeros(len(labels), dtype=bool)
-        is_test[order[: max(1, round(TEST_FRACTION * len(labels)))]] = True
-        if is_test.all():
-            raise CnnlabError(f"{name}: {len(labels)} image(s) cannot be split into training and test images; add more")
-    train_images = images[~is_test]
-    mean, std = channel_statistics(train_images)
     skipped = [str(s) for s in arrays["skipped"]]
     resized = int(arrays["resized"])
     if skipped:
@@ -279,16 +277,16 @@ def load_own_data(name: str) -> OwnData:
         )
     data = OwnData(
         own_data_name(request),
-        train_images,
+        images[~is_test],
         labels[~is_test],
         images[is_test],
         labels[is_test],
         classes,
-        mean,
-        std,
+        tuple(float(m) for m in arrays["mean"]),
+        tuple(float(s) for s in arrays["std"]),
         skipped,
         resized,
     )
     _LOADED.clear()  # keep one dataset in memory, like a run needs
-    _LOADED[key] = data
+    _LOADED[data.name] = (unchanged, data)
     return data

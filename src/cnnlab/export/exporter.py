@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cnnlab.errors import CnnlabError
+from cnnlab.errors import CnnlabError, CnnlabWarning
 from cnnlab.export.raw_pixels import RawPixelModel
 
 __all__ = ["export_run", "ExportResult", "EXPORT_FORMATS", "export_onnx", "export_torchscript", "OPSET"]
@@ -33,6 +33,7 @@ class ExportResult:
     format: str
     metadata: dict
     images_checked: int = 0
+    checked_on: str = ""  # "test images", or "random pixels" when the run's test images cannot be read
     max_abs_difference: float = float("nan")
     top1_agreement: float = float("nan")
     seconds: dict = field(default_factory=dict)
@@ -115,11 +116,23 @@ def _run_torchscript(path: Path, pixels: np.ndarray) -> np.ndarray:
         return loaded(torch.from_numpy(pixels)).numpy()
 
 
-def _check_pixels(config, spec, data_dir) -> np.ndarray:
+def _check_pixels(config, spec, data_dir) -> tuple[np.ndarray, str]:
+    """CHECK_IMAGES test images of the run's data as float pixels, and what they are. Own data may be gone
+    (the run stored what export needs of it): then seeded random pixels still prove the file computes what
+    torch computes."""
     from cnnlab.data import load_dataset
+    from cnnlab.data.own_data import is_own_data
 
-    test = load_dataset(config.data, "test", data_dir or config.data_dir)
-    return test.images[:CHECK_IMAGES].float().numpy()
+    try:
+        test = load_dataset(config.data, "test", data_dir or config.data_dir)
+    except CnnlabError as error:
+        if not is_own_data(config.data):
+            raise
+        warnings.warn(f"checked on random pixels: the run's test images cannot be read ({error})", CnnlabWarning,
+                      stacklevel=3)
+        generator = np.random.default_rng(0)
+        return generator.integers(0, 256, (CHECK_IMAGES, *spec.in_shape)).astype(np.float32), "random pixels"
+    return test.images[:CHECK_IMAGES].float().numpy(), "test images"
 
 
 def export_run(
@@ -133,13 +146,19 @@ def export_run(
     """Write the run's model as `format` (raw pixels in, logits out) and compare it with torch on test images."""
     from cnnlab.data import dataset_spec
     from cnnlab.train import load_run_model
+    from cnnlab.train.runs import trained_data
 
     if format not in EXPORT_FORMATS:
         raise CnnlabError(f"unknown export format {format!r}; choose one of: {', '.join(EXPORT_FORMATS)}")
     run_dir = Path(run_dir)
     started = time.perf_counter()
-    model, config = load_run_model(run_dir, checkpoint, torch.device("cpu"))
-    spec = dataset_spec(config.data)
+    with trained_data(run_dir):  # own data: the classes and statistics it was trained with, even once it is gone
+        model, config = load_run_model(run_dir, checkpoint, torch.device("cpu"))
+        spec = dataset_spec(config.data)
+        return _export(run_dir, model, config, spec, format, out, check, data_dir, started)
+
+
+def _export(run_dir, model, config, spec, format, out, check, data_dir, started) -> ExportResult:
     model = model.float().to(memory_format=torch.contiguous_format)
     wrapped = RawPixelModel(model, spec.mean, spec.std).eval()
     suffix = {"onnx": ".onnx", "torchscript": ".pt"}[format]
@@ -157,7 +176,7 @@ def export_run(
     result = ExportResult(path, format, metadata, seconds={"export": time.perf_counter() - started})
     if check:
         checked = time.perf_counter()
-        pixels = _check_pixels(config, spec, data_dir)
+        pixels, result.checked_on = _check_pixels(config, spec, data_dir)
         with torch.no_grad():
             expected = wrapped(torch.from_numpy(pixels)).numpy()
         got = (_run_onnx if format == "onnx" else _run_torchscript)(path, pixels)

@@ -10,6 +10,7 @@ small dataclasses that can also draw themselves (`.png()` bytes, `.figure()` for
     misclassified(probabilities, labels, count) -> Mistakes;  per_class_accuracy(confusion) -> (classes,)
     curves_figure(history), confusion_figure(matrix, classes)
     write_report(run_dir, out=None, samples=250) -> Path   the whole report.html
+    add_comparison_to_report(run_dir) -> Path | None     its "Compared with" section, after `cnnlab compare`
 
 matplotlib and scikit-learn are imported only when a picture or a map needs them (extra `cnnlab[report]`).
 """
@@ -23,12 +24,12 @@ from cnnlab.report.inputs import predict_probabilities
 from cnnlab.report.layers import classifier_layer, conv_layers, first_conv, last_conv, map_layers
 from cnnlab.report.mistakes import Mistakes, confusion_from_predictions, misclassified, per_class_accuracy
 from cnnlab.report.plots import confusion_figure, curves_figure, have_matplotlib, plot_confusion, plot_curves
-from cnnlab.report.run_report import REPORT_NAME, write_report
+from cnnlab.report.run_report import REPORT_NAME, add_comparison_to_report, write_report
 
 __all__ = [
     "filters", "FilterBank", "feature_maps", "LayerMaps", "embedding", "Embedding", "penultimate_features",
     "saliency", "grad_cam", "misclassified", "Mistakes", "per_class_accuracy", "confusion_from_predictions",
     "predict_probabilities", "conv_layers", "map_layers", "first_conv", "last_conv", "classifier_layer",
     "curves_figure", "confusion_figure", "plot_curves", "plot_confusion", "have_matplotlib",
-    "write_report", "REPORT_NAME", "MissingExtra",
+    "write_report", "add_comparison_to_report", "REPORT_NAME", "MissingExtra",
 ]

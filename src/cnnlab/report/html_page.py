@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from cnnlab.report.images import data_uri
 
-__all__ = ["Section", "render_page", "img", "table", "escape", "note"]
+__all__ = ["Section", "render_page", "put_section", "img", "table", "escape", "note"]
 
 STYLE = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #1d2430;
@@ -75,9 +75,36 @@ def table(rows: list[tuple], head: tuple | None = None, numeric: set[int] = froz
     return "\n".join(out + ["</table>"])
 
 
+_FOOTER_START = '<p class="muted">'  # the page's last paragraph: sections added later go before it
+
+
+def _nav_link(section: Section) -> str:
+    return f'<a href="#{section.id}">{escape(section.title)}</a>'
+
+
+def _section_html(section: Section) -> str:
+    return f'<section id="{section.id}">\n<h2>{escape(section.title)}</h2>\n{section.body}\n</section>'
+
+
+def put_section(page: str, section: Section) -> str | None:
+    """`page` (written by render_page) with `section` in place of its section of the same id, or added as the
+    last one; None when the page does not have render_page's layout (then render the whole page again)."""
+    start = page.find(f'<section id="{section.id}">')
+    if start >= 0:
+        end = page.find("</section>", start)
+        if end < 0:
+            return None
+        return page[:start] + _section_html(section) + page[end + len("</section>"):]
+    footer, nav_end = page.rfind(_FOOTER_START), page.find("</nav>")
+    if footer < 0 or nav_end < 0:
+        return None
+    page = page[:footer] + _section_html(section) + "\n" + page[footer:]
+    return page[:nav_end] + " " + _nav_link(section) + page[nav_end:]
+
+
 def render_page(title: str, subtitle: str, sections: list[Section], footer: str = "") -> str:
-    nav = " ".join(f'<a href="#{s.id}">{escape(s.title)}</a>' for s in sections)
-    body = "\n".join(f'<section id="{s.id}">\n<h2>{escape(s.title)}</h2>\n{s.body}\n</section>' for s in sections)
+    nav = " ".join(_nav_link(s) for s in sections)
+    body = "\n".join(_section_html(s) for s in sections)
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -92,7 +119,7 @@ def render_page(title: str, subtitle: str, sections: list[Section], footer: str 
 <nav>{nav}</nav>
 <main>
 {body}
-<p class="muted">{escape(footer)}</p>
+{_FOOTER_START}{escape(footer)}</p>
 </main>
 </body>
 </html>

@@ -7,7 +7,8 @@ from pathlib import Path
 from cnnlab.figures import have_matplotlib, pyplot
 from cnnlab.files import atomic_write
 
-__all__ = ["have_matplotlib", "plot_curves", "plot_confusion", "curves_figure", "confusion_figure", "plot_curve_overlay"]
+__all__ = ["have_matplotlib", "plot_curves", "plot_confusion", "curves_figure", "confusion_figure",
+           "plot_curve_overlay", "curve_overlay_figure"]
 
 
 def _save(fig, path: Path) -> None:
@@ -67,7 +68,14 @@ def confusion_figure(matrix, classes: list[str], title: str = ""):
 
 
 def plot_curve_overlay(names: list[str], histories: list[list[dict]], path: Path) -> None:
-    """Validation (solid) and training (dashed) loss and accuracy of each run, one colour per run."""
+    """Validation (solid) and training (dashed) loss and accuracy of each run, one colour per run, as a PNG file."""
+    fig = curve_overlay_figure(names, histories)
+    _save(fig, path)
+    pyplot().close(fig)
+
+
+def curve_overlay_figure(names: list[str], histories: list[list[dict]]):
+    """Validation (solid) and training (dashed) loss and accuracy of each run, one colour per run (a figure)."""
     plt = pyplot()
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4.2))
     for i, (name, history) in enumerate(zip(names, histories)):
@@ -86,5 +94,4 @@ def plot_curve_overlay(names: list[str], histories: list[list[dict]], path: Path
         if ax.lines:
             ax.legend(fontsize=7)
     fig.suptitle("learning curves: validation solid, training dashed")
-    _save(fig, path)
-    plt.close(fig)
+    return fig

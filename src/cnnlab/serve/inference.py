@@ -16,6 +16,7 @@ from cnnlab.data import Normalise, dataset_spec
 from cnnlab.data.images import fit_to_shape
 from cnnlab.data.mnist_style import MNIST_SIDE, centre_like_mnist
 from cnnlab.train.classify import load_run_model
+from cnnlab.train.runs import trained_data
 
 __all__ = ["Predictor", "encode_floats", "MAX_CHANNELS_SHOWN"]
 
@@ -57,8 +58,9 @@ class Predictor:
 
     @classmethod
     def from_run(cls, run_dir: Path) -> "Predictor":
-        model, config = load_run_model(run_dir, "best", torch.device("cpu"))
-        spec = dataset_spec(config.data)
+        with trained_data(run_dir):
+            model, config = load_run_model(run_dir, "best", torch.device("cpu"))
+            spec = dataset_spec(config.data)
         layers = [(name, module) for name, module in model.named_modules() if isinstance(module, LAYER_TYPES)]
         return cls(model, tuple(spec.classes), tuple(spec.in_shape), Normalise(spec.mean, spec.std), layers)
 

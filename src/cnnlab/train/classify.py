@@ -23,7 +23,7 @@ from cnnlab.train.config import TrainConfig
 from cnnlab.train.device import autocast_context
 from cnnlab.train.metrics import ClassificationMeter, confusion_matrix, format_per_class, per_class_report
 from cnnlab.train.progress import format_epoch_line
-from cnnlab.train.runs import default_run_dir, open_run, write_json
+from cnnlab.train.runs import default_run_dir, open_run, trained_data, write_json
 from cnnlab.train.tasks import Meter, Task, register_task
 from cnnlab.train.tta import tta_logits
 
@@ -250,9 +250,10 @@ class ClassifyTask(Task):
         )
 
     def evaluate_run(self, run_dir, config, which, device, data_dir):
-        model, config = load_run_model(run_dir, which, device)
-        spec = dataset_spec(config.data)
-        test = load_dataset(config.data, "test", data_dir or config.data_dir)
+        with trained_data(run_dir):  # own data: normalised with the statistics the model was trained with
+            model, config = load_run_model(run_dir, which, device)
+            spec = dataset_spec(config.data)
+            test = load_dataset(config.data, "test", data_dir or config.data_dir)
         batches = Batches(test, EVAL_BATCH, Normalise(spec.mean, spec.std), device)
         metrics, confusion = evaluate(model, batches, config.precision, device, len(spec.classes))
         report = per_class_report(confusion, list(spec.classes))

@@ -161,9 +161,13 @@ class TrainConfig:
         return cls(**values)
 
     def save(self, path: Path) -> None:
+        """config.json; beside it, for own data, the data's shape, classes and mean/std (train.runs.write_data_facts)."""
         from cnnlab.files import write_text_atomic
+        from cnnlab.train.runs import write_data_facts
 
         write_text_atomic(path, json.dumps(self.to_dict(), indent=2) + "\n")
+        if self.task == "classify":
+            write_data_facts(Path(path).parent, self.data)
 
     @classmethod
     def load(cls, path: Path) -> "TrainConfig":

@@ -18,7 +18,8 @@ from cnnlab.safe_paths import os_reason, refuse_protected_folder
 from cnnlab.train.run_lock import LOCK_NAME, RunLock
 
 __all__ = ["open_run", "prepare_run_dir", "claim_run_dir", "run_folder_scope", "check_run_dir", "default_run_dir",
-           "write_metrics_csv", "write_json", "METRIC_COLUMNS", "MARKER_NAME", "RUN_FILES"]
+           "write_metrics_csv", "write_json", "write_data_facts", "trained_data", "METRIC_COLUMNS", "MARKER_NAME",
+           "RUN_FILES", "DATA_FACTS_NAME"]
 
 METRIC_COLUMNS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "epoch_time_s", "images_per_s"]
 
@@ -37,6 +38,45 @@ def open_run(run_dir: Path, which: str = "best", writer: str = "cnnlab train"):
     return config, weights
 
 
+DATA_FACTS_NAME = "data.json"  # own data: the image shape, classes and mean/std the model was trained with
+
+
+def write_data_facts(run_dir: Path, data: str) -> None:
+    """For own data (folder:, csv:), store in the run folder what its model needs of the data (shape, classes,
+    normalisation), so that predict and export work after the data and its cache are gone. Named datasets
+    are described by cnnlab itself and get no file."""
+    from cnnlab.data.datasets import dataset_spec, spec_facts
+    from cnnlab.data.own_data import is_own_data
+
+    if is_own_data(data):
+        write_json_atomic(Path(run_dir) / DATA_FACTS_NAME, spec_facts(dataset_spec(data)))
+
+
+@contextmanager
+def trained_data(run_dir: Path) -> Iterator[None]:
+    """Inside the block, the run's own data is described as the run stored it (its data.json) when it did:
+    what predict, eval, export and the report of that run need, whatever became of the data since."""
+    from cnnlab.data.datasets import spec_from_facts, trained_spec
+
+    path = Path(run_dir) / DATA_FACTS_NAME
+    if not path.is_file():
+        yield
+        return
+    remedy = "restore it, or delete it to use the data as it is now"
+    try:
+        facts = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise CnnlabError(f"cannot read {path}: {error}; {remedy}") from None
+    if not isinstance(facts, dict):
+        raise CnnlabError(f"{path} is not a JSON object; {remedy}")
+    try:
+        spec = spec_from_facts(facts)
+    except CnnlabError as error:
+        raise CnnlabError(f"{path}: {error}; {remedy}") from None
+    with trained_spec(spec):
+        yield
+
+
 def default_run_dir(data: str, model: str) -> Path:
     from cnnlab.data import dataset_label
 
@@ -50,7 +90,8 @@ RUN_FILES = frozenset({
     MARKER_NAME, LOCK_NAME, "config.json", "metrics.csv", "best.safetensors", "last.safetensors", "last.state.pt",
     "results.json", "confusion.csv", "curves.png", "confusion.png", "rmse_by_lead.png", "forecast_maps.png",
     "cyclones.png", "report.html", "settings.json", "table.md", "table.csv", "curves.csv", "plot.png",
-    "status.json", "convergence.png", "tsne.png", "forecast.nc", "regimes.npz", "regime_composites.png",
+    "status.json", "convergence.png", "tsne.png", DATA_FACTS_NAME, "compared.json", "forecast.nc", "regimes.npz",
+    "regime_composites.png",
 })
 RUN_FILE_PATTERNS = (".*.tmp",)  # temporary files of an atomic write cut short
 RUN_SUBFOLDERS = {"tb": ("events.out.tfevents.*",)}  # TensorBoard logs
