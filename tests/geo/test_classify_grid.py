@@ -60,6 +60,9 @@ def test_cli_classify_on_a_grid_with_regimes_writes_results_confusion_and_regime
     assert (run / "confusion.csv").read_text().startswith("true \\ predicted,regime 1,regime 2,regime 3")
     assert load_regimes(run / "regimes.npz").train_period[1].startswith("2000-02-28")
     assert (run / "regime_composites.png").is_file()
+    capsys.readouterr()
+    assert main(["eval", str(run), "--json"]) == 0  # the saved regimes label the times again: the same scores
+    assert json.loads(capsys.readouterr().out)["test"] == test
 
 
 def test_cli_refuses_labels_only_in_the_test_period_in_one_line(tmp_path, capsys):

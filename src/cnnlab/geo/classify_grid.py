@@ -169,12 +169,13 @@ class ClassifyGridTask(FieldTask):
                 f"({', '.join(cd.names)}) {cd.lead_name} ahead with {config.model} ({params:,} params): "
                 f"{counts.get('train', 0):,} train, {counts.get('val', 0):,} val, {counts['test']:,} test samples")
 
-    def _predict(self, model, device) -> np.ndarray:
-        return predict_in_batches(model, self.cd.inputs, self.cd.splits["test"], device).argmax(1)
+    @staticmethod
+    def _predict(model, cd: FieldClassData, device) -> np.ndarray:
+        return predict_in_batches(model, cd.inputs, cd.splits["test"], device).argmax(1)
 
     def test(self, run):
         cd = self.cd
-        test, matrix = class_test_results(self._predict(run.engine.model, run.device), cd)
+        test, matrix = class_test_results(self._predict(run.engine.model, cd, run.device), cd)
         results = {"test": test, "task": "classify-grid", "classes": cd.names, "lead": cd.lead_name, "labels": self.geo.labels,
                    "metrics": {"accuracy": "fraction of test times whose class is predicted",
                                "macro_f1": "mean over classes of F1 = 2TP / (2TP + FP + FN)",
@@ -225,7 +226,7 @@ class ClassifyGridTask(FieldTask):
         cd.mean, cd.std = np.asarray(stats["mean"], np.float32), np.asarray(stats["std"], np.float32)
         model = create_model(config.model, (cd.in_channels, *cd.fields.shape[-2:]), cd.num_classes, **options)
         load_weights(model, weights, config.model)
-        test, _ = class_test_results(self._predict(model.to(device).eval(), device), cd)
+        test, _ = class_test_results(self._predict(model.to(device).eval(), cd, device), cd)
         return {"model": config.model, "data": config.data, "checkpoint": which, "samples": int(len(cd.splits["test"])), "test": test}
 
     def evaluation_text(self, evaluation) -> str:
