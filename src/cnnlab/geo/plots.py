@@ -68,12 +68,13 @@ def plot_rmse_by_lead(path: Path, test: dict, title: str = "") -> None:
     fig, ax = plt.subplots(figsize=(5 if len(leads) <= 8 else 8, 3.5))
     for label, style in (("model", "-o"), ("persistence", "--s"), ("climatology", ":^")):
         ax.plot(hours, [test[k]["rmse"][label] for k in leads], style, label=label)
-    lost = [h for h, k in zip(hours, leads) if None not in (test[k]["rmse"]["model"], test[k]["rmse"]["climatology"])
+    lost = [(h, k) for h, k in zip(hours, leads) if None not in (test[k]["rmse"]["model"], test[k]["rmse"]["climatology"])
             and test[k]["rmse"]["model"] >= test[k]["rmse"]["climatology"]]
     if lost:
-        ax.axvline(lost[0], color="grey", linewidth=0.8)
-        ax.annotate(f"no better than climatology from {lost[0]:g}", (lost[0], ax.get_ylim()[0]), fontsize=7, rotation=90,
-                    va="bottom", ha="right")
+        hour, key = lost[0]
+        ax.axvline(hour, color="grey", linewidth=0.8)
+        ax.annotate(f"no better than climatology from {key.removeprefix('lead_')}", (hour, ax.get_ylim()[0]), fontsize=7,
+                    rotation=90, va="bottom", ha="right")
     step = max(1, len(leads) // 10)
     ax.set_xticks(hours[::step], [k.removeprefix("lead_") for k in leads][::step])
     ax.set_xlabel("lead time")
