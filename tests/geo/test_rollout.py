@@ -121,3 +121,26 @@ def test_rollout_training_continues_from_the_loop_s_first_output(tmp_path):
     loss = training.loss(model(batch[0]), batch)
     direct = rollout_loss(_rollout_model(fd, model), torch.from_numpy(fd.past(index[:8])), fd.times[index[:8]], _truth(fd, index[:8]), 2, _plain_mse)
     assert loss.item() == pytest.approx(direct.item(), rel=1e-5)
+
+
+def test_cli_forecast_trains_on_two_steps_and_rolls_out_to_every_multiple_of_the_lead(tmp_path):
+    import json
+
+    import xarray as xr
+
+    from cnnlab.cli import main
+
+    data = write(make_grid_dataset(times=80), tmp_path, "netcdf4")
+    run = tmp_path / "run"
+    code = main(["train", "--data", data, "--task", "forecast", "--variable", "t2m", "--lead", "6h", "--history", "2",
+                 "--train-rollout", "2", "--rollout", "18h", "--epochs", "1", "--batch-size", "16", "--option", "width=4",
+                 "--option", "depth=1", "--train-period", "2000-01-01..2000-01-12", "--test-period", "2000-01-13..2000-01-20",
+                 "--out", str(run), "--no-report"])
+    assert code == 0
+    results = json.loads((run / "results.json").read_text())
+    assert results["rollout"]["train_rollout"] == 2 and results["rollout"]["applications"] == 3
+    assert list(results["test"]) == ["lead_6h", "lead_12h", "lead_18h"]
+    counts = results["initial_times_by_lead"]
+    assert counts["lead_6h"] - counts["lead_18h"] == 2  # the last initial times reach past the test period
+    forecast = xr.open_dataset(run / "forecast.nc")
+    assert forecast.sizes["prediction_timedelta"] == 3 and forecast.sizes["time"] == counts["lead_6h"]
