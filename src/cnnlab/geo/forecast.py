@@ -153,7 +153,7 @@ class ForecastTask(FieldTask):
     def describe(self, config, params, run_dir, where) -> str:
         fd = self.fd
         height, width = fd.fields.shape[-2:]
-        counts = {k: int(len(v)) for k, v in fd.splits.items()}
+        counts = {k: int(len(v)) for k, v in self.splits.items()}  # the training samples a --train-rollout keeps
         return (f"forecast {','.join(fd.lead_names)} ahead with {config.model} ({params:,} params, padding "
                 f"{self.options.get('padding_mode', 'model default')}) on {config.data} {'+'.join(fd.channels)} {height}x{width}: "
                 f"{counts.get('train', 0):,} train, {counts.get('val', 0):,} val, {counts['test']:,} test samples")
@@ -170,7 +170,7 @@ class ForecastTask(FieldTask):
                         "acc": "uncentred anomaly correlation against the climatology baseline",
                         "climatology": "mean of the same hour of day, day of year +-15 days, over all times before the test period",
                         "units": "the data's units (air_temperature: K)"},
-            "samples": {k: int(len(v)) for k, v in fd.splits.items()},
+            "samples": {k: int(len(v)) for k, v in self.splits.items()},
             "periods": {k: list(v) for k, v in fd.periods.items()},
             "channels": fd.channels,
             "targets": fd.target_channels,
