@@ -119,8 +119,10 @@ def run_features(settings: ExperimentSettings):
         model, _ = _load_cnn(settings.run)
         source = f"the CNN of {settings.run}"
     else:
-        epochs = settings.epochs(1, 2)
-        run = train_model(settings, CNN, CNN, epochs=epochs, train_size=settings.images(3000, 5000),
+        # The claim is about a trained CNN's features: one epoch of 3,000 images left LeNet-5 at 76% itself,
+        # weaker than the linear classifier on HoG, so it gets three epochs (of every image in the full run).
+        epochs = settings.epochs(3, 3)
+        run = train_model(settings, CNN, CNN, epochs=epochs, train_size=settings.images(3000, 0),
                           test_size=test_size)
         model, _ = load_run_model(run.run_dir)
         source = f"{CNN} trained here ({run.results['test']['accuracy']:.4f} test accuracy, {epochs} epochs)"
