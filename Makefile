@@ -9,7 +9,7 @@ TORCH_VERSION ?= 2.13.0
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 DEMO_ARGS ?= --data mnist --model lenet5
 
-.PHONY: install dev demo test bench browser clean
+.PHONY: install dev demo test lint bench browser clean
 
 install: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
@@ -38,8 +38,13 @@ $(VENV)/.installed-dev: $(VENV)/.torch pyproject.toml
 demo: install
 	$(VENV)/bin/cnnlab train $(DEMO_ARGS) --out runs/demo --overwrite
 
-test: dev
+test: dev lint
 	$(PY) -m pytest
+
+# ruff: lint (pyflakes, pycodestyle, import order; lines up to 120) and the formatter's check, before the tests
+lint: dev
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
 
 # Debian's chromium for the browser tests (Playwright drives it through executable_path; it never downloads
 # a browser of its own). Needs root or sudo; where neither works the browser tests skip with the reason.

@@ -69,8 +69,10 @@ def main() -> None:
     np.testing.assert_allclose(grads.weight, wt.grad.numpy(), rtol=1e-3, atol=1e-2)
 
     t_numpy, t_torch = interleaved_medians([numpy_step, torch_step], args.repeats)
-    print(f"conv2d fwd+bwd float32, N={n} C={c}->{o} {k}x{k} {size}x{size} pad {padding}, "
-          f"torch threads {args.threads}, median of {args.repeats}")
+    print(
+        f"conv2d fwd+bwd float32, N={n} C={c}->{o} {k}x{k} {size}x{size} pad {padding}, "
+        f"torch threads {args.threads}, median of {args.repeats}"
+    )
     print(f"  cnnlab.conv (numpy): {t_numpy * 1e3:8.1f} ms")
     print(f"  torch CPU          : {t_torch * 1e3:8.1f} ms")
     print(f"  ratio numpy/torch  : {t_numpy / t_torch:8.2f}x  (target <= 3x)")

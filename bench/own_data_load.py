@@ -84,9 +84,11 @@ def main() -> None:
         return
     for pair in pairs:
         for what, r in pair.items():
-            print(f"{what:5s}: {r['wall_s']:6.1f} s wall, {r['cpu_s']:5.1f} s CPU  (load {r['load_before']:.1f} -> "
-                  f"{r['load_after']:.1f}; {r['train']:,} train / {r['test']:,} test, "
-                  f"mean {r['mean']}, std {r['std']})")
+            print(
+                f"{what:5s}: {r['wall_s']:6.1f} s wall, {r['cpu_s']:5.1f} s CPU  (load {r['load_before']:.1f} -> "
+                f"{r['load_after']:.1f}; {r['train']:,} train / {r['test']:,} test, "
+                f"mean {r['mean']}, std {r['std']})"
+            )
 
 
 if __name__ == "__main__":

@@ -25,7 +25,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads for numpy and torch threads (default 1)")
     parser.add_argument("--repeats", type=int, default=3, help="epochs per engine (default 3); the median counts")
-    parser.add_argument("--images", type=int, default=55000, help="training images per epoch (default 55,000: MNIST less validation)")
+    parser.add_argument(
+        "--images", type=int, default=55000, help="training images per epoch (default 55,000: MNIST less validation)"
+    )
     parser.add_argument("--data", default="mnist", help="mnist, or synthetic-mnist where MNIST is absent")
     args = parser.parse_args()
 
@@ -41,8 +43,15 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     spec = dataset_spec(args.data)
     data = load_dataset(args.data, "train").take(args.images)
-    batches = Batches(data, 128, Normalise(spec.mean, spec.std), torch.device("cpu"), shuffle=True,
-                      generator=torch.Generator().manual_seed(0), drop_last=True)
+    batches = Batches(
+        data,
+        128,
+        Normalise(spec.mean, spec.std),
+        torch.device("cpu"),
+        shuffle=True,
+        generator=torch.Generator().manual_seed(0),
+        drop_last=True,
+    )
     # the batches are made once, so that both engines time only their training steps
     epoch = [(x, y, x.numpy(), y.numpy()) for x, y in batches]
 
@@ -77,10 +86,15 @@ def main() -> None:
             print(f"  {name:<5} epoch {times[name][-1]:6.2f} s  last loss {last_loss:.4f}", flush=True)
     numpy_s, torch_s = statistics.median(times["numpy"]), statistics.median(times["torch"])
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"SimpleConvNet, one epoch of {len(epoch) * 128:,} {args.data} images, batch 128, {args.threads} thread(s), "
-          f"median of {args.repeats}; load average {load:.1f}")
-    print(f"numpy {numpy_s:.2f} s ({len(epoch) * 128 / numpy_s:,.0f} img/s)   torch {torch_s:.2f} s "
-          f"({len(epoch) * 128 / torch_s:,.0f} img/s)   numpy/torch = {numpy_s / torch_s:.2f}x   (torch {torch.__version__}, numpy {np.__version__})")
+    print(
+        f"SimpleConvNet, one epoch of {len(epoch) * 128:,} {args.data} images, batch 128, {args.threads} thread(s), "
+        f"median of {args.repeats}; load average {load:.1f}"
+    )
+    print(
+        f"numpy {numpy_s:.2f} s ({len(epoch) * 128 / numpy_s:,.0f} img/s)   torch {torch_s:.2f} s "
+        f"({len(epoch) * 128 / torch_s:,.0f} img/s)   numpy/torch = {numpy_s / torch_s:.2f}x   "
+        f"(torch {torch.__version__}, numpy {np.__version__})"
+    )
 
 
 if __name__ == "__main__":

@@ -63,9 +63,28 @@ def main() -> None:
     scratch = tempfile.TemporaryDirectory(prefix="serve-bench-")
     run_dir = Path(args.run_dir) if args.run_dir else Path(scratch.name) / "lenet5"
     if not args.run_dir:
-        subprocess.run([sys.executable, "-m", "cnnlab", "train", "--data", "mnist", "--model", "lenet5", "--epochs",
-                        "1", "--train-size", "5000", "--val-size", "500", "--out", str(run_dir)],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "cnnlab",
+                "train",
+                "--data",
+                "mnist",
+                "--model",
+                "lenet5",
+                "--epochs",
+                "1",
+                "--train-size",
+                "5000",
+                "--val-size",
+                "500",
+                "--out",
+                str(run_dir),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     test = load_dataset("mnist", "test")
     bodies = []
     for i in range(args.requests):
@@ -74,8 +93,12 @@ def main() -> None:
         bodies.append(buffer.getvalue())
 
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "cnnlab", "serve", str(run_dir), "--port", str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cnnlab", "serve", str(run_dir), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(timeout=30) as client:
@@ -91,23 +114,36 @@ def main() -> None:
             results = {}
             for name, query in (("plain", ""), ("maps", "?maps=1&centre=1")):
                 ms = time_requests(client, f"{base}/api/runs/{run_id}/predict{query}", bodies)
-                results[name] = {"median_ms": round(statistics.median(ms), 2), "p90_ms": round(percentile(ms, 90), 2),
-                                 "p99_ms": round(percentile(ms, 99), 2), "max_ms": round(max(ms), 2),
-                                 "requests": len(ms)}
+                results[name] = {
+                    "median_ms": round(statistics.median(ms), 2),
+                    "p90_ms": round(percentile(ms, 90), 2),
+                    "p99_ms": round(percentile(ms, 99), 2),
+                    "max_ms": round(max(ms), 2),
+                    "requests": len(ms),
+                }
     finally:
         server.terminate()
         server.wait(timeout=20)
         scratch.cleanup()
-    report = {"model": runs[0]["model"], "data": runs[0]["data"], "load_average": list(os.getloadavg()),
-              "cpus": os.cpu_count(), **results}
+    report = {
+        "model": runs[0]["model"],
+        "data": runs[0]["data"],
+        "load_average": list(os.getloadavg()),
+        "cpus": os.cpu_count(),
+        **results,
+    }
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    print(f"{report['model']} on {report['data']}, {args.requests} requests over loopback, "
-          f"load average {report['load_average'][0]:.1f} on {report['cpus']} CPUs")
+    print(
+        f"{report['model']} on {report['data']}, {args.requests} requests over loopback, "
+        f"load average {report['load_average'][0]:.1f} on {report['cpus']} CPUs"
+    )
     for name, r in results.items():
-        print(f"  {name:5s}  median {r['median_ms']:.1f} ms  p90 {r['p90_ms']:.1f}  p99 {r['p99_ms']:.1f}  "
-              f"max {r['max_ms']:.1f}   (target: median < 50 ms)")
+        print(
+            f"  {name:5s}  median {r['median_ms']:.1f} ms  p90 {r['p90_ms']:.1f}  p99 {r['p99_ms']:.1f}  "
+            f"max {r['max_ms']:.1f}   (target: median < 50 ms)"
+        )
 
 
 if __name__ == "__main__":

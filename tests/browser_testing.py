@@ -51,8 +51,9 @@ def chromium_page(width: int = 1280, height: int = 900):
             context = browser.new_context(viewport={"width": width, "height": height})
             page = context.new_page()
             seen = BrowserPage(page)
-            page.on("console", lambda message: seen.console_errors.append(message.text)
-                    if message.type == "error" else None)
+            page.on(
+                "console", lambda message: seen.console_errors.append(message.text) if message.type == "error" else None
+            )
             page.on("pageerror", lambda error: seen.console_errors.append(str(error)))
             page.on("request", lambda request: seen.requests.append(request.url))
             yield seen

@@ -52,12 +52,34 @@ def metric_rows(run: Path) -> list[dict]:
 def train_in_one_and_two_processes(args: list[str], one: Path, two: Path):
     """`cnnlab train ARGS` in one process into `one`, then under torchrun with two gloo processes and
     --distributed into `two`; both must succeed. Returns the two finished processes (text output)."""
-    single = subprocess.run([sys.executable, "-m", "cnnlab", "train", *args, "--out", str(one)],
-                            env=ONE_THREAD, capture_output=True, text=True, timeout=300)
+    single = subprocess.run(
+        [sys.executable, "-m", "cnnlab", "train", *args, "--out", str(one)],
+        env=ONE_THREAD,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert single.returncode == 0, single.stderr
-    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                          "-m", "cnnlab", "train", *args, "--distributed", "--out", str(two)],
-                         env=ONE_THREAD, capture_output=True, text=True, timeout=300)
+    ddp = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node=2",
+            "-m",
+            "cnnlab",
+            "train",
+            *args,
+            "--distributed",
+            "--out",
+            str(two),
+        ],
+        env=ONE_THREAD,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert ddp.returncode == 0, ddp.stdout + ddp.stderr
     assert "2 processes" in ddp.stdout
     return single, ddp

@@ -43,7 +43,9 @@ def conv_cases(draw, nd: int, padding_modes=("zeros",), max_size=7):
     x = rng.standard_normal((n, c, *size))
     w = rng.standard_normal((o, c // groups, *kernel))
     b = rng.standard_normal(o) if draw(st.booleans()) else None
-    options = dict(stride=tuple(stride), padding=tuple(padding), dilation=tuple(dilation), groups=groups, padding_mode=mode)
+    options = dict(
+        stride=tuple(stride), padding=tuple(padding), dilation=tuple(dilation), groups=groups, padding_mode=mode
+    )
     return x, w, b, options
 
 
@@ -76,7 +78,12 @@ def transpose_cases(draw, nd):
     x = rng.standard_normal((draw(st.integers(1, 2)), c, *size))
     w = rng.standard_normal((c, o // groups, *kernel))
     b = rng.standard_normal(o) if draw(st.booleans()) else None
-    return x, w, b, dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation, groups=groups)
+    return (
+        x,
+        w,
+        b,
+        dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation, groups=groups),
+    )
 
 
 @st.composite

@@ -46,7 +46,9 @@ def cifar_members(n_per_batch: int = 8, seed: int = 0) -> dict[str, bytes]:
     members = {f"data_batch_{i}": _batch_bytes(n_per_batch, rng, f"training batch {i} of 5") for i in range(1, 6)}
     members["test_batch"] = _batch_bytes(n_per_batch, rng, "testing batch 1 of 1")
     names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-    members["batches.meta"] = pickle.dumps({b"label_names": [n.encode() for n in names], b"num_cases_per_batch": n_per_batch}, protocol=2)
+    members["batches.meta"] = pickle.dumps(
+        {b"label_names": [n.encode() for n in names], b"num_cases_per_batch": n_per_batch}, protocol=2
+    )
     return members
 
 

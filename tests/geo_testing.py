@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 
 
-def make_grid_dataset(times: int = 120, lat: int = 9, lon: int = 16, global_lon: bool = False, levels=(500.0, 850.0), seed: int = 0):
+def make_grid_dataset(
+    times: int = 120, lat: int = 9, lon: int = 16, global_lon: bool = False, levels=(500.0, 850.0), seed: int = 0
+):
     """xarray.Dataset with t2m (time, lat, lon) and z (time, level, lat, lon): a travelling wave plus a daily cycle."""
     import pandas as pd
     import xarray as xr
@@ -23,8 +25,16 @@ def make_grid_dataset(times: int = 120, lat: int = 9, lon: int = 16, global_lon:
     t2m = 280 + 5 * wave + 2 * daily + 0.1 * rng.standard_normal((times, lat, lon))
     z = np.stack([5500 + 50 * wave, 1400 + 20 * wave], axis=1)[:, : len(levels)]
     return xr.Dataset(
-        {"t2m": (("time", "lat", "lon"), t2m.astype(np.float32)), "z": (("time", "level", "lat", "lon"), z.astype(np.float32))},
-        coords={"time": time, "lat": lats.astype(np.float32), "lon": lons.astype(np.float32), "level": np.array(levels, np.float32)},
+        {
+            "t2m": (("time", "lat", "lon"), t2m.astype(np.float32)),
+            "z": (("time", "level", "lat", "lon"), z.astype(np.float32)),
+        },
+        coords={
+            "time": time,
+            "lat": lats.astype(np.float32),
+            "lon": lons.astype(np.float32),
+            "level": np.array(levels, np.float32),
+        },
     )
 
 

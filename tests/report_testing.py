@@ -4,8 +4,18 @@ import base64
 import io
 import re
 
-IMAGE_SECTIONS = ["summary", "curves", "confusion", "per-class", "misclassified", "filters", "feature-maps",
-                  "embedding", "saliency", "model"]
+IMAGE_SECTIONS = [
+    "summary",
+    "curves",
+    "confusion",
+    "per-class",
+    "misclassified",
+    "filters",
+    "feature-maps",
+    "embedding",
+    "saliency",
+    "model",
+]
 
 
 def sections_of(page: str) -> list[str]:

@@ -67,8 +67,15 @@ def test_every_file_of_a_training_run_is_readable_by_the_group_under_umask_022(t
     from cnnlab.train import TrainConfig, train
 
     umask(0o022)
-    config = TrainConfig(data="synthetic-mnist", model="slp", epochs=1, train_size=256, val_size=128,
-                         batch_size=64, out=str(tmp_path / "run"))
+    config = TrainConfig(
+        data="synthetic-mnist",
+        model="slp",
+        epochs=1,
+        train_size=256,
+        val_size=128,
+        batch_size=64,
+        out=str(tmp_path / "run"),
+    )
     run_dir = train(config, log=lambda s: None, progress=False).run_dir
     files = [p for p in run_dir.rglob("*") if p.is_file()]
     names = {p.name for p in files}

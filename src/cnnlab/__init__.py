@@ -22,6 +22,7 @@ def __getattr__(name: str):
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'cnnlab' has no attribute {name!r}")
 
+
 # Modules that register training tasks (cnnlab.train.register_task). cnnlab.train imports them by name when
 # a task is asked for, so the layers below geo never import it at module level.
 TASK_MODULES = ("cnnlab.geo.tasks",)

@@ -86,8 +86,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             from cnnlab.errors import CnnlabError
 
             kept = "the previous version is unchanged" if path.exists() else "nothing was written"
-            raise CnnlabError(f"cannot write {path}: {error.strerror or error}; {kept}; free space or make the folder "
-                              f"writable, then run again") from None
+            raise CnnlabError(
+                f"cannot write {path}: {error.strerror or error}; {kept}; free space or make the folder "
+                f"writable, then run again"
+            ) from None
         raise
 
 

@@ -69,8 +69,11 @@ def check_bytes(what: str, count: int, itemsize: int) -> None:
     needed = int(count) * int(itemsize)
     limit = max_bytes()
     if needed > limit:
-        source = (f"set by {ENV_MAX_BYTES}" if os.environ.get(ENV_MAX_BYTES, "").strip()
-                  else f"half the available memory; set {ENV_MAX_BYTES} to change it")
+        source = (
+            f"set by {ENV_MAX_BYTES}"
+            if os.environ.get(ENV_MAX_BYTES, "").strip()
+            else f"half the available memory; set {ENV_MAX_BYTES} to change it"
+        )
         raise CnnlabError(
             f"{what} needs {count:,} values x {itemsize} bytes = {format_bytes(needed)}, more than the "
             f"{format_bytes(limit)} cnnlab allows ({source}): use smaller sizes"

@@ -23,8 +23,16 @@ from cnnlab.memory import check_bytes
 # What numpy's .npy header parser raises on a damaged header (it tokenizes the header's Python literal).
 _HEADER_ERRORS = (ValueError, OSError, SyntaxError, TypeError, EOFError, tokenize.TokenError, RecursionError)
 
-__all__ = ["MAX_PIXELS", "MAX_IMAGE_SIDE", "read_npy", "check_pixel_values", "pixels_from_array",
-           "decode_picture", "read_picture_file", "read_picture_files"]
+__all__ = [
+    "MAX_PIXELS",
+    "MAX_IMAGE_SIDE",
+    "read_npy",
+    "check_pixel_values",
+    "pixels_from_array",
+    "decode_picture",
+    "read_picture_file",
+    "read_picture_files",
+]
 
 MAX_PIXELS = 50_000_000  # 50 megapixels: a large photograph; more is a mistake or a decompression bomb
 MAX_IMAGE_SIDE = 4096  # images for a model: larger pictures are refused from their header, before any pixel is decoded
@@ -88,8 +96,6 @@ def read_npy(path: Path, image: bool = True) -> np.ndarray:
         raise CnnlabError(f"cannot read {path} as a .npy array: {error}") from None
 
 
-
-
 def check_pixel_values(array: np.ndarray, path: Path) -> np.ndarray:
     """Refuse empty arrays and complex, non-numeric, NaN or inf values: an image is finite real intensities."""
     if array.size == 0:
@@ -123,8 +129,9 @@ def pixels_from_array(array, source: str = "the array", max_side: int = MAX_IMAG
     if array.ndim != 3 or 0 in array.shape:
         raise CnnlabError(f"{source} has shape {array.shape}; expected (H, W), (C, H, W) or (H, W, C)")
     if array.shape[1] > max_side or array.shape[2] > max_side:
-        raise CnnlabError(f"{source} is {array.shape[2]}x{array.shape[1]} pixels; at most "
-                          f"{max_side}x{max_side} is accepted")
+        raise CnnlabError(
+            f"{source} is {array.shape[2]}x{array.shape[1]} pixels; at most {max_side}x{max_side} is accepted"
+        )
     if array.dtype != np.uint8:
         array = array.astype(np.float64)
         if not np.all(np.isfinite(array)):
@@ -135,8 +142,9 @@ def pixels_from_array(array, source: str = "the array", max_side: int = MAX_IMAG
     return np.ascontiguousarray(array)
 
 
-def _decode_picture(data: bytes | Path, channels: int | None, source: str, max_side: int | None,
-                    formats: tuple[str, ...] | None) -> np.ndarray:
+def _decode_picture(
+    data: bytes | Path, channels: int | None, source: str, max_side: int | None, formats: tuple[str, ...] | None
+) -> np.ndarray:
     # The caller silences Pillow's DecompressionBombWarning (past 89 megapixels): the side check here refuses
     # such pictures with a clearer message.
     try:
@@ -165,9 +173,13 @@ def _decode_picture(data: bytes | Path, channels: int | None, source: str, max_s
     return np.ascontiguousarray(array.transpose(2, 0, 1)) if array.ndim == 3 else array[None].copy()
 
 
-def decode_picture(data: bytes | Path, channels: int | None, source: str = "the image",
-                   max_side: int | None = MAX_IMAGE_SIDE,
-                   formats: tuple[str, ...] | None = ("PNG", "JPEG")) -> np.ndarray:
+def decode_picture(
+    data: bytes | Path,
+    channels: int | None,
+    source: str = "the image",
+    max_side: int | None = MAX_IMAGE_SIDE,
+    formats: tuple[str, ...] | None = ("PNG", "JPEG"),
+) -> np.ndarray:
     """PNG or JPEG (bytes or a file; `formats` may allow more, None whatever Pillow reads) -> uint8
     (channels, H, W); channels None keeps the file's own (grey -> 1, anything else -> 3). The one picture
     decoder of cnnlab: the size is read from the header and checked before the pixels are decoded (at most

@@ -39,11 +39,14 @@ def refuse_protected_folder(path: Path, flag: str = "--out") -> None:
     parents, not the home folder, not the root."""
     path = Path(path)
     if path.is_symlink():
-        raise CnnlabError(f"{flag} {path} is a symbolic link; cnnlab does not replace links: "
-                          f"give the real folder or a new one")
+        raise CnnlabError(
+            f"{flag} {path} is a symbolic link; cnnlab does not replace links: give the real folder or a new one"
+        )
     if path.resolve() in _protected_folders():
-        raise CnnlabError(f"{flag} {path} is the current folder, one of its parents, the home folder or the root; "
-                          f"cnnlab never empties those: give a new folder such as {flag} runs/my-run")
+        raise CnnlabError(
+            f"{flag} {path} is the current folder, one of its parents, the home folder or the root; "
+            f"cnnlab never empties those: give a new folder such as {flag} runs/my-run"
+        )
 
 
 def check_writable_folder(folder: Path, what: str) -> None:
@@ -72,8 +75,9 @@ def check_output_file(path: Path, flag: str, inputs: tuple[Path, ...] = (), crea
         except OSError:
             same = False
         if same:
-            raise CnnlabError(f"{flag} {path} is also the input; writing over it would lose the input: "
-                              f"give another name")
+            raise CnnlabError(
+                f"{flag} {path} is also the input; writing over it would lose the input: give another name"
+            )
     folder = path.parent
     while create_parents and not folder.exists() and folder != folder.parent:
         folder = folder.parent

@@ -58,7 +58,9 @@ def test_cnnlab_bench_and_the_bench_script_share_flags_and_write_the_same_report
     from cnnlab.cli import main
 
     monkeypatch.setitem(speed.MODELS, "lenet5", ("synthetic-mnist", 256))
-    monkeypatch.setattr(speed, "matmul_peak", lambda dtype, n=2048: 1e11)  # the peak's timing is not what is tested here
+    monkeypatch.setattr(
+        speed, "matmul_peak", lambda dtype, n=2048: 1e11
+    )  # the peak's timing is not what is tested here
     flags = ["--models", "lenet5", "--variants", "fp32", "--rounds", "1", "--batch-size", "64"]
     assert main(["bench", *flags, "--out", str(tmp_path / "cli.json")]) == 0
     script = Path(__file__).parents[2] / "bench" / "train_speed.py"

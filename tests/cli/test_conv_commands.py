@@ -56,13 +56,32 @@ def test_explain_conv_text_and_json(capsys):
 
 
 def test_explain_other_layers_json(capsys):
-    assert json.loads(run(capsys, "explain", "linear", "--in", "3072", "--out", "128", "--json")[1])["params"] == 3072 * 128 + 128
+    assert (
+        json.loads(run(capsys, "explain", "linear", "--in", "3072", "--out", "128", "--json")[1])["params"]
+        == 3072 * 128 + 128
+    )
     pool = json.loads(run(capsys, "explain", "pool", "--input", "64x224x224", "--kernel", "2", "--json")[1])
     assert pool["output_shape"] == [64, 112, 112] and pool["params"] == 0
     stack = json.loads(run(capsys, "explain", "stack", "--kernel", "3", "--layers", "3", "--json")[1])
     assert stack["receptive_field"] == 7 and stack["stack_params"] == 27 and stack["single_params"] == 49
-    up = json.loads(run(capsys, "explain", "transposed", "--input", "4x5x5", "--filters", "2", "--kernel", "8",
-                        "--stride", "4", "--padding", "2", "--json")[1])
+    up = json.loads(
+        run(
+            capsys,
+            "explain",
+            "transposed",
+            "--input",
+            "4x5x5",
+            "--filters",
+            "2",
+            "--kernel",
+            "8",
+            "--stride",
+            "4",
+            "--padding",
+            "2",
+            "--json",
+        )[1]
+    )
     assert up["output_shape"] == [2, 20, 20]
 
 
@@ -81,9 +100,17 @@ def help_examples(text):
 
 
 EPILOGS = [
-    convolve_cli.CONVOLVE_EXAMPLES, convolve_cli.CORRELATE_EXAMPLES, pool_cli.EXAMPLES, filter_cli.EXAMPLES,
-    explain_cli.EXAMPLES, explain_cli.CONV_EXAMPLES, explain_cli.POOL_EXAMPLES, explain_cli.LINEAR_EXAMPLES,
-    explain_cli.STACK_EXAMPLES, explain_cli.TRANSPOSED_EXAMPLES, explain_cli.DICE_EXAMPLES,
+    convolve_cli.CONVOLVE_EXAMPLES,
+    convolve_cli.CORRELATE_EXAMPLES,
+    pool_cli.EXAMPLES,
+    filter_cli.EXAMPLES,
+    explain_cli.EXAMPLES,
+    explain_cli.CONV_EXAMPLES,
+    explain_cli.POOL_EXAMPLES,
+    explain_cli.LINEAR_EXAMPLES,
+    explain_cli.STACK_EXAMPLES,
+    explain_cli.TRANSPOSED_EXAMPLES,
+    explain_cli.DICE_EXAMPLES,
     explain_cli.MOVING_AVERAGE_EXAMPLES,
 ]
 
@@ -106,7 +133,15 @@ def test_every_help_example_prints_what_the_help_shows(epilog, capsys, tmp_path,
 
 
 def test_every_command_help_has_examples(capsys):
-    for argv in (["convolve"], ["correlate"], ["pool"], ["filter"], ["explain"], ["explain", "conv"], ["explain", "stack"]):
+    for argv in (
+        ["convolve"],
+        ["correlate"],
+        ["pool"],
+        ["filter"],
+        ["explain"],
+        ["explain", "conv"],
+        ["explain", "stack"],
+    ):
         with pytest.raises(SystemExit) as exit_:
             main([*argv, "--help"])
         assert exit_.value.code == 0
@@ -122,8 +157,9 @@ def test_filter_png_writes_a_side_by_side_picture_and_the_exact_array(capsys, tm
     pixels = rng.integers(0, 256, (20, 24), dtype=np.uint8)
     write_png(tmp_path / "in.png", pixels)
     out, npy = tmp_path / "pics" / "edges.png", tmp_path / "edges.npy"
-    code, text, err = run(capsys, "filter", str(tmp_path / "in.png"), "--kernel", "laplacian8", "--out", str(out),
-                          "--npy", str(npy))
+    code, text, err = run(
+        capsys, "filter", str(tmp_path / "in.png"), "--kernel", "laplacian8", "--out", str(out), "--npy", str(npy)
+    )
     assert (code, err) == (0, "") and f"wrote {out}" in text
     with Image.open(out) as picture:
         assert picture.format == "PNG" and picture.width > picture.height
@@ -134,7 +170,9 @@ def test_filter_png_writes_a_side_by_side_picture_and_the_exact_array(capsys, tm
 def test_filter_colour_jpeg_filters_each_channel(capsys, tmp_path):
     pixels = np.random.default_rng(1).integers(0, 256, (16, 16, 3), dtype=np.uint8)
     Image.fromarray(pixels).save(tmp_path / "in.jpg", quality=95)
-    code, out, _ = run(capsys, "filter", str(tmp_path / "in.jpg"), "--kernel", "box", "--out", str(tmp_path / "o.png"), "--json")
+    code, out, _ = run(
+        capsys, "filter", str(tmp_path / "in.jpg"), "--kernel", "box", "--out", str(tmp_path / "o.png"), "--json"
+    )
     data = json.loads(out)
     assert code == 0 and data["input_shape"] == [3, 16, 16] and data["output_shape"] == [3, 16, 16]
 
@@ -142,8 +180,20 @@ def test_filter_colour_jpeg_filters_each_channel(capsys, tmp_path):
 def test_filter_npy_with_a_matrix_kernel(capsys, tmp_path):
     field = np.random.default_rng(2).standard_normal((10, 12))
     np.save(tmp_path / "field.npy", field)
-    code, out, _ = run(capsys, "filter", str(tmp_path / "field.npy"), "--kernel", "0,-1,0;-1,5,-1;0,-1,0",
-                       "--mode", "valid", "--out", str(tmp_path / "f.png"), "--npy", str(tmp_path / "f.npy"), "--json")
+    code, out, _ = run(
+        capsys,
+        "filter",
+        str(tmp_path / "field.npy"),
+        "--kernel",
+        "0,-1,0;-1,5,-1;0,-1,0",
+        "--mode",
+        "valid",
+        "--out",
+        str(tmp_path / "f.png"),
+        "--npy",
+        str(tmp_path / "f.npy"),
+        "--json",
+    )
     assert code == 0 and json.loads(out)["output_shape"] == [8, 10]
     np.testing.assert_allclose(np.load(tmp_path / "f.npy"), correlate(field, kernels.sharpen()), atol=1e-12)
 
@@ -157,10 +207,15 @@ def test_filter_npy_with_a_matrix_kernel(capsys, tmp_path):
         (["convolve", "1,a", "1"], "is not a list of numbers"),
         (["pool", "1,2,3", "--size", "2", "--padding", "2"], "at most half the kernel size"),
         (["explain", "conv", "--input", "3x4x4", "--filters", "1", "--kernel", "5"], "does not fit: O = floor"),
-        (["explain", "conv", "--input", "3x8x8", "--filters", "1", "--kernel", "3", "--stride", "2", "--strict"],
-         "does not tile the input exactly"),
+        (
+            ["explain", "conv", "--input", "3x8x8", "--filters", "1", "--kernel", "3", "--stride", "2", "--strict"],
+            "does not tile the input exactly",
+        ),
         (["explain", "conv", "--input", "3xx", "--filters", "1", "--kernel", "3"], "is not of the form"),
-        (["explain", "transposed", "--input", "3x1x1", "--filters", "1", "--kernel", "1", "--padding", "1"], "has no output"),
+        (
+            ["explain", "transposed", "--input", "3x1x1", "--filters", "1", "--kernel", "1", "--padding", "1"],
+            "has no output",
+        ),
         (["explain"], "say what to explain"),
         (["filter", "missing.png", "--kernel", "box"], "does not exist"),
         (["filter", "{npy}", "--kernel", "blur"], "unknown kernel 'blur'"),
@@ -195,8 +250,9 @@ def test_explain_dice_is_the_convolution_of_the_distributions(capsys):
 
 def test_explain_moving_average_matches_numpy(capsys):
     values = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0]
-    got = json.loads(run(capsys, "explain", "moving-average", "--values", ",".join(map(str, values)), "--window", "4",
-                         "--json")[1])
+    got = json.loads(
+        run(capsys, "explain", "moving-average", "--values", ",".join(map(str, values)), "--window", "4", "--json")[1]
+    )
     np.testing.assert_allclose(got["moving_average"], np.convolve(values, np.ones(4) / 4, "valid"))
     assert got["kernel"] == [0.25] * 4
     code, out, err = run(capsys, "explain", "moving-average", "--values", "1,2", "--window", "3")
@@ -209,8 +265,18 @@ def test_filter_gallery_draws_the_lecture_kernels_on_a_photograph(capsys, tmp_pa
     summary = json.loads(out)
     assert summary["image"] == "camera (scikit-image)" and summary["image_shape"] == [512, 512]
     labels = [k["kernel"] for k in summary["kernels"]]
-    assert labels == ["identity", "laplacian4", "laplacian8", "sharpen", "box", "binomial", "binomial", "edge",
-                      "sobel_x", "sobel_y"]
+    assert labels == [
+        "identity",
+        "laplacian4",
+        "laplacian8",
+        "sharpen",
+        "box",
+        "binomial",
+        "binomial",
+        "edge",
+        "sobel_x",
+        "sobel_y",
+    ]
     assert summary["kernels"][6]["kernel_values"][0] == pytest.approx([1 / 256, 4 / 256, 6 / 256, 4 / 256, 1 / 256])
     with Image.open(tmp_path / "g.png") as picture:
         assert picture.width > 1000 and picture.height > 500

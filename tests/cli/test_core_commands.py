@@ -23,8 +23,25 @@ def assert_one_line_error(code, err, *fragments):
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
     run = tmp_path_factory.mktemp("cli") / "run"
-    code = main(["train", "--data", "synthetic-mnist", "--model", "lenet5", "--epochs", "2", "--train-size", "1500",
-                 "--val-size", "300", "--lr", "0.003", "--out", str(run)])
+    code = main(
+        [
+            "train",
+            "--data",
+            "synthetic-mnist",
+            "--model",
+            "lenet5",
+            "--epochs",
+            "2",
+            "--train-size",
+            "1500",
+            "--val-size",
+            "300",
+            "--lr",
+            "0.003",
+            "--out",
+            str(run),
+        ]
+    )
     assert code == 0
     return run
 
@@ -34,7 +51,13 @@ def test_summary_json_has_the_documented_keys(capsys):
     data = json.loads(out)
     assert code == 0 and data["total_params"] == data["trainable_params"] == 93_322
     assert set(data["layers"][0]) == {"name", "type", "output_shape", "params", "macs"}
-    assert data["layers"][0] == {"name": "conv2d", "type": "Conv2dReLU", "output_shape": [32, 26, 26], "params": 320, "macs": 194_688}
+    assert data["layers"][0] == {
+        "name": "conv2d",
+        "type": "Conv2dReLU",
+        "output_shape": [32, 26, 26],
+        "params": 320,
+        "macs": 194_688,
+    }
     assert data["total_macs"] == sum(layer["macs"] for layer in data["layers"])
 
 
@@ -46,7 +69,20 @@ def test_summary_text_prints_the_table(capsys):
 def test_models_and_datasets_list(capsys, monkeypatch, tmp_path):
     code, out, _ = run_cli(capsys, "models", "--json")
     names = [m["name"] for m in json.loads(out)["models"]]
-    assert code == 0 and {"slp", "mlp", "lenet5", "keras-cnn", "cifar-cnn", "vgg11", "vgg16", "resnet20", "resnet56", "plain20", "plain56", "resnet18"} <= set(names)
+    assert code == 0 and {
+        "slp",
+        "mlp",
+        "lenet5",
+        "keras-cnn",
+        "cifar-cnn",
+        "vgg11",
+        "vgg16",
+        "resnet20",
+        "resnet56",
+        "plain20",
+        "plain56",
+        "resnet18",
+    } <= set(names)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     code, out, _ = run_cli(capsys, "datasets", "--data-dir", str(tmp_path), "--json")
     status = {d["name"]: d["status"] for d in json.loads(out)["datasets"]}
@@ -54,7 +90,11 @@ def test_models_and_datasets_list(capsys, monkeypatch, tmp_path):
     assert status["synthetic-cyclones"] == "generated" and status["air_temperature"].startswith("missing")
     (tmp_path / "air_temperature.nc").write_bytes(b"not the tutorial file")
     code, out, _ = run_cli(capsys, "datasets", "--data-dir", str(tmp_path))
-    assert code == 0 and "air_temperature: missing or invalid" in out and "expected de5b9d45db48cf6b7034de1a4a6d6c98" in out
+    assert (
+        code == 0
+        and "air_temperature: missing or invalid" in out
+        and "expected de5b9d45db48cf6b7034de1a4a6d6c98" in out
+    )
 
 
 def test_datasets_verifies_the_real_gridded_file(capsys, real_data_dir):
@@ -96,7 +136,9 @@ def test_missing_dataset_files_offline_is_one_line(capsys, tmp_path, monkeypatch
     spec = ds._SPECS["mnist"]
     offline = {k: tuple(dataclasses.replace(r, mirrors=()) for r in v) for k, v in spec.resources.items()}
     monkeypatch.setitem(ds._SPECS, "mnist", dataclasses.replace(spec, resources=offline))
-    code, _, err = run_cli(capsys, "train", "--data", "mnist", "--data-dir", str(tmp_path), "--out", str(tmp_path / "run"))
+    code, _, err = run_cli(
+        capsys, "train", "--data", "mnist", "--data-dir", str(tmp_path), "--out", str(tmp_path / "run")
+    )
     assert_one_line_error(code, err, "train-images-idx3-ubyte.gz", str(tmp_path / "mnist"))
     assert not (tmp_path / "run").exists()
 
@@ -125,7 +167,9 @@ def test_predict_png_and_npy(capsys, trained_run, tmp_path):
     test = load_dataset("synthetic-mnist", "test")
     Image.fromarray(test.images[0, 0].numpy()).resize((56, 56)).save(tmp_path / "a.png")  # resized back to 28x28
     np.save(tmp_path / "b.npy", test.images[1, 0].numpy().astype(np.float32) / 255)
-    code, out, _ = run_cli(capsys, "predict", str(trained_run), str(tmp_path / "a.png"), str(tmp_path / "b.npy"), "--top", "2", "--json")
+    code, out, _ = run_cli(
+        capsys, "predict", str(trained_run), str(tmp_path / "a.png"), str(tmp_path / "b.npy"), "--top", "2", "--json"
+    )
     predictions = json.loads(out)["predictions"]
     assert code == 0 and len(predictions) == 2
     for p in predictions:

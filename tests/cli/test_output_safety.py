@@ -22,8 +22,12 @@ def test_filter_never_writes_over_its_input(picture, capsys, tmp_path):
     array = tmp_path / "a.npy"
     np.save(array, np.eye(8))
     saved = array.read_bytes()
-    one_line_error(capsys, ["filter", str(array), "--kernel", "box", "--out", str(tmp_path / "x.png"),
-                            "--npy", str(array)], "--npy", "is also the input")
+    one_line_error(
+        capsys,
+        ["filter", str(array), "--kernel", "box", "--out", str(tmp_path / "x.png"), "--npy", str(array)],
+        "--npy",
+        "is also the input",
+    )
     assert array.read_bytes() == saved and not (tmp_path / "x.png").exists()
 
 
@@ -31,8 +35,9 @@ def test_filter_default_name_replaces_only_its_own_picture(picture, capsys, tmp_
     monkeypatch.chdir(tmp_path)
     mine = tmp_path / "photo_sobel_x.png"
     mine.write_bytes(b"a drawing of mine")
-    one_line_error(capsys, ["filter", str(picture), "--kernel", "sobel_x"], "photo_sobel_x.png",
-                   "not written by cnnlab", "--out")
+    one_line_error(
+        capsys, ["filter", str(picture), "--kernel", "sobel_x"], "photo_sobel_x.png", "not written by cnnlab", "--out"
+    )
     assert mine.read_bytes() == b"a drawing of mine"
     mine.unlink()
     assert main(["filter", str(picture), "--kernel", "sobel_x"]) == 0  # cnnlab's picture...
@@ -54,8 +59,11 @@ def test_bench_checks_its_report_path_before_measuring(capsys, tmp_path):
 
 def test_a_mistyped_data_dir_is_not_created(capsys, tmp_path):
     typo = tmp_path / "dtaa"
-    one_line_error(capsys, ["train", "--data", "mnist", "--data-dir", str(typo), "--out", str(tmp_path / "run")],
-                   f"--data-dir {typo} does not exist")
+    one_line_error(
+        capsys,
+        ["train", "--data", "mnist", "--data-dir", str(typo), "--out", str(tmp_path / "run")],
+        f"--data-dir {typo} does not exist",
+    )
     assert not typo.exists() and not (tmp_path / "run").exists()
     file = tmp_path / "data.txt"
     file.write_text("x")
@@ -64,9 +72,26 @@ def test_a_mistyped_data_dir_is_not_created(capsys, tmp_path):
 
 def test_a_run_folder_where_the_system_refuses_to_create_one(capsys):
     # /sys refuses new folders even to root: a real "Operation not permitted", as a read-only disk would give
-    line = one_line_error(capsys, ["train", "--data", "synthetic-mnist", "--model", "slp", "--epochs", "1",
-                                   "--train-size", "256", "--val-size", "128", "--out", "/sys/cnnlab-run"],
-                          "/sys/cnnlab-run", "cannot create the folder")
+    line = one_line_error(
+        capsys,
+        [
+            "train",
+            "--data",
+            "synthetic-mnist",
+            "--model",
+            "slp",
+            "--epochs",
+            "1",
+            "--train-size",
+            "256",
+            "--val-size",
+            "128",
+            "--out",
+            "/sys/cnnlab-run",
+        ],
+        "/sys/cnnlab-run",
+        "cannot create the folder",
+    )
     assert "not permitted" in line or "denied" in line or "Read-only" in line
 
 
@@ -77,6 +102,9 @@ def test_a_folder_where_a_data_file_should_be_is_named(real_data_dir, capsys, tm
         (root / "mnist" / source.name).symlink_to(source)
     (root / "mnist" / "train-images-idx3-ubyte.gz").unlink()
     (root / "mnist" / "train-images-idx3-ubyte.gz").mkdir()  # a folder where the file is expected
-    one_line_error(capsys, ["train", "--data", "mnist", "--data-dir", str(root), "--out", str(tmp_path / "run")],
-                   "train-images-idx3-ubyte.gz is a folder where the file")
+    one_line_error(
+        capsys,
+        ["train", "--data", "mnist", "--data-dir", str(root), "--out", str(tmp_path / "run")],
+        "train-images-idx3-ubyte.gz is a folder where the file",
+    )
     assert not (tmp_path / "run").exists()

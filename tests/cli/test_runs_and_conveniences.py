@@ -135,8 +135,18 @@ def test_a_diverged_run_is_listed_as_diverged(tmp_path, capsys, monkeypatch):
     from cnnlab.train import TrainConfig, train
 
     # diverging in the first epoch, before any checkpoint, leaves no folder to list
-    config = TrainConfig(data="synthetic-mnist", model="lenet5", epochs=2, train_size=256, val_size=128, batch_size=64,
-                         optimizer="sgd", lr=1e12, precision="fp32", out=str(tmp_path / "runs" / "boom"))
+    config = TrainConfig(
+        data="synthetic-mnist",
+        model="lenet5",
+        epochs=2,
+        train_size=256,
+        val_size=128,
+        batch_size=64,
+        optimizer="sgd",
+        lr=1e12,
+        precision="fp32",
+        out=str(tmp_path / "runs" / "boom"),
+    )
     with pytest.raises(CnnlabError, match="training diverged"):
         train(config, log=lambda line: None, progress=False)
     assert not (tmp_path / "runs" / "boom").exists()
@@ -151,8 +161,16 @@ def test_a_diverged_run_is_listed_as_diverged(tmp_path, capsys, monkeypatch):
             yield (x * float("nan") if self.shuffle and len(epochs_seen) == 2 else x), y
 
     monkeypatch.setattr(Batches, "__iter__", poisoned)
-    config = TrainConfig(data="synthetic-mnist", model="lenet5", epochs=2, train_size=256, val_size=128, batch_size=64,
-                         precision="fp32", out=str(tmp_path / "runs" / "later"))
+    config = TrainConfig(
+        data="synthetic-mnist",
+        model="lenet5",
+        epochs=2,
+        train_size=256,
+        val_size=128,
+        batch_size=64,
+        precision="fp32",
+        out=str(tmp_path / "runs" / "later"),
+    )
     with pytest.raises(CnnlabError, match="training diverged"):
         train(config, log=lambda line: None, progress=False)
     capsys.readouterr()

@@ -25,13 +25,16 @@ def probe(*argv, cwd):
     return json.loads(done.stderr.strip().splitlines()[-1]), done.stdout
 
 
-@pytest.mark.parametrize("argv", [
-    ["convolve", "1,2,3", "0,1,0.5"],
-    ["correlate", "1,2,3;4,5,6;7,8,9", "1,0;0,-1", "--json"],
-    ["pool", "1,3,2,4", "--size", "2", "--kind", "avg"],
-    ["explain", "conv", "--in", "3x32x32", "--filters", "8", "--kernel", "3"],
-    ["filter", "square.npy", "--kernel", "sobel_x", "--out", "square.png"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["convolve", "1,2,3", "0,1,0.5"],
+        ["correlate", "1,2,3;4,5,6;7,8,9", "1,0;0,-1", "--json"],
+        ["pool", "1,3,2,4", "--size", "2", "--kind", "avg"],
+        ["explain", "conv", "--in", "3x32x32", "--filters", "8", "--kernel", "3"],
+        ["filter", "square.npy", "--kernel", "sobel_x", "--out", "square.png"],
+    ],
+)
 def test_numpy_commands_never_import_torch(argv, tmp_path):
     square = np.zeros((16, 16))
     square[4:12, 4:12] = 1

@@ -26,6 +26,7 @@ from conv_testing import fast
 
 # --- the lectures' worked examples ---
 
+
 def test_lecture_conv_layer_760_params_768000_macs():
     e = explain_conv((3, 32, 32), filters=10, kernel=5, stride=1, padding=2)
     assert e.output_shape == (10, 32, 32)
@@ -48,7 +49,8 @@ def test_lecture_32x32x3_with_six_5x5_filters_gives_28x28x6():
 
 
 def test_lecture_keras_summary_parameter_counts():
-    # the Keras lecture's summary: conv 26x26x32 320 | conv_1 11x11x64 18,496 | conv_2 3x3x64 36,928 | dense 64 36,928 | dense_1 10 650
+    # the Keras lecture's summary: conv 26x26x32 320 | conv_1 11x11x64 18,496 | conv_2 3x3x64 36,928
+    # | dense 64 36,928 | dense_1 10 650
     assert conv_params(1, 32, 3).value == 320
     assert conv_params(32, 64, 3).value == 18_496
     assert conv_params(64, 64, 3).value == 36_928
@@ -96,6 +98,7 @@ def test_formulas_show_the_numbers():
 
 # --- agreement with the shapes torch layers produce ---
 
+
 def torch_size(layer, size):
     """The output width torch produces, or None where torch refuses the layer."""
     try:
@@ -107,11 +110,19 @@ def torch_size(layer, size):
 @fast
 @given(st.integers(1, 20), st.integers(1, 5), st.integers(1, 4), st.integers(0, 3), st.integers(1, 3), st.booleans())
 def test_conv_and_pool_sizes_match_torch(size, kernel, stride, padding, dilation, ceil_mode):
-    layers = [(torch.nn.Conv2d(1, 1, kernel, stride, padding, dilation),
-               lambda: conv_output_size(size, kernel, stride, padding, dilation))]
+    layers = [
+        (
+            torch.nn.Conv2d(1, 1, kernel, stride, padding, dilation),
+            lambda: conv_output_size(size, kernel, stride, padding, dilation),
+        )
+    ]
     if 2 * padding <= kernel:
-        layers.append((torch.nn.MaxPool2d(kernel, stride, padding, dilation, ceil_mode=ceil_mode),
-                       lambda: pool_output_size(size, kernel, stride, padding, dilation, ceil_mode)))
+        layers.append(
+            (
+                torch.nn.MaxPool2d(kernel, stride, padding, dilation, ceil_mode=ceil_mode),
+                lambda: pool_output_size(size, kernel, stride, padding, dilation, ceil_mode),
+            )
+        )
     for layer, ours in layers:
         expected = torch_size(layer, size)
         if expected is None:
@@ -147,7 +158,9 @@ def test_same_padding_keeps_the_size_as_torch_same_does():
     for kernel, dilation in [(3, 1), (4, 1), (5, 2), (2, 3)]:
         before, after = same_padding(kernel, dilation=dilation).value
         x = torch.zeros(1, 1, 9)
-        y = torch.nn.functional.conv1d(torch.nn.functional.pad(x, (before, after)), torch.zeros(1, 1, kernel), dilation=dilation)
+        y = torch.nn.functional.conv1d(
+            torch.nn.functional.pad(x, (before, after)), torch.zeros(1, 1, kernel), dilation=dilation
+        )
         assert y.shape[-1] == 9
     assert same_padding(3, stride=2, size=7).value == (1, 1)  # out = ceil(7/2) = 4
     assert conv_output_size(7 + 2, 3, 2).value == 4

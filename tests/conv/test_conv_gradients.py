@@ -76,7 +76,9 @@ def test_weight_gradient_is_a_convolution_of_input_and_delta(case):
     xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
     as_conv = conv2d(xp.swapaxes(0, 1), delta.swapaxes(0, 1), stride=options["dilation"], dilation=options["stride"])
     kh, kw = w.shape[2:]
-    np.testing.assert_allclose(conv_backward(delta, x, w, **options).weight, as_conv[:, :, :kh, :kw].swapaxes(0, 1), **TOL)
+    np.testing.assert_allclose(
+        conv_backward(delta, x, w, **options).weight, as_conv[:, :, :kh, :kw].swapaxes(0, 1), **TOL
+    )
 
 
 # max/avg pool backward against autograd: tests/conv/test_conv_pooling.py, beside their forward passes.
@@ -99,8 +101,10 @@ def test_global_pool_backwards_match_autograd(shape):
     x = np.random.default_rng(7).standard_normal(shape)
     delta = np.random.default_rng(8).standard_normal(shape[:2])
     axes = tuple(range(2, len(shape)))
-    for reduce, backward in ((torch.mean, lambda: global_avg_pool_backward(delta, x.shape)),
-                             (torch.amax, lambda: global_max_pool_backward(delta, x))):
+    for reduce, backward in (
+        (torch.mean, lambda: global_avg_pool_backward(delta, x.shape)),
+        (torch.amax, lambda: global_max_pool_backward(delta, x)),
+    ):
         xt = t(x).requires_grad_()
         reduce(xt, dim=axes).backward(t(delta))
         np.testing.assert_allclose(backward(), xt.grad.numpy(), **TOL)

@@ -55,8 +55,16 @@ def test_string_padding_matches_torch(padding, kernel):
 @given(data=st.data())
 def test_transposed_conv_matches_torch(nd, data):
     x, w, b, o = data.draw(transpose_cases(nd))
-    expected = TORCH_TRANSPOSE[nd](t(x), t(w), None if b is None else t(b), o["stride"], o["padding"],
-                                   o["output_padding"], o["groups"], o["dilation"]).numpy()
+    expected = TORCH_TRANSPOSE[nd](
+        t(x),
+        t(w),
+        None if b is None else t(b),
+        o["stride"],
+        o["padding"],
+        o["output_padding"],
+        o["groups"],
+        o["dilation"],
+    ).numpy()
     np.testing.assert_allclose(TRANSPOSE[nd](x, w, b, **o), expected, **TOL)
     if nd == 2:
         np.testing.assert_allclose(conv_transpose2d_reference(x, w, b, **o), expected, **TOL)
@@ -64,7 +72,8 @@ def test_transposed_conv_matches_torch(nd, data):
 
 @pytest.mark.parametrize("n", [2, 4, 8])
 def test_transposed_rule_kernel_2n_stride_n_padding_n_over_2_upsamples_n_times(n):
-    # U-Net upsampling (kernel 2N, stride N, padding N/2): O = (I-1)N - 2(N/2) + (2N-1) + 1 = N*I, for even N (N/2 an integer)
+    # U-Net upsampling (kernel 2N, stride N, padding N/2): O = (I-1)N - 2(N/2) + (2N-1) + 1 = N*I,
+    # for even N (N/2 an integer)
     x = np.random.default_rng(n).standard_normal((1, 2, 5, 7))
     w = np.random.default_rng(n + 10).standard_normal((2, 3, 2 * n, 2 * n))
     y = conv_transpose2d(x, w, stride=n, padding=n // 2)
@@ -121,10 +130,16 @@ def test_float32_stays_float32_and_close_to_torch():
         (lambda: conv2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 3, 3))), "spans 3 > padded input 2"),
         (lambda: conv2d(np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3)), stride=0), "stride must be"),
         (lambda: conv2d(np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3)), padding_mode="mirror"), "padding_mode must be"),
-        (lambda: conv2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 1, 1)), padding=2, padding_mode="reflect"), "reflect padding"),
+        (
+            lambda: conv2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 1, 1)), padding=2, padding_mode="reflect"),
+            "reflect padding",
+        ),
         (lambda: conv2d(np.ones((5, 5)), np.ones((3, 3))), "expects input \\(N, C, H, W\\)"),
         (lambda: conv2d(np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3)), stride=2, padding="same"), "needs stride 1"),
-        (lambda: conv_transpose2d(np.ones((1, 1, 3, 3)), np.ones((1, 1, 3, 3)), stride=2, output_padding=2), "output_padding"),
+        (
+            lambda: conv_transpose2d(np.ones((1, 1, 3, 3)), np.ones((1, 1, 3, 3)), stride=2, output_padding=2),
+            "output_padding",
+        ),
     ],
 )
 def test_invalid_layers_are_one_clear_error(call, match):

@@ -19,7 +19,9 @@ def test_convolution_equals_the_matrix_product(nd, data):
     x = rng.standard_normal(tuple(data.draw(st.integers(3, 6)) for _ in range(nd)))
     k = rng.standard_normal(tuple(data.draw(st.integers(1, 3)) for _ in range(nd)))
     mode = data.draw(st.sampled_from(["valid", "same", "full"]))
-    options = dict(stride=data.draw(st.integers(1, 2)), padding=data.draw(st.integers(0, 1)), dilation=data.draw(st.integers(1, 2)))
+    options = dict(
+        stride=data.draw(st.integers(1, 2)), padding=data.draw(st.integers(0, 1)), dilation=data.draw(st.integers(1, 2))
+    )
     try:
         m = as_matrix(k, x.shape, mode, **options)
     except CnnlabError:  # the kernel does not fit: correlate must refuse it too

@@ -22,7 +22,9 @@ def test_no_module_of_cnnlab_conv_imports_torch():
     files = sorted(PACKAGE.glob("*.py"))
     assert len(files) >= 8
     for path in files:
-        assert imported_modules(path) <= {"__future__", "numpy", "cnnlab", "dataclasses", "itertools", "math"}, path.name
+        assert imported_modules(path) <= {"__future__", "numpy", "cnnlab", "dataclasses", "itertools", "math"}, (
+            path.name
+        )
 
 
 def test_public_api_is_complete():

@@ -14,10 +14,13 @@ from conv_testing import TOL, fast, t
 
 def arrays(nd, low=1, high=6):
     shapes = st.tuples(*(st.integers(low, high) for _ in range(nd)))
-    return shapes.flatmap(lambda s: st.integers(0, 2**32 - 1).map(lambda seed: np.random.default_rng(seed).standard_normal(s)))
+    return shapes.flatmap(
+        lambda s: st.integers(0, 2**32 - 1).map(lambda seed: np.random.default_rng(seed).standard_normal(s))
+    )
 
 
 # --- worked examples from the lectures ---
+
 
 def test_lecture_1d_convolution():
     a, b = [1, 2, 3, 4], [5, 6, 7, 8]
@@ -51,6 +54,7 @@ def test_moving_average_is_convolution_with_a_box():
 
 
 # --- against numpy and scipy ---
+
 
 @fast
 @given(arrays(1, high=9), arrays(1, high=9))
@@ -102,6 +106,7 @@ def test_integer_inputs_give_exact_integers():
 
 # --- algebra ---
 
+
 @fast
 @given(arrays(2), arrays(2))
 def test_full_convolution_is_commutative(a, b):
@@ -121,7 +126,9 @@ def test_correlation_is_not_commutative():
 
 
 @fast
-@given(arrays(2, low=3), arrays(2, low=3), st.floats(-3, 3), st.floats(-3, 3), st.sampled_from(["full", "same", "valid"]))
+@given(
+    arrays(2, low=3), arrays(2, low=3), st.floats(-3, 3), st.floats(-3, 3), st.sampled_from(["full", "same", "valid"])
+)
 def test_linearity(x, y, alpha, beta, mode):
     if x.shape != y.shape:
         y = np.resize(y, x.shape)
@@ -138,6 +145,7 @@ def test_convolution_flips_the_kernel():
 
 
 # --- errors ---
+
 
 @pytest.mark.parametrize(
     "call,match",

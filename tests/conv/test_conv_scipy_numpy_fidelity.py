@@ -25,16 +25,18 @@ NUMPY_Y = [-1, -2, -3]
 @pytest.mark.parametrize("dtype", [float, Decimal])
 def test_numpy_correlate_float_and_object(dtype):
     x, y = np.array(NUMPY_X, dtype=dtype), np.array(NUMPY_Y, dtype=dtype)
-    z1 = np.array([-3., -8., -14., -20., -26., -14., -5.])
-    z2 = np.array([-5., -14., -26., -20., -14., -8., -3.])
+    z1 = np.array([-3.0, -8.0, -14.0, -20.0, -26.0, -14.0, -5.0])
+    z2 = np.array([-5.0, -14.0, -26.0, -20.0, -14.0, -8.0, -3.0])
     assert_array_almost_equal(correlate(x, y, "full").astype(float), z1)
     assert_array_almost_equal(correlate(y, x, "full").astype(float), z2)
     if dtype is float:
-        assert_array_almost_equal(correlate(x, y[:-1], "full"), [-2., -5., -8., -11., -14., -5.])
-        assert_array_almost_equal(correlate(x[::-1], y, "full"), [-15., -22., -22., -16., -10., -4., -1.])
-        assert_array_almost_equal(correlate(y, x[::-1], "full"), [-1., -4., -10., -16., -22., -22., -15.])
+        assert_array_almost_equal(correlate(x, y[:-1], "full"), [-2.0, -5.0, -8.0, -11.0, -14.0, -5.0])
+        assert_array_almost_equal(correlate(x[::-1], y, "full"), [-15.0, -22.0, -22.0, -16.0, -10.0, -4.0, -1.0])
+        assert_array_almost_equal(correlate(y, x[::-1], "full"), [-1.0, -4.0, -10.0, -16.0, -22.0, -22.0, -15.0])
         xs = np.arange(1, 20)[::3]
-        assert_array_almost_equal(correlate(xs, y, "full"), [-3., -14., -30., -48., -66., -84., -102., -54., -19.])
+        assert_array_almost_equal(
+            correlate(xs, y, "full"), [-3.0, -14.0, -30.0, -48.0, -66.0, -84.0, -102.0, -54.0, -19.0]
+        )
 
 
 def test_numpy_correlate_complex_conjugates_the_second_argument():
@@ -74,11 +76,12 @@ def test_numpy_mode_errors(function, default):
 
 
 def test_numpy_convolve_object():
-    d, k = [1.] * 100, [1.] * 3
+    d, k = [1.0] * 100, [1.0] * 3
     assert_array_almost_equal(convolve(d, k)[2:-2], np.full(98, 3))
 
 
 # --- scipy/signal/tests/test_signaltools.py :: TestConvolve ---
+
 
 def test_scipy_convolve_basic_same_and_complex():
     assert_array_equal(convolve([3, 4, 5, 6, 5, 4], [1, 2, 3]), [3, 10, 22, 28, 32, 32, 23, 12])
@@ -86,8 +89,9 @@ def test_scipy_convolve_basic_same_and_complex():
     assert_array_equal(convolve([3, 4, 5], [1, 2, 3], mode="same"), [10, 22, 22])
     assert_array_equal(convolve([1 + 1j, 2 + 1j, 3 + 1j], [1 + 1j, 2 + 1j]), [2j, 2 + 6j, 5 + 8j, 5 + 5j])
     assert_array_equal(convolve([4967], [3920]), [4967 * 3920])
-    assert_array_equal(convolve([1, 2, 3, 3, 1, 2], [1, 4, 3, 4, 5, 6, 7, 4, 3, 2, 1, 1, 3], "same"),
-                       [57, 61, 63, 57, 45, 36])
+    assert_array_equal(
+        convolve([1, 2, 3, 3, 1, 2], [1, 4, 3, 4, 5, 6, 7, 4, 3, 2, 1, 1, 3], "same"), [57, 61, 63, 57, 45, 36]
+    )
 
 
 def test_scipy_convolve_2d_arrays():
@@ -133,35 +137,53 @@ def test_scipy_invalid_shapes_and_params(function):
 
 # --- scipy/signal/tests/test_signaltools.py :: TestConvolve2d ---
 
+
 def test_scipy_convolve2d_valid_modes():
     e = [[2, 3, 4, 5, 6, 7, 8], [4, 5, 6, 7, 8, 9, 10]]
     f = [[1, 2, 3], [3, 4, 5]]
     assert_array_equal(convolve(e, f, "valid"), [[62, 80, 98, 116, 134]])
     assert_array_equal(convolve(f, e, "valid"), [[62, 80, 98, 116, 134]])
     fc = np.array(f, dtype=np.complex128) + 1j
-    expected = [[62. + 24.j, 80. + 30.j, 98. + 36.j, 116. + 42.j, 134. + 48.j]]
+    expected = [[62.0 + 24.0j, 80.0 + 30.0j, 98.0 + 36.0j, 116.0 + 42.0j, 134.0 + 48.0j]]
     assert_array_almost_equal(convolve(e, fc, "valid"), expected)
     assert_array_equal(convolve(fc, e, "valid"), expected)
     e2 = [[1 + 1j, 2 - 3j], [3 + 1j, 4 + 0j]]
     f2 = [[2 - 1j, 3 + 2j, 4 + 0j], [4 - 0j, 5 + 1j, 6 - 3j]]
-    assert_array_equal(convolve(e2, f2, "valid"), [[27 - 1j, 46. + 2j]])
-    assert_array_equal(convolve(f2, e2, "valid"), [[27 - 1j, 46. + 2j]])
+    assert_array_equal(convolve(e2, f2, "valid"), [[27 - 1j, 46.0 + 2j]])
+    assert_array_equal(convolve(f2, e2, "valid"), [[27 - 1j, 46.0 + 2j]])
     assert_array_equal(convolve(f, e, "same"), [[22, 28, 34], [80, 98, 116]])
 
 
 # --- scipy/signal/tests/test_signaltools.py :: TestCorrelateReal ---
 
-RANK3_FULL = np.array([
-    [[0., 184., 504., 912., 1360., 888., 472., 160.], [46., 432., 1062., 1840., 2672., 1698., 864., 266.],
-     [134., 736., 1662., 2768., 3920., 2418., 1168., 314.], [260., 952., 1932., 3056., 4208., 2580., 1240., 332.],
-     [202., 664., 1290., 1984., 2688., 1590., 712., 150.], [114., 344., 642., 960., 1280., 726., 296., 38.]],
-    [[23., 400., 1035., 1832., 2696., 1737., 904., 293.], [134., 920., 2166., 3680., 5280., 3306., 1640., 474.],
-     [325., 1544., 3369., 5512., 7720., 4683., 2192., 535.], [571., 1964., 3891., 6064., 8272., 4989., 2324., 565.],
-     [434., 1360., 2586., 3920., 5264., 3054., 1312., 230.], [241., 700., 1281., 1888., 2496., 1383., 532., 39.]],
-    [[22., 214., 528., 916., 1332., 846., 430., 132.], [86., 484., 1098., 1832., 2600., 1602., 772., 206.],
-     [188., 802., 1698., 2732., 3788., 2256., 1018., 218.], [308., 1006., 1950., 2996., 4052., 2400., 1078., 230.],
-     [230., 692., 1290., 1928., 2568., 1458., 596., 78.], [126., 354., 636., 924., 1212., 654., 234., 0.]],
-])
+RANK3_FULL = np.array(
+    [
+        [
+            [0.0, 184.0, 504.0, 912.0, 1360.0, 888.0, 472.0, 160.0],
+            [46.0, 432.0, 1062.0, 1840.0, 2672.0, 1698.0, 864.0, 266.0],
+            [134.0, 736.0, 1662.0, 2768.0, 3920.0, 2418.0, 1168.0, 314.0],
+            [260.0, 952.0, 1932.0, 3056.0, 4208.0, 2580.0, 1240.0, 332.0],
+            [202.0, 664.0, 1290.0, 1984.0, 2688.0, 1590.0, 712.0, 150.0],
+            [114.0, 344.0, 642.0, 960.0, 1280.0, 726.0, 296.0, 38.0],
+        ],
+        [
+            [23.0, 400.0, 1035.0, 1832.0, 2696.0, 1737.0, 904.0, 293.0],
+            [134.0, 920.0, 2166.0, 3680.0, 5280.0, 3306.0, 1640.0, 474.0],
+            [325.0, 1544.0, 3369.0, 5512.0, 7720.0, 4683.0, 2192.0, 535.0],
+            [571.0, 1964.0, 3891.0, 6064.0, 8272.0, 4989.0, 2324.0, 565.0],
+            [434.0, 1360.0, 2586.0, 3920.0, 5264.0, 3054.0, 1312.0, 230.0],
+            [241.0, 700.0, 1281.0, 1888.0, 2496.0, 1383.0, 532.0, 39.0],
+        ],
+        [
+            [22.0, 214.0, 528.0, 916.0, 1332.0, 846.0, 430.0, 132.0],
+            [86.0, 484.0, 1098.0, 1832.0, 2600.0, 1602.0, 772.0, 206.0],
+            [188.0, 802.0, 1698.0, 2732.0, 3788.0, 2256.0, 1018.0, 218.0],
+            [308.0, 1006.0, 1950.0, 2996.0, 4052.0, 2400.0, 1078.0, 230.0],
+            [230.0, 692.0, 1290.0, 1928.0, 2568.0, 1458.0, 596.0, 78.0],
+            [126.0, 354.0, 636.0, 924.0, 1212.0, 654.0, 234.0, 0.0],
+        ],
+    ]
+)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.int64, np.float32, np.float64])
@@ -189,23 +211,29 @@ def test_scipy_correlate_real_rank3(dtype):
 
 # --- scipy/signal/tests/test_signaltools.py :: TestCorrelateComplex, TestCorrelate, TestCorrelate2d ---
 
+
 @pytest.mark.parametrize("mode", ["valid", "same", "full"])
 def test_scipy_correlate_complex_rank1(mode):
     rng = np.random.default_rng(9)
     a = rng.standard_normal(10) + 1j * rng.standard_normal(10)
     b = rng.standard_normal(8) + 1j * rng.standard_normal(8)
-    y_r = (correlate(a.real, b.real, mode) + correlate(a.imag, b.imag, mode)
-           + 1j * (-correlate(a.real, b.imag, mode) + correlate(a.imag, b.real, mode)))
+    y_r = (
+        correlate(a.real, b.real, mode)
+        + correlate(a.imag, b.imag, mode)
+        + 1j * (-correlate(a.real, b.imag, mode) + correlate(a.imag, b.real, mode))
+    )
     assert_array_almost_equal(correlate(a, b, mode), y_r, decimal=10)
     if mode == "valid":
         assert_array_almost_equal(correlate(b, a, "valid"), np.conj(y_r[::-1]), decimal=10)
 
 
 def test_scipy_correlate_complex_swap_full_and_same():
-    d = np.array([0. + 0.j, 1. + 1.j, 2. + 2.j])
-    k = np.array([1. + 3.j, 2. + 4.j, 3. + 5.j, 4. + 6.j])
-    assert_array_almost_equal(correlate(d, k, "full"), [0. + 0.j, 10. - 2.j, 28. - 6.j, 22. - 6.j, 16. - 6.j, 8. - 4.j])
-    assert_array_almost_equal(correlate(d, k, "same"), [10. - 2.j, 28. - 6.j, 22. - 6.j])
+    d = np.array([0.0 + 0.0j, 1.0 + 1.0j, 2.0 + 2.0j])
+    k = np.array([1.0 + 3.0j, 2.0 + 4.0j, 3.0 + 5.0j, 4.0 + 6.0j])
+    assert_array_almost_equal(
+        correlate(d, k, "full"), [0.0 + 0.0j, 10.0 - 2.0j, 28.0 - 6.0j, 22.0 - 6.0j, 16.0 - 6.0j, 8.0 - 4.0j]
+    )
+    assert_array_almost_equal(correlate(d, k, "same"), [10.0 - 2.0j, 28.0 - 6.0j, 22.0 - 6.0j])
 
 
 def test_scipy_correlate_complex_rank3_and_2d_inputs():
@@ -231,14 +259,17 @@ def test_scipy_correlate_numpy_fastpath_values():
 def test_scipy_consistency_with_numpy_and_correlate2d(mode):
     a, b = np.arange(5), np.array([3.2, 1.4, 3])
     assert_array_almost_equal(correlate(a, b, mode), np.correlate(a, b, mode=mode))
-    assert_array_almost_equal(correlate([a], [b], mode)[0] if mode != "same" else correlate([a], [b], mode)[0],
-                              scipy.signal.correlate2d([a], [b], mode=mode)[0])
+    assert_array_almost_equal(
+        correlate([a], [b], mode)[0] if mode != "same" else correlate([a], [b], mode)[0],
+        scipy.signal.correlate2d([a], [b], mode=mode)[0],
+    )
     if mode == "valid":
         assert_array_almost_equal(correlate(b, a, mode), np.correlate(b, a, mode=mode))
         assert_array_almost_equal(correlate([b], [a], mode), scipy.signal.correlate2d([b], [a], mode=mode))
 
 
 # --- beyond the ported cases: random shapes against the libraries themselves ---
+
 
 @pytest.mark.parametrize("seed", range(12))
 def test_random_cases_equal_scipy_and_numpy(seed):

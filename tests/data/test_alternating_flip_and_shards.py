@@ -22,8 +22,16 @@ def _flipped_by_label(batches):
 
 def test_alternating_flip_shows_every_image_both_ways_in_two_epochs():
     data = _asymmetric()
-    batches = Batches(data, 5, IDENTITY, torch.device("cpu"), shuffle=True, hflip=True, alternating_flip=True,
-                      generator=torch.Generator().manual_seed(3))
+    batches = Batches(
+        data,
+        5,
+        IDENTITY,
+        torch.device("cpu"),
+        shuffle=True,
+        hflip=True,
+        alternating_flip=True,
+        generator=torch.Generator().manual_seed(3),
+    )
     first, second, third = _flipped_by_label(batches), _flipped_by_label(batches), _flipped_by_label(batches)
     assert len(first) == len(second) == 12
     assert all(first[i] != second[i] for i in first)  # each image once each way
@@ -33,9 +41,20 @@ def test_alternating_flip_shows_every_image_both_ways_in_two_epochs():
 
 def test_shards_together_are_exactly_the_single_process_batches():
     data = _asymmetric(20)
+
     def batches(shard):
-        return Batches(data, 8, IDENTITY, torch.device("cpu"), shuffle=True, translate=0,
-                       generator=torch.Generator().manual_seed(1), drop_last=True, shard=shard)
+        return Batches(
+            data,
+            8,
+            IDENTITY,
+            torch.device("cpu"),
+            shuffle=True,
+            translate=0,
+            generator=torch.Generator().manual_seed(1),
+            drop_last=True,
+            shard=shard,
+        )
+
     whole = [set(y.tolist()) for _, y in batches((0, 1))]
     parts = [[set(y.tolist()) for _, y in batches((r, 2))] for r in range(2)]
     assert len(whole) == 2 and all(len(p) == 2 for p in parts)

@@ -12,7 +12,9 @@ def _data(n=10):
 def test_normalise_matches_the_formula():
     x = torch.tensor([[[[0, 255]], [[51, 102]]]], dtype=torch.uint8)
     out = Normalise((0.5, 0.2), (0.25, 0.1))(x)
-    expected = (x.double() / 255 - torch.tensor([0.5, 0.2]).view(1, 2, 1, 1)) / torch.tensor([0.25, 0.1]).view(1, 2, 1, 1)
+    expected = (x.double() / 255 - torch.tensor([0.5, 0.2]).view(1, 2, 1, 1)) / torch.tensor([0.25, 0.1]).view(
+        1, 2, 1, 1
+    )
     torch.testing.assert_close(out.double(), expected, atol=1e-5, rtol=0)
 
 

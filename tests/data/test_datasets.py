@@ -20,7 +20,10 @@ def private_cache(tmp_path, monkeypatch):
 def _with_md5s(monkeypatch, name, md5s: dict):
     """Point a dataset's declared checksums at the fake files (the official ones would reject them)."""
     spec = ds._SPECS[name]
-    resources = {split: tuple(Resource(r.filename, md5s.get(r.filename, r.md5), ()) for r in res) for split, res in spec.resources.items()}
+    resources = {
+        split: tuple(Resource(r.filename, md5s.get(r.filename, r.md5), ()) for r in res)
+        for split, res in spec.resources.items()
+    }
     monkeypatch.setitem(ds._SPECS, name, dataclasses.replace(spec, resources=resources))
 
 

@@ -37,21 +37,27 @@ def test_other_formats_are_not_decoded():
         decode_image(buffer.getvalue(), 1)
 
 
-@pytest.mark.parametrize("array, expected", [
-    ([[0, 255], [128, 1]], [[0, 255], [128, 1]]),
-    ([[0.0, 1.0], [0.5, 0.25]], [[0, 255], [128, 64]]),
-    ([[-5, 300], [12.4, 0]], [[0, 255], [12, 0]]),
-])
+@pytest.mark.parametrize(
+    "array, expected",
+    [
+        ([[0, 255], [128, 1]], [[0, 255], [128, 1]]),
+        ([[0.0, 1.0], [0.5, 0.25]], [[0, 255], [128, 64]]),
+        ([[-5, 300], [12.4, 0]], [[0, 255], [12, 0]]),
+    ],
+)
 def test_arrays_become_uint8(array, expected):
     assert image_from_array(array)[0].tolist() == expected
 
 
-@pytest.mark.parametrize("array, words", [
-    ([[1, 2], [3]], "not a rectangular array"),
-    ([["a"]], "give numbers"),
-    ([[[[1]]]], "expected (H, W)"),
-    (np.zeros((1, 5000)), "at most 4096x4096"),
-])
+@pytest.mark.parametrize(
+    "array, words",
+    [
+        ([[1, 2], [3]], "not a rectangular array"),
+        ([["a"]], "give numbers"),
+        ([[[[1]]]], "expected (H, W)"),
+        (np.zeros((1, 5000)), "at most 4096x4096"),
+    ],
+)
 def test_bad_arrays_are_refused(array, words):
     with pytest.raises(CnnlabError, match=words.replace("(", r"\(").replace(")", r"\)")):
         image_from_array(array)

@@ -20,8 +20,10 @@ def test_real_mnist_digits_are_already_in_that_form(real_data_dir):
     from cnnlab.data import load_dataset
 
     test = load_dataset("mnist", "test", data_dir=real_data_dir, download=False)
-    differences = [np.abs(centre_like_mnist(test.images[i, 0].numpy()).astype(int) - test.images[i, 0].numpy()).mean()
-                   for i in range(300)]
+    differences = [
+        np.abs(centre_like_mnist(test.images[i, 0].numpy()).astype(int) - test.images[i, 0].numpy()).mean()
+        for i in range(300)
+    ]
     assert np.median(differences) == 0  # most digits come back unchanged, to the grey level
     assert np.mean(differences) < 1.0
 
@@ -49,5 +51,6 @@ def test_scaling_matches_an_antialiased_resize_of_the_bounding_box():
     out = centre_like_mnist((digit * 255).byte().numpy())
     expected = F.interpolate(digit[5:35, 10:20][None, None], size=(20, 7), mode="bilinear", antialias=True)[0, 0]
     rows, cols = np.nonzero(out)
-    np.testing.assert_allclose(out[rows.min():rows.max() + 1, cols.min():cols.max() + 1] / 255,
-                               expected.clamp(0, 1).numpy(), atol=1 / 255)
+    np.testing.assert_allclose(
+        out[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1] / 255, expected.clamp(0, 1).numpy(), atol=1 / 255
+    )

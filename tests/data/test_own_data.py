@@ -270,7 +270,11 @@ def test_a_run_keeps_the_data_as_trained_whatever_becomes_of_the_folder(tmp_path
     with trained_data(run):
         spec = dataset_spec(name)
         assert (spec.classes, spec.mean, spec.std, spec.in_shape) == (
-            trained.classes, trained.mean, trained.std, trained.in_shape)
+            trained.classes,
+            trained.mean,
+            trained.std,
+            trained.in_shape,
+        )
         with pytest.raises(CnnlabError, match="now has the classes cat, dog, owl; the run was trained on cat, dog"):
             load_dataset(name, "test")
     assert dataset_spec(name).classes == ("cat", "dog", "owl")  # outside the block: the data as it is

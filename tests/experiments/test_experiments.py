@@ -11,7 +11,9 @@ from cnnlab.experiments import ExperimentSettings, run_experiment
 
 def small(tmp_path, name, engine="numpy", scale=0.05):
     """The quick setting at a fraction of its steps, on generated data (no files needed)."""
-    settings = ExperimentSettings(name, "synthetic-mnist", engine, quick=True, out=str(tmp_path / f"{name}-{engine}"), scale=scale)
+    settings = ExperimentSettings(
+        name, "synthetic-mnist", engine, quick=True, out=str(tmp_path / f"{name}-{engine}"), scale=scale
+    )
     return run_experiment(settings)
 
 
@@ -21,7 +23,13 @@ def read_table(result):
 
 def test_optimizers_writes_its_folder_and_every_optimizer_learns(tmp_path):
     result = small(tmp_path, "optimizers", scale=0.1)
-    assert {p.name for p in result.run_dir.iterdir()} >= {"settings.json", "table.md", "table.csv", "curves.csv", "plot.png"}
+    assert {p.name for p in result.run_dir.iterdir()} >= {
+        "settings.json",
+        "table.md",
+        "table.csv",
+        "curves.csv",
+        "plot.png",
+    }
     rows = read_table(result)
     assert [r["optimizer"] for r in rows] == ["sgd", "momentum", "adagrad", "adam"]
     assert len({r["first_loss"] for r in rows}) == 1  # the same starting weights for all

@@ -130,8 +130,13 @@ def test_hog_features_match_scikit_image():
 def test_features_refuses_a_run_without_a_cnn(real_data_dir, tmp_path, capsys):
     from cnnlab.train import TrainConfig, train
 
-    train(TrainConfig(model="slp", data="mnist", epochs=1, train_size=200, test_size=100, val_size=0,
-                      out=str(tmp_path / "slp")), log=lambda line: None, progress=False)
+    train(
+        TrainConfig(
+            model="slp", data="mnist", epochs=1, train_size=200, test_size=100, val_size=0, out=str(tmp_path / "slp")
+        ),
+        log=lambda line: None,
+        progress=False,
+    )
     out = tmp_path / "features"
     assert main(["experiment", "features", "--run", str(tmp_path / "slp"), "--out", str(out)]) == 2
     message = capsys.readouterr().err.strip()

@@ -17,7 +17,9 @@ pytest.importorskip("sklearn")
 def test_regimes_of_air_temperature_feed_a_classification_with_baselines(real_data_dir, tmp_path):
     da = select(open_gridded("air_temperature", real_data_dir), GridSelection())
     fields, times = np.asarray(da.values, np.float32), da["time"].values
-    labels, names, regimes = labels_for("regimes:4", fields, times, da["lat"].values, AIR_TEMPERATURE_PERIODS["train"], "air", tmp_path)
+    labels, names, regimes = labels_for(
+        "regimes:4", fields, times, da["lat"].values, AIR_TEMPERATURE_PERIODS["train"], "air", tmp_path
+    )
     assert names == ["regime 1", "regime 2", "regime 3", "regime 4"] and labels.min() == 0 and len(labels) == 2920
     saved = load_regimes(tmp_path / "regimes.npz")
     assert saved.train_period == ("2013-01-01T00:00:00", "2013-10-31T18:00:00")
@@ -49,9 +51,34 @@ def test_cli_classify_on_a_grid_with_regimes_writes_results_confusion_and_regime
 
     data = write(make_grid_dataset(times=400), tmp_path, "netcdf4")
     run = tmp_path / "run"
-    code = main(["train", "--data", data, "--task", "classify", "--labels", "regimes:3", "--lead", "12h", "--history", "1",
-                 "--variable", "t2m", "--epochs", "1", "--batch-size", "32", "--train-period", "2000-01-01..2000-02-28",
-                 "--test-period", "2000-03-01..2000-04-09", "--out", str(run), "--no-report"])
+    code = main(
+        [
+            "train",
+            "--data",
+            data,
+            "--task",
+            "classify",
+            "--labels",
+            "regimes:3",
+            "--lead",
+            "12h",
+            "--history",
+            "1",
+            "--variable",
+            "t2m",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "32",
+            "--train-period",
+            "2000-01-01..2000-02-28",
+            "--test-period",
+            "2000-03-01..2000-04-09",
+            "--out",
+            str(run),
+            "--no-report",
+        ]
+    )
     assert code == 0
     results = json.loads((run / "results.json").read_text())
     test = results["test"]
@@ -72,8 +99,23 @@ def test_cli_refuses_labels_only_in_the_test_period_in_one_line(tmp_path, capsys
     data = write(make_grid_dataset(times=400), tmp_path, "netcdf4")
     labels = tmp_path / "labels.csv"
     labels.write_text("time,label\n2000-03-02T00:00,a\n2000-03-03T00:00,b\n2000-03-04T00:00,a\n2000-03-05T00:00,b\n")
-    code = main(["train", "--data", data, "--task", "classify", "--labels", str(labels), "--train-period", "2000-01-01..2000-02-28",
-                 "--test-period", "2000-03-01..2000-04-09", "--out", str(tmp_path / "run")])
+    code = main(
+        [
+            "train",
+            "--data",
+            data,
+            "--task",
+            "classify",
+            "--labels",
+            str(labels),
+            "--train-period",
+            "2000-01-01..2000-02-28",
+            "--test-period",
+            "2000-03-01..2000-04-09",
+            "--out",
+            str(tmp_path / "run"),
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "labels no time of the training period" in err[0]
     assert not (tmp_path / "run").exists()

@@ -32,7 +32,7 @@ def test_scenes_are_seeded_and_labels_agree_with_the_fields():
             assert a.core[s, r, c] == 1 and a.centre_region[s, r, c] == 1
             assert lat == pytest.approx(a.lat[0] + row * 0.25) and lon == pytest.approx(a.lon[0] + col * 0.25)
             # the pressure minimum lies near the centre, and the winds there turn anticlockwise
-            window = a.fields[s, 0, max(r - 3, 0):r + 4, max(c - 3, 0):c + 4]
+            window = a.fields[s, 0, max(r - 3, 0) : r + 4, max(c - 3, 0) : c + 4]
             assert window.min() < 1005 and 15 <= dp <= 80 and vmax > 15
     assert CORE_RADII == 2.5
 

@@ -13,7 +13,9 @@ def test_great_circle_distances():
 
 def test_the_true_masks_score_perfectly():
     scenes = make_cyclone_scenes(30, seed=3)
-    scores, centres = detection_scores(scenes.centre_region.astype(float), scenes.centre_region, scenes.centres, scenes.lat, scenes.lon)
+    scores, centres = detection_scores(
+        scenes.centre_region.astype(float), scenes.centre_region, scenes.centres, scenes.lat, scenes.lon
+    )
     assert scores["f1"] == 1.0 and scores["accuracy"] == 1.0 and scores["iou"] == 1.0
     assert scores["center_error_cells"] < 0.5  # the centroid of a disc around a fractional centre
     assert scores["storms_matched"] == scores["storms_true"] and scores["storms_false_alarms"] == 0

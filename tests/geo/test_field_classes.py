@@ -26,11 +26,13 @@ def test_samples_carry_the_label_lead_ahead_and_stay_in_their_split(tmp_path):
     fd, da = _data(tmp_path, "12h", labels)
     train, test = fd.splits["train"], fd.splits["test"]
     times = fd.times
-    assert times[train - 1].min() >= np.datetime64("2000-01-01") and times[train + 2].max() <= np.datetime64("2000-01-12T23:59")
+    assert times[train - 1].min() >= np.datetime64("2000-01-01") and times[train + 2].max() <= np.datetime64(
+        "2000-01-12T23:59"
+    )
     assert times[test - 1].min() >= np.datetime64("2000-01-13") and 50 not in test and 51 in test and test[0] == 49
     x, y = fd.sample(test[:5])
     assert x.shape == (5, 2 + 4, 9, 16) and y.tolist() == labels[test[:5] + 2].tolist()
-    np.testing.assert_allclose(fd.mean, [da.values[train[0] - 1:train[-1] + 1].mean()], rtol=1e-5)
+    np.testing.assert_allclose(fd.mean, [da.values[train[0] - 1 : train[-1] + 1].mean()], rtol=1e-5)
 
 
 def test_baselines_and_scores(tmp_path):
@@ -39,13 +41,20 @@ def test_baselines_and_scores(tmp_path):
     baselines = baseline_predictions(fd, test)
     truth = fd.target(test)
     assert baselines["persistence"].tolist() == fd.labels[test].tolist()
-    assert class_scores(baselines["persistence"], truth, 3) == {"accuracy": 0.0, "macro_f1": 0.0}  # labels cycle every step
+    assert class_scores(baselines["persistence"], truth, 3) == {
+        "accuracy": 0.0,
+        "macro_f1": 0.0,
+    }  # labels cycle every step
     majority = np.bincount(fd.target(fd.splits["train"])).argmax()
     assert (baselines["majority"] == majority).all()
     scores = class_scores(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 2]), 3)
     # class a: P 1/2 R 1 -> 2/3; b: P 1 R 1/2 -> 2/3; c: 1 -> macro 7/9
     assert scores["accuracy"] == 0.75 and scores["macro_f1"] == pytest.approx(7 / 9)
-    assert confusion_matrix(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 2]), 3).tolist() == [[1, 0, 0], [1, 1, 0], [0, 0, 1]]
+    assert confusion_matrix(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 2]), 3).tolist() == [
+        [1, 0, 0],
+        [1, 1, 0],
+        [0, 0, 1],
+    ]
     (tmp_path / "nowcast").mkdir()
     nowcast, _ = _data(tmp_path / "nowcast", None)
     assert nowcast.lead == 0 and "persistence" not in baseline_predictions(nowcast, nowcast.splits["test"])

@@ -12,12 +12,26 @@ def _arrays(n=10, leads=2, channels=3, h=5, w=7, seed=0):
     rng = np.random.default_rng(seed)
     values = (280 + rng.standard_normal((n, leads, channels, h, w))).astype(np.float32)
     times = np.arange("2014-01-01T00", n * 6, 6, dtype="datetime64[h]")[:n].astype("datetime64[ns]")
-    return values, times, [np.timedelta64(6 * (i + 1), "h") for i in range(leads)], np.linspace(60, 20, h), np.arange(w) * 2.5 + 230
+    return (
+        values,
+        times,
+        [np.timedelta64(6 * (i + 1), "h") for i in range(leads)],
+        np.linspace(60, 20, h),
+        np.arange(w) * 2.5 + 230,
+    )
 
 
 def test_channels_become_variables_with_a_level_axis():
     values, times, leads, lat, lon = _arrays(channels=3)
-    ds = forecast_dataset(values, times, leads, lat, lon, ["t2m", "z@500", "z@850"], {"z": {"units": "m2 s-2", "long_name": "Geopotential"}})
+    ds = forecast_dataset(
+        values,
+        times,
+        leads,
+        lat,
+        lon,
+        ["t2m", "z@500", "z@850"],
+        {"z": {"units": "m2 s-2", "long_name": "Geopotential"}},
+    )
     assert ds["t2m"].dims == ("time", "prediction_timedelta", "latitude", "longitude")
     assert ds["z"].dims == ("time", "prediction_timedelta", "level", "latitude", "longitude")
     assert ds["level"].values.tolist() == [500.0, 850.0]
@@ -29,8 +43,17 @@ def test_channels_become_variables_with_a_level_axis():
 def test_written_file_reads_back_in_plain_xarray_with_cf_attributes(tmp_path):
     values, times, leads, lat, lon = _arrays(n=70, channels=1)
     baselines = {"persistence": values + 1, "climatology": values - 1}
-    ds = forecast_dataset(values, times, leads, lat, lon, ["air"], {"air": {"units": "degK", "long_name": "Air temperature", "precision": 2}},
-                          baselines, {"model": "unet", "config_sha256": config_hash({"b": 1, "a": 2})})
+    ds = forecast_dataset(
+        values,
+        times,
+        leads,
+        lat,
+        lon,
+        ["air"],
+        {"air": {"units": "degK", "long_name": "Air temperature", "precision": 2}},
+        baselines,
+        {"model": "unet", "config_sha256": config_hash({"b": 1, "a": 2})},
+    )
     path = write_forecast_file(tmp_path / "forecast.nc", ds)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["forecast.nc"]  # no temporary file left behind
     back = xr.open_dataset(path)

@@ -7,8 +7,8 @@ import xarray as xr
 
 from cnnlab.errors import CnnlabError
 from cnnlab.geo.forecast import forecast_from_fields, load_forecast_run, selection_from
-from cnnlab.geo.options import options_for
 from cnnlab.geo.forecast_predict import predict_forecast_file
+from cnnlab.geo.options import options_for
 from cnnlab.train import TrainConfig, train
 from geo_testing import make_grid_dataset, write
 
@@ -17,8 +17,18 @@ from geo_testing import make_grid_dataset, write
 def run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("predict")
     data = write(make_grid_dataset(times=120), folder, "netcdf4")
-    config = TrainConfig(model="unet", data=data, task="forecast", lead="6h", history=2, epochs=1, batch_size=16,
-                         model_options={"width": 4, "depth": 1}, out=str(folder / "run"), geo={"variables": ["t2m"]})
+    config = TrainConfig(
+        model="unet",
+        data=data,
+        task="forecast",
+        lead="6h",
+        history=2,
+        epochs=1,
+        batch_size=16,
+        model_options={"width": 4, "depth": 1},
+        out=str(folder / "run"),
+        geo={"variables": ["t2m"]},
+    )
     train(config, log=lambda line: None, progress=False)
     new = folder / "new"
     new.mkdir()
@@ -29,8 +39,15 @@ def run(tmp_path_factory):
 def test_forecast_file_of_new_data_matches_the_library_forecast(run, tmp_path):
     run_dir, new_data, config = run
     model, stats = load_forecast_run(run_dir)
-    path, count, leads = predict_forecast_file(model, stats, config.to_dict(), new_data, tmp_path / "f.nc",
-                                               inits=["2000-01-02T00", "2000-01-03T06"], selection=selection_from(options_for("forecast", config.geo)))
+    path, count, leads = predict_forecast_file(
+        model,
+        stats,
+        config.to_dict(),
+        new_data,
+        tmp_path / "f.nc",
+        inits=["2000-01-02T00", "2000-01-03T06"],
+        selection=selection_from(options_for("forecast", config.geo)),
+    )
     assert count == 2 and leads == ["6h"]
     ds = xr.open_dataset(path)
     source = xr.open_dataset(new_data.partition(":")[2])
@@ -38,20 +55,46 @@ def test_forecast_file_of_new_data_matches_the_library_forecast(run, tmp_path):
     expected = forecast_from_fields(model, stats, past, np.datetime64("2000-01-02T00"))
     np.testing.assert_allclose(ds["t2m"].isel(time=0, prediction_timedelta=0).values, expected[0, 0], atol=2e-3)
     assert ds.attrs["model"] == "unet" and ds.attrs["training_period"].startswith("2000-01-01")
-    rolled, count, leads = predict_forecast_file(model, stats, config.to_dict(), new_data, tmp_path / "r.nc", rollout_length="24h",
-                                                 selection=selection_from(options_for("forecast", config.geo)))
+    rolled, count, leads = predict_forecast_file(
+        model,
+        stats,
+        config.to_dict(),
+        new_data,
+        tmp_path / "r.nc",
+        rollout_length="24h",
+        selection=selection_from(options_for("forecast", config.geo)),
+    )
     assert count == 29 and leads == ["6h", "12h", "18h", "24h"]
-    np.testing.assert_allclose(xr.open_dataset(rolled)["t2m"].sel(time="2000-01-02T00").isel(prediction_timedelta=0).values,
-                               expected[0, 0], atol=2e-3)
+    np.testing.assert_allclose(
+        xr.open_dataset(rolled)["t2m"].sel(time="2000-01-02T00").isel(prediction_timedelta=0).values,
+        expected[0, 0],
+        atol=2e-3,
+    )
 
 
 def test_wrong_initial_times_and_channels_are_one_line_errors(run, tmp_path):
     run_dir, new_data, config = run
     model, stats = load_forecast_run(run_dir)
     with pytest.raises(CnnlabError, match="--init 2000-01-02T03 is not a time of"):
-        predict_forecast_file(model, stats, config.to_dict(), new_data, tmp_path / "f.nc", inits=["2000-01-02T03"], selection=selection_from(options_for("forecast", config.geo)))
+        predict_forecast_file(
+            model,
+            stats,
+            config.to_dict(),
+            new_data,
+            tmp_path / "f.nc",
+            inits=["2000-01-02T03"],
+            selection=selection_from(options_for("forecast", config.geo)),
+        )
     with pytest.raises(CnnlabError, match="needs 2 past fields"):
-        predict_forecast_file(model, stats, config.to_dict(), new_data, tmp_path / "f.nc", inits=["2000-01-01T00"], selection=selection_from(options_for("forecast", config.geo)))
+        predict_forecast_file(
+            model,
+            stats,
+            config.to_dict(),
+            new_data,
+            tmp_path / "f.nc",
+            inits=["2000-01-01T00"],
+            selection=selection_from(options_for("forecast", config.geo)),
+        )
     with pytest.raises(CnnlabError, match="the run was trained on t2m"):
         predict_forecast_file(model, stats, config.to_dict(), new_data, tmp_path / "f.nc")
     assert not (tmp_path / "f.nc").exists()
@@ -64,10 +107,15 @@ def test_cli_predict_writes_a_forecast_file_and_refuses_a_missing_out(run, tmp_p
     out = tmp_path / "new.nc"
     assert main(["predict", str(run_dir), "--data", new_data, "--out", str(out), "--rollout", "12h"]) == 0
     assert "29 initial times x 2 leads (6h .. 12h)" in capsys.readouterr().out
-    assert list(xr.open_dataset(out)["prediction_timedelta"].values) == [np.timedelta64(6, "h"), np.timedelta64(12, "h")]
+    assert list(xr.open_dataset(out)["prediction_timedelta"].values) == [
+        np.timedelta64(6, "h"),
+        np.timedelta64(12, "h"),
+    ]
     assert main(["predict", str(run_dir), "--data", new_data]) == 2
-    assert capsys.readouterr().err.strip() == "cnnlab predict: error: --data needs --out FILE.nc, where the forecasts go" or \
-        "--data needs --out FILE.nc" in capsys.readouterr().err
+    assert (
+        capsys.readouterr().err.strip() == "cnnlab predict: error: --data needs --out FILE.nc, where the forecasts go"
+        or "--data needs --out FILE.nc" in capsys.readouterr().err
+    )
 
 
 def test_training_run_writes_forecast_nc_that_plain_xarray_scores_like_results_json(run):

@@ -28,7 +28,13 @@ def _brute_force(f, y, w, clim):
         mae.append(ab / den)
         bias.append(bi / den)
         acc.append((fa / den) / np.sqrt((ff / den) * (aa / den)))
-    return {"rmse": np.mean(rmse), "rmse_wb2": np.sqrt(np.mean(mse)), "mae": np.mean(mae), "bias": np.mean(bias), "acc": np.mean(acc)}
+    return {
+        "rmse": np.mean(rmse),
+        "rmse_wb2": np.sqrt(np.mean(mse)),
+        "mae": np.mean(mae),
+        "bias": np.mean(bias),
+        "acc": np.mean(acc),
+    }
 
 
 def test_scores_equal_the_brute_force_formulas():

@@ -16,16 +16,26 @@ def test_options_come_typed_with_their_defaults():
     assert options_for("segment", {}) == CycloneOptions() and CycloneOptions().scenes == 1600
 
 
-@pytest.mark.parametrize("task,geo,message", [
-    ("forecast", {"scenes": 10}, "--scenes is not an option of --task forecast"),
-    ("segment", {"weights": "cos"}, "--weights is not an option of --task segment"),
-    ("forecast", {"padding": "mirror"}, "--padding 'mirror' is not one of: auto, zeros"),
-    ("detect", {"scenes": 0}, "--scenes and --test-scenes must be >= 1"),
-])
+@pytest.mark.parametrize(
+    "task,geo,message",
+    [
+        ("forecast", {"scenes": 10}, "--scenes is not an option of --task forecast"),
+        ("segment", {"weights": "cos"}, "--weights is not an option of --task segment"),
+        ("forecast", {"padding": "mirror"}, "--padding 'mirror' is not one of: auto, zeros"),
+        ("detect", {"scenes": 0}, "--scenes and --test-scenes must be >= 1"),
+    ],
+)
 def test_bad_options_are_refused_before_any_file(tmp_path, task, geo, message):
     data = "synthetic-cyclones" if task != "forecast" else "air_temperature"
-    config = TrainConfig(model="unet", data=data, task=task,
-                         epochs=1, geo=geo, out=str(tmp_path / "run"), model_options={"width": 4, "depth": 1})
+    config = TrainConfig(
+        model="unet",
+        data=data,
+        task=task,
+        epochs=1,
+        geo=geo,
+        out=str(tmp_path / "run"),
+        model_options={"width": 4, "depth": 1},
+    )
     with pytest.raises(CnnlabError, match=message):
         train(config, log=lambda line: None, progress=False)
     assert not (tmp_path / "run").exists()

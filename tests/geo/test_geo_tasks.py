@@ -22,8 +22,18 @@ TINY = {"width": 4, "depth": 1}
 def forecast_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("forecast")
     data = write(make_grid_dataset(times=120), folder, "netcdf4")
-    config = TrainConfig(model="unet", data=data, task="forecast", lead="6h,12h", history=2, epochs=2, batch_size=16,
-                         model_options=dict(TINY), out=str(folder / "run"), geo={"variables": ["t2m"]})
+    config = TrainConfig(
+        model="unet",
+        data=data,
+        task="forecast",
+        lead="6h,12h",
+        history=2,
+        epochs=2,
+        batch_size=16,
+        model_options=dict(TINY),
+        out=str(folder / "run"),
+        geo={"variables": ["t2m"]},
+    )
     return train(config, log=lambda line: None, progress=False), data
 
 
@@ -37,7 +47,14 @@ def test_forecast_results_hold_every_metric_for_model_and_baselines(forecast_run
             assert set(lead[metric]) == {"model", "persistence", "climatology"}
             assert all(isinstance(v, float) for v in lead[metric].values())
     assert saved["padding_mode"] == "replicate" and saved["samples"]["train"] > 0
-    for name in ("forecast_maps.png", "rmse_by_lead.png", "curves.png", "metrics.csv", "best.safetensors", "config.json"):
+    for name in (
+        "forecast_maps.png",
+        "rmse_by_lead.png",
+        "curves.png",
+        "metrics.csv",
+        "best.safetensors",
+        "config.json",
+    ):
         assert (result.run_dir / name).is_file(), name
 
 
@@ -72,15 +89,23 @@ def test_inference_on_new_fields_uses_the_stored_statistics(forecast_run):
     fd = load_forecast_data(config)
     t = fd.splits["test"][3]
     expected = fd.to_fields(model(fd.inputs(np.array([t]))).detach().numpy(), np.array([t]))[0]
-    got = forecast_from_fields(model, stats, fd.fields[t - 1:t + 1], fd.times[t])
+    got = forecast_from_fields(model, stats, fd.fields[t - 1 : t + 1], fd.times[t])
     np.testing.assert_allclose(got, expected, atol=1e-4)
     with pytest.raises(CnnlabError, match="needs 2 past fields of 1 channels"):
-        forecast_from_fields(model, stats, fd.fields[t:t + 1], fd.times[t])
+        forecast_from_fields(model, stats, fd.fields[t : t + 1], fd.times[t])
 
 
 def test_cyclone_segmentation_results_layout(tmp_path):
-    config = TrainConfig(model="unet", data="synthetic-cyclones", task="segment", epochs=1, batch_size=16, model_options=dict(TINY),
-                         out=str(tmp_path / "seg"), geo={"scenes": 48, "val_scenes": 16, "test_scenes": 24})
+    config = TrainConfig(
+        model="unet",
+        data="synthetic-cyclones",
+        task="segment",
+        epochs=1,
+        batch_size=16,
+        model_options=dict(TINY),
+        out=str(tmp_path / "seg"),
+        geo={"scenes": 48, "val_scenes": 16, "test_scenes": 24},
+    )
     result = train(config, log=lambda line: None, progress=False)
     test = json.loads((result.run_dir / "results.json").read_text())["test"]
     for key in ("accuracy", "f1", "iou", "center_error_cells", "center_error_km"):
@@ -94,12 +119,15 @@ def _cli(argv, capsys):
     return code, capsys.readouterr().err.strip().splitlines()
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["--task", "forecast", "--lead", "9h"], "lead 9h is not a positive multiple of the time step"),
-    (["--task", "forecast", "--variable", "air"], "variable 'air' is not in"),
-    (["--task", "detect"], "--task detect runs on --data synthetic-cyclones"),
-    (["--task", "classify"], "is gridded data, not an image dataset: pass --task forecast"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--task", "forecast", "--lead", "9h"], "lead 9h is not a positive multiple of the time step"),
+        (["--task", "forecast", "--variable", "air"], "variable 'air' is not in"),
+        (["--task", "detect"], "--task detect runs on --data synthetic-cyclones"),
+        (["--task", "classify"], "is gridded data, not an image dataset: pass --task forecast"),
+    ],
+)
 def test_cli_errors_are_one_line_and_write_no_run_folder(tmp_path, capsys, argv, message):
     data = write(make_grid_dataset(times=60), tmp_path, "netcdf3")
     out = tmp_path / "run"
@@ -112,7 +140,9 @@ def test_cli_refuses_a_file_with_nans_in_one_line(tmp_path, capsys):
     ds = make_grid_dataset(times=60)
     ds["t2m"][10, 0, 0] = np.nan
     data = write(ds, tmp_path, "zarr")
-    code, err = _cli(["train", "--data", data, "--task", "forecast", "--variable", "t2m", "--out", str(tmp_path / "r")], capsys)
+    code, err = _cli(
+        ["train", "--data", data, "--task", "forecast", "--variable", "t2m", "--out", str(tmp_path / "r")], capsys
+    )
     assert code == 2 and len(err) == 1 and "missing (NaN) values in 't2m'" in err[0] and "--nans mask" in err[0]
 
 
@@ -121,7 +151,10 @@ def test_air_temperature_default_split_and_lead_check(real_data_dir):
     config = TrainConfig(data="air_temperature", task="forecast", lead="6h,24h", history=3, data_dir=str(real_data_dir))
     fd = load_forecast_data(config)
     times = fd.times
-    assert str(times[fd.splits["train"][-1] + 4])[:10] <= "2013-10-31" and str(times[fd.splits["val"][0] - 2])[:10] >= "2013-11-01"
+    assert (
+        str(times[fd.splits["train"][-1] + 4])[:10] <= "2013-10-31"
+        and str(times[fd.splits["val"][0] - 2])[:10] >= "2013-11-01"
+    )
     assert str(times[fd.splits["test"][0] - 2])[:4] == "2014" and len(fd.splits["test"]) == 1460 - 2 - 4
     assert fd.fields.shape == (2920, 1, 25, 53)
     with pytest.raises(CnnlabError, match=r"lead 3h is not a positive multiple of the time step .*\(6h\)"):
@@ -145,13 +178,28 @@ def test_help_examples_parse_into_the_configs_they_promise():
     assert configs[3].task == "segment" and configs[3].data == "synthetic-cyclones"
     assert configs[4].geo == {"rollout": "120h", "train_rollout": 2} and configs[4].lead == "6h"
     assert configs[5].geo == {"variables": ["u", "v", "z"], "levels": [200.0, 500.0, 850.0], "target": "z500"}
-    assert (configs[6].task, configs[6].lead, configs[6].model, configs[6].geo) == ("classify-grid", "24h", "conv-stack", {"labels": "regimes:4"})
+    assert (configs[6].task, configs[6].lead, configs[6].model, configs[6].geo) == (
+        "classify-grid",
+        "24h",
+        "conv-stack",
+        {"labels": "regimes:4"},
+    )
 
 
 def test_a_global_grid_trains_with_circular_padding(tmp_path):
     data = write(make_grid_dataset(times=48, global_lon=True), tmp_path, "netcdf3")
-    config = TrainConfig(model="fcn-resnet", data=data, task="forecast", lead="6h", history=1, epochs=1, batch_size=8,
-                         model_options={"width": 4, "blocks": 1}, out=str(tmp_path / "run"), geo={"variables": ["t2m"]})
+    config = TrainConfig(
+        model="fcn-resnet",
+        data=data,
+        task="forecast",
+        lead="6h",
+        history=1,
+        epochs=1,
+        batch_size=8,
+        model_options={"width": 4, "blocks": 1},
+        out=str(tmp_path / "run"),
+        geo={"variables": ["t2m"]},
+    )
     result = train(config, log=lambda line: None, progress=False)
     assert result.results["padding_mode"] == "circular"
     assert json.loads((result.run_dir / "config.json").read_text())["task"] == "forecast"

@@ -52,7 +52,9 @@ def test_nans_are_refused_by_default_and_masked_on_request(tmp_path):
     ds = make_grid_dataset()
     ds["t2m"][5, 2, 3] = np.nan
     da = select(open_gridded(write(ds, tmp_path, "netcdf4")), GridSelection(variables=("t2m",)))
-    with pytest.raises(CnnlabError, match=r"1 missing \(NaN\) values in 't2m' at time 2000-01-02T06:00; pass --nans mask"):
+    with pytest.raises(
+        CnnlabError, match=r"1 missing \(NaN\) values in 't2m' at time 2000-01-02T06:00; pass --nans mask"
+    ):
         build_forecast_data(da, "netcdf:x", ["6h"], 2, None)
     fd = build_forecast_data(da, "netcdf:x", ["6h"], 2, None, nans="mask")
     index = np.array([4, 5])  # targets at step 5 and 6, inputs at 3..5
@@ -81,17 +83,23 @@ def test_splits_are_dated_disjoint_and_statistics_come_from_training_only(tmp_pa
     ds = make_grid_dataset(times=120)
     ds["t2m"][100:] += 50.0  # a warm test period must not leak into the training statistics
     da = select(open_gridded(write(ds, tmp_path, "netcdf4")), GridSelection(variables=("t2m",)))
-    periods = {"train": ("2000-01-01", "2000-01-20T23:59"), "val": ("2000-01-21", "2000-01-24T23:59"), "test": ("2000-01-25", "2000-01-30T23:59")}
+    periods = {
+        "train": ("2000-01-01", "2000-01-20T23:59"),
+        "val": ("2000-01-21", "2000-01-24T23:59"),
+        "test": ("2000-01-25", "2000-01-30T23:59"),
+    }
     fd = build_forecast_data(da, "netcdf:x", ["6h", "24h"], 3, periods)
     times = fd.times
     for name, (first, last) in periods.items():
         idx = fd.splits[name]
         assert times[idx - 2].min() >= np.datetime64(first) and times[idx + 4].max() <= np.datetime64(last)
-    train_values = ds["t2m"].values[: 80]
+    train_values = ds["t2m"].values[:80]
     assert fd.mean[0] == pytest.approx(train_values.mean(), rel=1e-5)
     assert fd.statistics()["leads"] == ["6h", "24h"] and len(fd.statistics()["residual_std"]) == 2
     with pytest.raises(CnnlabError, match="overlap"):
-        build_forecast_data(da, "netcdf:x", ["6h"], 1, {"train": periods["train"], "test": ("2000-01-20", "2000-01-30")})
+        build_forecast_data(
+            da, "netcdf:x", ["6h"], 1, {"train": periods["train"], "test": ("2000-01-20", "2000-01-30")}
+        )
 
 
 def test_residual_targets_invert_to_the_truth(tmp_path):
@@ -129,6 +137,7 @@ def test_grib_without_cfgrib_says_what_to_install(tmp_path):
     pytest.importorskip("xarray")
     try:
         import cfgrib  # noqa: F401
+
         pytest.skip("cfgrib is installed")
     except ImportError:
         pass

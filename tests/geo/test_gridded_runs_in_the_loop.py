@@ -36,10 +36,6 @@ SEGMENT = [
 ]
 
 
-
-
-
-
 def _test_scores(run):
     return json.loads((run / "results.json").read_text())["test"]
 
@@ -114,8 +110,7 @@ def test_eval_of_a_forecast_run_prints_the_scores_of_its_results(tmp_path, grid_
     rmse = result.results["test"]["lead_12h"]["rmse"]
     assert (
         f"lead 12h: rmse {rmse['model']} in the data's units (persistence {rmse['persistence']}, "
-            f"climatology {rmse['climatology']})"
-        in lines
+        f"climatology {rmse['climatology']})" in lines
     )
 
 

@@ -35,7 +35,9 @@ def test_each_lead_is_scored_on_the_initial_times_whose_valid_time_is_in_the_tes
     clim = climatology_for(fd, fd.times[keep + 4])[:, [0, 1]]
     expected = forecast_scores(fd.fields[keep][:, [0, 1]] + 0.5, truth, w, clim)
     assert scores["lead_24h"]["rmse"]["model"] == pytest.approx(expected["rmse"], abs=1e-4)
-    assert scores["lead_24h"]["bias"]["model"] == pytest.approx(scores["lead_24h"]["bias"]["persistence"] + 0.5, abs=2e-4)
+    assert scores["lead_24h"]["bias"]["model"] == pytest.approx(
+        scores["lead_24h"]["bias"]["persistence"] + 0.5, abs=2e-4
+    )
     z500 = details["by_channel"]["lead_24h"]["z@500"]
     alone = forecast_scores(fd.fields[keep][:, [1]] + 0.5, truth[:, [1]], w, clim[:, [1]])
     assert z500["rmse"]["model"] == pytest.approx(alone["rmse"], abs=1e-4)

@@ -32,7 +32,9 @@ def test_every_channel_is_an_input_and_only_the_target_is_forecast(tmp_path):
     data = write(make_grid_dataset(times=80), tmp_path, "netcdf4")
     da = select(open_gridded(data), GridSelection())
     assert [str(c) for c in da["channel"].values] == ["t2m", "z@500", "z@850"]
-    fd = build_forecast_data(da, data, ["6h", "12h"], 2, PERIODS, targets=parse_targets("z500", ["t2m", "z@500", "z@850"]))
+    fd = build_forecast_data(
+        da, data, ["6h", "12h"], 2, PERIODS, targets=parse_targets("z500", ["t2m", "z@500", "z@850"])
+    )
     index = fd.splits["test"][:4]
     x, y, m = fd.sample(index)
     assert x.shape == (4, 2 * 3 + 4, 9, 16) and fd.in_channels == 10
@@ -48,7 +50,9 @@ def test_every_channel_is_an_input_and_only_the_target_is_forecast(tmp_path):
     with pytest.raises(CnnlabError, match="must forecast every input channel"):
         rollout_offsets(RolloutModel.from_statistics(torch.nn.Identity(), fd.statistics()), 2)
     model = create_model("unet", (fd.in_channels, 9, 16), fd.out_channels, output="field", width=4, depth=1).eval()
-    offsets, got = rollout(RolloutModel.from_statistics(model, fd.statistics(), fd.lat, fd.lon), fd.past(index), fd.times[index], 1)
+    offsets, got = rollout(
+        RolloutModel.from_statistics(model, fd.statistics(), fd.lat, fd.lon), fd.past(index), fd.times[index], 1
+    )
     with torch.no_grad():
         np.testing.assert_allclose(got, fd.to_fields(model(x).numpy(), index), atol=1e-3, rtol=0)
 
@@ -65,8 +69,12 @@ def test_era_interim_u_v_z_at_three_levels_form_nine_channels_on_a_global_grid(r
     assert grid_padding_mode("auto", da["lon"].values) == "circular"
     targets = parse_targets("z500", channels)
     in_ch = input_channels(1, len(channels), False, False)
-    model = create_model("unet", (in_ch, 241, 480), len(targets), output="field", width=4, depth=1, padding_mode="circular")
-    x = torch.from_numpy(np.concatenate([np.asarray(da.isel(time=[0]).values, np.float32), np.zeros((1, 4, 241, 480), np.float32)], 1))
+    model = create_model(
+        "unet", (in_ch, 241, 480), len(targets), output="field", width=4, depth=1, padding_mode="circular"
+    )
+    x = torch.from_numpy(
+        np.concatenate([np.asarray(da.isel(time=[0]).values, np.float32), np.zeros((1, 4, 241, 480), np.float32)], 1)
+    )
     assert in_ch == 13 and model(x).shape == (1, 1, 241, 480)
 
 
@@ -77,13 +85,50 @@ def test_cli_forecast_of_a_target_variable_at_two_levels_scores_each_channel_and
 
     data = write(make_grid_dataset(times=80), tmp_path, "netcdf4")
     run = tmp_path / "run"
-    code = main(["train", "--data", data, "--task", "forecast", "--variable", "t2m,z", "--level", "500,850", "--target", "z",
-                 "--lead", "6h", "--history", "1", "--epochs", "1", "--batch-size", "16", "--option", "width=4", "--option", "depth=1",
-                 "--train-period", "2000-01-01..2000-01-12", "--test-period", "2000-01-13..2000-01-20", "--out", str(run), "--no-report"])
+    code = main(
+        [
+            "train",
+            "--data",
+            data,
+            "--task",
+            "forecast",
+            "--variable",
+            "t2m,z",
+            "--level",
+            "500,850",
+            "--target",
+            "z",
+            "--lead",
+            "6h",
+            "--history",
+            "1",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+            "--option",
+            "width=4",
+            "--option",
+            "depth=1",
+            "--train-period",
+            "2000-01-01..2000-01-12",
+            "--test-period",
+            "2000-01-13..2000-01-20",
+            "--out",
+            str(run),
+            "--no-report",
+        ]
+    )
     assert code == 0
     results = json.loads((run / "results.json").read_text())
     assert results["channels"] == ["t2m", "z@500", "z@850"] and results["targets"] == ["z@500", "z@850"]
     assert set(results["test_by_channel"]["lead_6h"]) == {"z@500", "z@850"}
     forecast = xr.open_dataset(run / "forecast.nc")
-    assert list(forecast.data_vars) == ["z"] and forecast["z"].dims == ("time", "prediction_timedelta", "level", "latitude", "longitude")
+    assert list(forecast.data_vars) == ["z"] and forecast["z"].dims == (
+        "time",
+        "prediction_timedelta",
+        "level",
+        "latitude",
+        "longitude",
+    )
     assert forecast["level"].values.tolist() == [500.0, 850.0]

@@ -73,27 +73,42 @@ def _csv(tmp_path, text):
 
 
 def test_label_csv_is_read_by_time(tmp_path):
-    path = _csv(tmp_path, "time,label,comment\n2013-01-01T00:00,storm,x\n2013-01-01T06,calm,\n2013-01-02,storm,\n2013-01-08T06,calm,\n")
+    path = _csv(
+        tmp_path,
+        "time,label,comment\n2013-01-01T00:00,storm,x\n2013-01-01T06,calm,\n2013-01-02,storm,\n2013-01-08T06,calm,\n",
+    )
     labels, names = read_label_csv(path, TIMES, "grid.nc")
     assert names == ["calm", "storm"]
     assert labels[[0, 1, 4, 29]].tolist() == [1, 0, 1, 0] and (labels >= 0).sum() == 4
     check_labels(labels, names, SPLITS, PERIODS, str(path))
 
 
-@pytest.mark.parametrize("text, message", [
-    ("when,label\n2013-01-01,a\n", "needs the columns time,label; its header has: when, label"),
-    ("time,label\n2013-01-01,a\n2013-01-01T03,b\n", "1 time(s) are not times of grid.nc, the first 2013-01-01T03"),
-    ("time,label\n2013-01-01,a\nyesterday,b\n", "row 3: 'yesterday' is not an ISO time"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("when,label\n2013-01-01,a\n", "needs the columns time,label; its header has: when, label"),
+        ("time,label\n2013-01-01,a\n2013-01-01T03,b\n", "1 time(s) are not times of grid.nc, the first 2013-01-01T03"),
+        ("time,label\n2013-01-01,a\nyesterday,b\n", "row 3: 'yesterday' is not an ISO time"),
+    ],
+)
 def test_bad_label_files_are_one_line_errors(tmp_path, text, message):
     with pytest.raises(CnnlabError, match=message.replace("(", r"\(").replace(")", r"\)")):
         read_label_csv(_csv(tmp_path, text), TIMES, "grid.nc")
 
 
-@pytest.mark.parametrize("text, message", [
-    ("time,label\n2013-01-01,a\n2013-01-01T06,a\n2013-01-02,b\n", "class 'b' of labels.csv has only 1 labelled time"),
-    ("time,label\n2013-01-08,a\n2013-01-08T06,a\n2013-01-09,b\n2013-01-09T06,b\n", "labels no time of the training period 2013-01-01..2013-01-06T23:59"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "time,label\n2013-01-01,a\n2013-01-01T06,a\n2013-01-02,b\n",
+            "class 'b' of labels.csv has only 1 labelled time",
+        ),
+        (
+            "time,label\n2013-01-08,a\n2013-01-08T06,a\n2013-01-09,b\n2013-01-09T06,b\n",
+            "labels no time of the training period 2013-01-01..2013-01-06T23:59",
+        ),
+    ],
+)
 def test_labels_a_classifier_cannot_learn_from_are_refused(tmp_path, text, message):
     labels, names = read_label_csv(_csv(tmp_path, text), TIMES, "grid.nc")
     with pytest.raises(CnnlabError, match=message):

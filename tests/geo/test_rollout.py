@@ -8,7 +8,14 @@ import torch
 from cnnlab.errors import CnnlabError
 from cnnlab.geo.forecast_data import build_forecast_data, stack_inputs
 from cnnlab.geo.gridded import GridSelection, open_gridded, select
-from cnnlab.geo.rollout import RolloutModel, complete_rollout_index, rollout, rollout_applications, rollout_loss, rollout_offsets
+from cnnlab.geo.rollout import (
+    RolloutModel,
+    complete_rollout_index,
+    rollout,
+    rollout_applications,
+    rollout_loss,
+    rollout_offsets,
+)
 from cnnlab.models import create_model
 from geo_testing import make_grid_dataset, write
 
@@ -24,7 +31,9 @@ def _forecast_data(tmp_path, leads=("6h",), history=2):
 
 def _model(fd, seed=0):
     torch.manual_seed(seed)
-    return create_model("unet", (fd.in_channels, *fd.fields.shape[-2:]), fd.out_channels, output="field", width=4, depth=1).eval()
+    return create_model(
+        "unet", (fd.in_channels, *fd.fields.shape[-2:]), fd.out_channels, output="field", width=4, depth=1
+    ).eval()
 
 
 def _rollout_model(fd, model):
@@ -76,6 +85,7 @@ def _truth(fd, index):
     def truth(offset):
         values = torch.from_numpy(fd.fields[index + offset])
         return values, torch.isfinite(values).float()
+
     return truth
 
 
@@ -119,7 +129,14 @@ def test_rollout_training_continues_from_the_loop_s_first_output(tmp_path):
     batch = training.sample(index[:8])
     assert batch[-1].tolist() == index[:8].tolist()
     loss = training.loss(model(batch[0]), batch)
-    direct = rollout_loss(_rollout_model(fd, model), torch.from_numpy(fd.past(index[:8])), fd.times[index[:8]], _truth(fd, index[:8]), 2, _plain_mse)
+    direct = rollout_loss(
+        _rollout_model(fd, model),
+        torch.from_numpy(fd.past(index[:8])),
+        fd.times[index[:8]],
+        _truth(fd, index[:8]),
+        2,
+        _plain_mse,
+    )
     assert loss.item() == pytest.approx(direct.item(), rel=1e-5)
 
 
@@ -132,10 +149,40 @@ def test_cli_forecast_trains_on_two_steps_and_rolls_out_to_every_multiple_of_the
 
     data = write(make_grid_dataset(times=80), tmp_path, "netcdf4")
     run = tmp_path / "run"
-    code = main(["train", "--data", data, "--task", "forecast", "--variable", "t2m", "--lead", "6h", "--history", "2",
-                 "--train-rollout", "2", "--rollout", "18h", "--epochs", "1", "--batch-size", "16", "--option", "width=4",
-                 "--option", "depth=1", "--train-period", "2000-01-01..2000-01-12", "--test-period", "2000-01-13..2000-01-20",
-                 "--out", str(run), "--no-report"])
+    code = main(
+        [
+            "train",
+            "--data",
+            data,
+            "--task",
+            "forecast",
+            "--variable",
+            "t2m",
+            "--lead",
+            "6h",
+            "--history",
+            "2",
+            "--train-rollout",
+            "2",
+            "--rollout",
+            "18h",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+            "--option",
+            "width=4",
+            "--option",
+            "depth=1",
+            "--train-period",
+            "2000-01-01..2000-01-12",
+            "--test-period",
+            "2000-01-13..2000-01-20",
+            "--out",
+            str(run),
+            "--no-report",
+        ]
+    )
     assert code == 0
     results = json.loads((run / "results.json").read_text())
     assert results["rollout"]["train_rollout"] == 2 and results["rollout"]["applications"] == 3

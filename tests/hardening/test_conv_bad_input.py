@@ -109,10 +109,27 @@ CASES = [
     (["explain", "conv", "--input", "1x8x8", "--filters", "1", "--kernel", "-3"], ["must not be negative"]),
     (["nosuch"], ["unknown command 'nosuch'", "cnnlab --help"]),
     # explain and summary arguments torch would refuse
-    (["explain", "transposed", "--input", "1x8x8", "--filters", "1", "--kernel", "3", "--output-padding", "2"],
-     ["output_padding (2, 2) must be smaller than the stride (1, 1) or the dilation (1, 1)"]),
-    (["explain", "transposed", "--input", "1x8x8", "--filters", "1", "--kernel", "3", "--stride", "2",
-      "--output-padding", "2x1"], ["output_padding (2, 1)"]),
+    (
+        ["explain", "transposed", "--input", "1x8x8", "--filters", "1", "--kernel", "3", "--output-padding", "2"],
+        ["output_padding (2, 2) must be smaller than the stride (1, 1) or the dilation (1, 1)"],
+    ),
+    (
+        [
+            "explain",
+            "transposed",
+            "--input",
+            "1x8x8",
+            "--filters",
+            "1",
+            "--kernel",
+            "3",
+            "--stride",
+            "2",
+            "--output-padding",
+            "2x1",
+        ],
+        ["output_padding (2, 1)"],
+    ),
     (["summary", "lenet5", "--classes", "0"], ["--classes 0"]),
     (["summary", "lenet5", "--classes", "-3"], ["--classes -3"]),
     (["summary", "lenet5", "--input", "1x100000x100000"], ["10,000,000,000 pixels"]),
@@ -138,10 +155,14 @@ def test_bad_input_is_one_line_and_exit_2(argv, fragments, capsys, tmp_path):
         (["convolve", "9223372036854775807,1", "2"], "18446744073709551614 2"),  # int64 would print -2 2
         (["convolve", "99999999999999999999", "2"], "199999999999999999998"),
         (["correlate", "--", "-9223372036854775808,3", "-1"], "9223372036854775808 -3"),
-        (["convolve", "4611686018427387904,4611686018427387904", "1,1"],
-         "4611686018427387904 9223372036854775808 4611686018427387904"),
-        (["pool", "99999999999999999999,1,3,100000000000000000000", "--size", "2"],
-         "99999999999999999999 100000000000000000000"),
+        (
+            ["convolve", "4611686018427387904,4611686018427387904", "1,1"],
+            "4611686018427387904 9223372036854775808 4611686018427387904",
+        ),
+        (
+            ["pool", "99999999999999999999,1,3,100000000000000000000", "--size", "2"],
+            "99999999999999999999 100000000000000000000",
+        ),
         (["convolve", "1 2 3", "1"], "1 2 3"),  # spaces still separate values
     ],
 )
@@ -162,16 +183,25 @@ def test_memory_limit_comes_from_the_environment(capsys, monkeypatch):
 
 def test_a_real_process_prints_one_line():
     """The CLI as a person runs it: exit 2, one stderr line naming the padded size, nothing on stdout."""
-    result = subprocess.run([sys.executable, "-m", "cnnlab", "convolve", "1,2,3", "1,1", "--padding", "1000000000"],
-                            capture_output=True, text=True, timeout=120,
-                            env={"CNNLAB_MAX_BYTES": MAX_BYTES, "PATH": "", "PYTHONPATH": ":".join(sys.path)})
+    result = subprocess.run(
+        [sys.executable, "-m", "cnnlab", "convolve", "1,2,3", "1,1", "--padding", "1000000000"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"CNNLAB_MAX_BYTES": MAX_BYTES, "PATH": "", "PYTHONPATH": ":".join(sys.path)},
+    )
     assert result.returncode == 2 and result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1 and "padded input" in result.stderr
 
 
 def test_a_real_process_argparse_error_is_one_line():
-    result = subprocess.run([sys.executable, "-m", "cnnlab", "train", "--epochs", "x"], capture_output=True,
-                            text=True, timeout=120, env={"PATH": "", "PYTHONPATH": ":".join(sys.path)})
+    result = subprocess.run(
+        [sys.executable, "-m", "cnnlab", "train", "--epochs", "x"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "", "PYTHONPATH": ":".join(sys.path)},
+    )
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [
         "cnnlab train: error: argument --epochs: invalid int value: 'x'; see cnnlab train --help"
@@ -181,8 +211,26 @@ def test_a_real_process_argparse_error_is_one_line():
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     run = tmp_path_factory.mktemp("predict") / "run"
-    assert main(["train", "--data", "synthetic-mnist", "--model", "slp", "--epochs", "1", "--train-size", "64",
-                 "--val-size", "32", "--out", str(run)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                "synthetic-mnist",
+                "--model",
+                "slp",
+                "--epochs",
+                "1",
+                "--train-size",
+                "64",
+                "--val-size",
+                "32",
+                "--out",
+                str(run),
+            ]
+        )
+        == 0
+    )
     return run
 
 
@@ -224,8 +272,13 @@ def test_library_refuses_before_allocating(monkeypatch):
         (lambda: conv2d(np.ones((1, 1, 64, 64)), np.ones((1, 1, 3, 3)), padding=20000), "padding"),
         (lambda: conv2d(np.ones((1, 1, 64, 64)), np.ones((2**18, 1, 1, 1))), "conv2d output"),
         (lambda: conv2d(np.ones((1, 64, 256, 256)), np.ones((1, 64, 9, 9))), "im2col columns"),
-        (lambda: max_pool2d(np.ones((4, 4)), 2, padding=1, stride=1) is not None and
-         max_pool2d(np.ones((4, 4)), 40000, padding=20000), "padded input"),
+        (
+            lambda: (
+                max_pool2d(np.ones((4, 4)), 2, padding=1, stride=1) is not None
+                and max_pool2d(np.ones((4, 4)), 40000, padding=20000)
+            ),
+            "padded input",
+        ),
         (lambda: kernels.gaussian(100001), "100001x100001 kernel"),
     ]
     for call, fragment in calls:

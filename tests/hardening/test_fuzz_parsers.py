@@ -31,9 +31,13 @@ from cnnlab.errors import CnnlabError
 LONG = os.environ.get("CNNLAB_FUZZ") == "long"
 EXAMPLES = 2000 if LONG else 30
 SECONDS = 10.0  # one example may take at most this long (generous: two shared cores, often loaded)
-fuzz = settings(max_examples=EXAMPLES, deadline=None, derandomize=not LONG, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                       HealthCheck.data_too_large])
+fuzz = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not LONG,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)
 
 
 def parses_or_refuses(call, *args, **kwargs):
@@ -100,8 +104,9 @@ def test_idx_round_trip_still_reads(tmp_path):
     assert (read_idx(tmp_path / "a.idx.gz") == array).all()
 
 
-VALID_CIFAR = pickle.dumps({b"data": np.zeros((2, 3072), np.uint8), b"labels": [1, 2],
-                            b"batch_label": b"x"}, protocol=2)
+VALID_CIFAR = pickle.dumps(
+    {b"data": np.zeros((2, 3072), np.uint8), b"labels": [1, 2], b"batch_label": b"x"}, protocol=2
+)
 VALID_META = pickle.dumps({b"label_names": [b"cat", b"dog"]}, protocol=2)
 
 
@@ -177,12 +182,16 @@ def test_predict_inputs(suffix, tmp_path_factory):
     check()
 
 
-NUMBER = st.one_of(st.integers(-10**25, 10**25).map(str), st.floats(allow_nan=True).map(repr),
-                   st.sampled_from(["", " ", "-", "+", "1e", "0x1", "1_0", "inf", "nan", "١", "1.5e308", "--1"]))
+NUMBER = st.one_of(
+    st.integers(-(10**25), 10**25).map(str),
+    st.floats(allow_nan=True).map(repr),
+    st.sampled_from(["", " ", "-", "+", "1e", "0x1", "1_0", "inf", "nan", "١", "1.5e308", "--1"]),
+)
 ARRAY_TEXT = st.one_of(
     st.text(alphabet=st.sampled_from("0123456789,;.-+e x"), max_size=40),
     st.lists(st.lists(NUMBER, min_size=0, max_size=4), min_size=1, max_size=3).map(
-        lambda rows: ";".join(",".join(row) for row in rows)),
+        lambda rows: ";".join(",".join(row) for row in rows)
+    ),
     st.text(max_size=30),
 )
 
@@ -195,14 +204,24 @@ def test_array_strings(text):
         assert values.ndim in (1, 2) and values.size > 0
 
 
-OPTION_VALUE = st.one_of(st.integers(-3, 9).map(str), st.sampled_from(["0", "-1", "1e30", "99999999999999999999",
-                                                                        "abc", "", "1.5", "nan"]))
+OPTION_VALUE = st.one_of(
+    st.integers(-3, 9).map(str), st.sampled_from(["0", "-1", "1e30", "99999999999999999999", "abc", "", "1.5", "nan"])
+)
 
 
 @fuzz
-@given(command=st.sampled_from(["convolve", "correlate", "pool"]), x=ARRAY_TEXT, k=ARRAY_TEXT,
-       flags=st.lists(st.tuples(st.sampled_from(["--mode", "--stride", "--padding", "--dilation", "--size",
-                                                 "--kind", "--ceil-mode"]), OPTION_VALUE), max_size=3))
+@given(
+    command=st.sampled_from(["convolve", "correlate", "pool"]),
+    x=ARRAY_TEXT,
+    k=ARRAY_TEXT,
+    flags=st.lists(
+        st.tuples(
+            st.sampled_from(["--mode", "--stride", "--padding", "--dilation", "--size", "--kind", "--ceil-mode"]),
+            OPTION_VALUE,
+        ),
+        max_size=3,
+    ),
+)
 def test_conv_commands_end_in_0_or_one_line(capsys, command, x, k, flags):
     argv = [command, "--", x] if command == "pool" else [command, "--", x, k]
     options = [part for flag, value in flags for part in ((flag,) if flag == "--ceil-mode" else (flag, value))]
@@ -221,12 +240,22 @@ def test_conv_commands_end_in_0_or_one_line(capsys, command, x, k, flags):
 
 
 @fuzz
-@given(items=st.lists(st.one_of(
-    st.text(max_size=20),
-    st.tuples(st.sampled_from(["width", "dropout", "hidden", "depth", "batch_norm", "x"]),
-              st.one_of(OPTION_VALUE, st.text(max_size=12), st.sampled_from(["(" * 200, "[" * 500 + "]" * 500,
-                                                                            "{[1]: 2}", "1" * 5000, "1,2,"])))
-    .map(lambda kv: f"{kv[0]}={kv[1]}")), max_size=3))
+@given(
+    items=st.lists(
+        st.one_of(
+            st.text(max_size=20),
+            st.tuples(
+                st.sampled_from(["width", "dropout", "hidden", "depth", "batch_norm", "x"]),
+                st.one_of(
+                    OPTION_VALUE,
+                    st.text(max_size=12),
+                    st.sampled_from(["(" * 200, "[" * 500 + "]" * 500, "{[1]: 2}", "1" * 5000, "1,2,"]),
+                ),
+            ).map(lambda kv: f"{kv[0]}={kv[1]}"),
+        ),
+        max_size=3,
+    )
+)
 def test_option_values(items):
     parses_or_refuses(parse_options, items)
 
@@ -236,8 +265,10 @@ def small_netcdf(tmp_path_factory):
     xr = pytest.importorskip("xarray")
     folder = tmp_path_factory.mktemp("netcdf")
     times = np.arange("2013-01-01", "2013-01-05", dtype="datetime64[D]").astype("datetime64[ns]")
-    ds = xr.Dataset({"air": (("time", "lat", "lon"), np.random.default_rng(0).random((4, 3, 5), dtype=np.float32))},
-                    coords={"time": times, "lat": [75.0, 72.5, 70.0], "lon": np.arange(5) * 2.5 + 200})
+    ds = xr.Dataset(
+        {"air": (("time", "lat", "lon"), np.random.default_rng(0).random((4, 3, 5), dtype=np.float32))},
+        coords={"time": times, "lat": [75.0, 72.5, 70.0], "lon": np.arange(5) * 2.5 + 200},
+    )
     files = {}
     for engine in ("scipy", "netcdf4"):
         path = folder / f"{engine}.nc"

@@ -50,11 +50,18 @@ def test_containers_are_not_counted_twice():
 
 
 def test_batchnorm_and_transposed_conv_macs():
-    model = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4), nn.MaxPool2d(2), nn.ConvTranspose2d(4, 3, 4, stride=2, padding=1))
+    model = nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1),
+        nn.BatchNorm2d(4),
+        nn.MaxPool2d(2),
+        nn.ConvTranspose2d(4, 3, 4, stride=2, padding=1),
+    )
     rows = summary(model, (2, 8, 8)).layers
     assert rows[1].macs == 4 * 8 * 8 and rows[1].params == 8
     assert rows[2].macs == 0
-    assert rows[3].output_shape == [3, 8, 8] and rows[3].macs == (4 * 4 * 4) * 3 * 16  # every input meets 3 output kernels of 4x4
+    assert (
+        rows[3].output_shape == [3, 8, 8] and rows[3].macs == (4 * 4 * 4) * 3 * 16
+    )  # every input meets 3 output kernels of 4x4
 
 
 def test_summary_leaves_the_model_in_training_mode():

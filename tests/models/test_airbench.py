@@ -43,7 +43,9 @@ def test_whitening_filters_are_the_scaled_eigenvectors_of_the_patch_covariance()
 def test_frozen_parts_do_not_train():
     model = create_model("fast-cnn", (1, 28, 28), 10)
     frozen = [name for name, p in model.named_parameters() if not p.requires_grad]
-    assert "whiten.weight" in frozen and all(isinstance(model.get_submodule(n.rsplit(".", 1)[0]), (PatchWhitening, FrozenScaleBatchNorm)) for n in frozen)
+    assert "whiten.weight" in frozen and all(
+        isinstance(model.get_submodule(n.rsplit(".", 1)[0]), (PatchWhitening, FrozenScaleBatchNorm)) for n in frozen
+    )
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
     F.cross_entropy(model(torch.randn(8, 1, 28, 28)), torch.arange(8)).backward()

@@ -16,7 +16,9 @@ def test_both_field_models_are_registered():
 
 
 @pytest.mark.parametrize("name", FIELD_MODELS)
-@pytest.mark.parametrize("shape,padding_mode", [((7, 25, 53), "replicate"), ((3, 48, 48), "zeros"), ((2, 9, 16), "circular")])
+@pytest.mark.parametrize(
+    "shape,padding_mode", [((7, 25, 53), "replicate"), ((3, 48, 48), "zeros"), ((2, 9, 16), "circular")]
+)
 def test_field_models_map_a_grid_to_a_grid_of_the_same_size(name, shape, padding_mode):
     torch.manual_seed(0)
     model = create_model(name, shape, 2, width=8, padding_mode=padding_mode)

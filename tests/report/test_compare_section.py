@@ -20,8 +20,20 @@ def two_runs(tmp_path_factory):
     """Two real short runs on the generated gratings that differ in optimizer and learning rate, each with its
     report.html (written here with a small t-SNE map, to keep the test short)."""
     root = tmp_path_factory.mktemp("compared")
-    common = ["--data", "synthetic-mnist", "--model", "lenet5", "--epochs", "2", "--train-size", "400",
-              "--val-size", "100", "--precision", "fp32"]
+    common = [
+        "--data",
+        "synthetic-mnist",
+        "--model",
+        "lenet5",
+        "--epochs",
+        "2",
+        "--train-size",
+        "400",
+        "--val-size",
+        "100",
+        "--precision",
+        "fp32",
+    ]
     for name, optimizer in (("adam", ["--optimizer", "adam"]), ("sgd", ["--optimizer", "momentum", "--lr", "0.05"])):
         assert main(["train", *common, *optimizer, "--no-report", "--out", str(root / name)]) == 0
         write_report(root / name, samples=30)
@@ -30,7 +42,7 @@ def two_runs(tmp_path_factory):
 
 def compared_section(page: str) -> str:
     start = page.index('<section id="compared">')
-    return page[start:page.index("</section>", start)]
+    return page[start : page.index("</section>", start)]
 
 
 def test_compare_adds_the_section_to_every_existing_report(two_runs, tmp_path, capsys):
@@ -53,8 +65,10 @@ def test_compare_adds_the_section_to_every_existing_report(two_runs, tmp_path, c
         assert curves.convert("L").getextrema()[0] < 128  # drawn lines, not a blank picture
     # Everything outside the new section is the page as it was.
     page = (adam / "report.html").read_text()
-    assert page.replace(compared_section(page) + "</section>\n", "").replace(' <a href="#compared">Compared with</a>',
-                                                                            "") == before
+    assert (
+        page.replace(compared_section(page) + "</section>\n", "").replace(' <a href="#compared">Compared with</a>', "")
+        == before
+    )
 
     # A second comparison replaces the section; the report command draws it again from compared.json.
     assert main(["compare", str(sgd), str(adam)]) == 0
@@ -72,13 +86,14 @@ def test_a_page_of_another_layout_is_left_alone(tmp_path):
     assert add_comparison_to_report(tmp_path) is None  # no report.html, no comparison: nothing to do
 
 
-
 def small_run(folder, optimizer):
     folder.mkdir(parents=True)
-    (folder / "config.json").write_text(json.dumps({"model": "lenet5", "data": "mnist", "epochs": 2,
-                                                    "optimizer": optimizer}))
-    (folder / "metrics.csv").write_text("epoch,train_loss,train_accuracy,val_loss,val_accuracy\n"
-                                        "1,1.0,0.5,1.1,0.45\n2,0.5,0.8,0.6,0.75\n")
+    (folder / "config.json").write_text(
+        json.dumps({"model": "lenet5", "data": "mnist", "epochs": 2, "optimizer": optimizer})
+    )
+    (folder / "metrics.csv").write_text(
+        "epoch,train_loss,train_accuracy,val_loss,val_accuracy\n1,1.0,0.5,1.1,0.45\n2,0.5,0.8,0.6,0.75\n"
+    )
     return folder
 
 

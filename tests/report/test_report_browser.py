@@ -15,7 +15,8 @@ def test_report_opens_in_chromium_with_every_section_and_image_and_no_request(mn
         seen.page.wait_for_load_state("load")
         sections = seen.page.eval_on_selector_all("section", "all => all.map(s => s.id)")
         images = seen.page.eval_on_selector_all(
-            "img", "all => all.map(i => [i.complete, i.naturalWidth, i.naturalHeight, i.alt])")
+            "img", "all => all.map(i => [i.complete, i.naturalWidth, i.naturalHeight, i.alt])"
+        )
         seen.page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
     assert seen.console_errors == []
     assert sections == IMAGE_SECTIONS

@@ -63,8 +63,29 @@ def test_errors_are_one_line_and_write_nothing(mnist_run, tmp_path, capsys, monk
 
 def test_numpy_engine_run_without_conv_layers_gets_the_sections_that_apply(tmp_path, capsys):
     run = tmp_path / "numpy"
-    assert main(["train", "--engine", "numpy", "--model", "two-layer-net", "--data", "synthetic-mnist", "--epochs", "1",
-                 "--train-size", "600", "--val-size", "100", "--no-report", "--out", str(run)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--engine",
+                "numpy",
+                "--model",
+                "two-layer-net",
+                "--data",
+                "synthetic-mnist",
+                "--epochs",
+                "1",
+                "--train-size",
+                "600",
+                "--val-size",
+                "100",
+                "--no-report",
+                "--out",
+                str(run),
+            ]
+        )
+        == 0
+    )
     assert not (run / "report.html").exists()  # --no-report
     page = write_report(run, samples=50).read_text()
     assert sections_of(page) == IMAGE_SECTIONS
@@ -80,8 +101,18 @@ def test_forecast_run_report_has_maps_rmse_by_lead_and_filters(tmp_path):
     from geo_testing import make_grid_dataset, write
 
     data = write(make_grid_dataset(times=80), tmp_path, "netcdf4")
-    config = TrainConfig(model="unet", data=data, task="forecast", lead="6h,12h", history=2, epochs=1, batch_size=16,
-                         model_options={"width": 4, "depth": 1}, out=str(tmp_path / "run"), geo={"variables": ["t2m"]})
+    config = TrainConfig(
+        model="unet",
+        data=data,
+        task="forecast",
+        lead="6h,12h",
+        history=2,
+        epochs=1,
+        batch_size=16,
+        model_options={"width": 4, "depth": 1},
+        out=str(tmp_path / "run"),
+        geo={"variables": ["t2m"]},
+    )
     result = train(config, log=lambda line: None, progress=False)
     page = write_report(result.run_dir).read_text()
     assert sections_of(page) == ["summary", "curves", "maps", "rmse-by-lead", "scores", "filters"]

@@ -60,8 +60,11 @@ def test_feature_maps_equal_each_layer_output_and_leave_no_hook():
     x = torch.randn(1, 28, 28)
     maps = feature_maps(lenet, x)
     assert [(m.layer, m.kind, m.maps.shape) for m in maps] == [
-        ("features.0", "Conv2d", (6, 28, 28)), ("features.2", "MaxPool2d", (6, 14, 14)),
-        ("features.3", "Conv2d", (16, 10, 10)), ("features.5", "MaxPool2d", (16, 5, 5))]
+        ("features.0", "Conv2d", (6, 28, 28)),
+        ("features.2", "MaxPool2d", (6, 14, 14)),
+        ("features.3", "Conv2d", (16, 10, 10)),
+        ("features.5", "MaxPool2d", (16, 5, 5)),
+    ]
     conv = lenet.features[0]
     expected = F.conv2d(x[None], conv.weight, conv.bias, padding=conv.padding)[0]
     np.testing.assert_allclose(maps[0].maps, expected.detach().numpy(), rtol=1e-5, atol=1e-6)
@@ -81,8 +84,9 @@ def test_saliency_of_a_linear_model_is_the_absolute_weight_of_the_target_class()
 
 def test_grad_cam_matches_the_formula_for_conv_global_pool_linear():
     torch.manual_seed(1)
-    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(inplace=True), nn.AdaptiveAvgPool2d(1),
-                          nn.Flatten(), nn.Linear(4, 3)).eval()
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(inplace=True), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3)
+    ).eval()
     x = torch.randn(1, 8, 8)
     target = 2
     A = model[0](x[None]).detach()[0]  # (4, 8, 8): the last conv layer's output

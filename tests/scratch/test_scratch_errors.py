@@ -26,8 +26,12 @@ def test_no_module_of_cnnlab_scratch_imports_torch():
     assert len(files) >= 10
     for path in files:
         tree = ast.parse(path.read_text())
-        names = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-        names |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        names = {
+            alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+        }
+        names |= {
+            node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+        }
         assert names <= {"__future__", "numpy", "cnnlab", "dataclasses", "math", "typing"}, path.name
 
 

@@ -77,9 +77,15 @@ def test_dropout_gradient_with_its_mask_fixed():
 
 NETWORKS = {
     "two-layer-net": (lambda: TwoLayerNet(12, 6, 3, init="he", dtype=np.float64, weight_decay=0.1), (4, 12)),
-    "multi-layer-net-sigmoid": (lambda: MultiLayerNet(10, (6, 5), 3, "sigmoid", dtype=np.float64, weight_decay=0.05), (5, 10)),
+    "multi-layer-net-sigmoid": (
+        lambda: MultiLayerNet(10, (6, 5), 3, "sigmoid", dtype=np.float64, weight_decay=0.05),
+        (5, 10),
+    ),
     "multi-layer-net-bn": (lambda: MultiLayerNet(10, (6, 5), 3, "tanh", batch_norm=True, dtype=np.float64), (5, 10)),
-    "simple-convnet": (lambda: SimpleConvNet((1, 8, 8), 3, 3, 0, 5, 4, dtype=np.float64, weight_decay=0.01), (3, 1, 8, 8)),
+    "simple-convnet": (
+        lambda: SimpleConvNet((1, 8, 8), 3, 3, 0, 5, 4, dtype=np.float64, weight_decay=0.01),
+        (3, 1, 8, 8),
+    ),
     "deep-convnet": (lambda: DeepConvNet((1, 8, 8), 3, 6, 0.0, (3, 3, "M", 4, "M"), dtype=np.float64), (2, 1, 8, 8)),
 }
 

@@ -65,15 +65,19 @@ def test_conv2d_matches_torch(kernel, stride, padding):
     np.testing.assert_allclose(layer.grads["bias"], tdb, atol=ATOL)
 
 
-@pytest.mark.parametrize("layer,fn", [
-    (MaxPool2d(2), lambda x: F.max_pool2d(x, 2)),
-    (MaxPool2d(3, 2, 1), lambda x: F.max_pool2d(x, 3, 2, 1)),
-    (AvgPool2d(2), lambda x: F.avg_pool2d(x, 2)),
-    (AvgPool2d(3, 2, 1), lambda x: F.avg_pool2d(x, 3, 2, 1)),
-    (ReLU(), torch.relu),
-    (Sigmoid(), torch.sigmoid),
-    (Tanh(), torch.tanh),
-], ids=["maxpool", "maxpool-overlap", "avgpool", "avgpool-overlap", "relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize(
+    "layer,fn",
+    [
+        (MaxPool2d(2), lambda x: F.max_pool2d(x, 2)),
+        (MaxPool2d(3, 2, 1), lambda x: F.max_pool2d(x, 3, 2, 1)),
+        (AvgPool2d(2), lambda x: F.avg_pool2d(x, 2)),
+        (AvgPool2d(3, 2, 1), lambda x: F.avg_pool2d(x, 3, 2, 1)),
+        (ReLU(), torch.relu),
+        (Sigmoid(), torch.sigmoid),
+        (Tanh(), torch.tanh),
+    ],
+    ids=["maxpool", "maxpool-overlap", "avgpool", "avgpool-overlap", "relu", "sigmoid", "tanh"],
+)
 def test_parameter_free_layers_match_torch(layer, fn):
     x = arr(2, 3, 7, 6)  # 7 rows: the 2x2 pools drop the last one, as torch's floor mode does
     y = layer.forward(x)
@@ -188,7 +192,13 @@ def test_optimizer_steps_give_torchs_new_weights(name):
             p.grad = torch.tensor(grads[k])
         theirs.step()
         for k in params:
-            np.testing.assert_allclose(params[k], torch_params[k].detach().numpy(), rtol=1e-12, atol=1e-12, err_msg=f"{name} step {step + 1} {k}")
+            np.testing.assert_allclose(
+                params[k],
+                torch_params[k].detach().numpy(),
+                rtol=1e-12,
+                atol=1e-12,
+                err_msg=f"{name} step {step + 1} {k}",
+            )
 
 
 def test_weight_decay_step_equals_torchs_weight_decay():

@@ -36,6 +36,7 @@ def png_bytes(array: np.ndarray) -> bytes:
 
 def png_header_only(width: int, height: int) -> bytes:
     """A valid PNG header claiming width x height grey pixels, with an empty pixel stream."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -154,15 +155,18 @@ def test_pictures_past_4096_pixels_are_refused_from_their_header(server, run_id)
     assert_one_line_error(httpx.post(url, content=png_bytes(np.zeros((10, 4100), np.uint8))), 400, "4100x10")
 
 
-@pytest.mark.parametrize("body, words", [
-    (b"hello, not a picture", ["neither a PNG or JPEG"]),
-    (b"", ["empty request body"]),
-    (b"\x89PNG\r\n\x1a\ngarbage", ["cannot decode"]),
-    (b"[[1, 2], [3]]", ["not a rectangular array"]),
-    (b'[["a", "b"]]', ["give numbers"]),
-    (b'{"pixels": 3}', ["array of pixel rows"]),
-    (b"[[1, 2", ["not valid JSON"]),
-])
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        (b"hello, not a picture", ["neither a PNG or JPEG"]),
+        (b"", ["empty request body"]),
+        (b"\x89PNG\r\n\x1a\ngarbage", ["cannot decode"]),
+        (b"[[1, 2], [3]]", ["not a rectangular array"]),
+        (b'[["a", "b"]]', ["give numbers"]),
+        (b'{"pixels": 3}', ["array of pixel rows"]),
+        (b"[[1, 2", ["not valid JSON"]),
+    ],
+)
 def test_bad_bodies_are_400_with_one_line(server, run_id, body, words):
     assert_one_line_error(httpx.post(f"{server}/api/runs/{run_id}/predict", content=body), 400, *words)
 
@@ -199,9 +203,11 @@ def test_at_most_two_predictions_run_at_once(catalogue, run_id, monkeypatch):
     monkeypatch.setattr(Predictor, "predict", counted)
     answers = []
     with running_server(create_app(catalogue)) as url:
+
         def ask():
-            answers.append(httpx.post(f"{url}/api/runs/{run_id}/predict", content=b"[[0, 255], [255, 0]]",
-                                      timeout=30).status_code)
+            answers.append(
+                httpx.post(f"{url}/api/runs/{run_id}/predict", content=b"[[0, 255], [255, 0]]", timeout=30).status_code
+            )
 
         threads = [threading.Thread(target=ask) for _ in range(6)]
         for thread in threads:
@@ -213,26 +219,32 @@ def test_at_most_two_predictions_run_at_once(catalogue, run_id, monkeypatch):
 
 
 def test_kernel_playground_is_cnnlab_conv_correlate(server):
-    answer = httpx.post(f"{server}/api/filter", json={"sample": "camera", "kernel": "gaussian", "size": 5,
-                                                      "sigma": 1.5}).json()
+    answer = httpx.post(
+        f"{server}/api/filter", json={"sample": "camera", "kernel": "gaussian", "size": 5, "sigma": 1.5}
+    ).json()
     image = sample_image("camera")
     expected = correlate(image, kernels.gaussian(5, 1.5), "same")
     output = np.frombuffer(b64decode(answer["output"]["data"]), "<f4").reshape(expected.shape)
     np.testing.assert_allclose(output, expected, atol=1e-6)
     assert answer["kernel"] == kernels.gaussian(5, 1.5).tolist() and answer["kernel_name"] == "gaussian"
-    typed = httpx.post(f"{server}/api/filter", json={"pixels": [[0, 0, 0], [0, 255, 0], [0, 0, 0]],
-                                                     "kernel": [[0, -1, 0], [-1, 4, -1], [0, -1, 0]]}).json()
+    typed = httpx.post(
+        f"{server}/api/filter",
+        json={"pixels": [[0, 0, 0], [0, 255, 0], [0, 0, 0]], "kernel": [[0, -1, 0], [-1, 4, -1], [0, -1, 0]]},
+    ).json()
     out = np.frombuffer(b64decode(typed["output"]["data"]), "<f4").reshape(3, 3)
     np.testing.assert_allclose(out, [[0, -1, 0], [-1, 4, -1], [0, -1, 0]])
 
 
-@pytest.mark.parametrize("spec, words", [
-    ({"sample": "camera", "kernel": "nope"}, ["unknown kernel 'nope'"]),
-    ({"sample": "nope", "kernel": "box"}, ["unknown sample image 'nope'"]),
-    ({"sample": "camera", "kernel": "box", "size": 999}, ["up to 31"]),
-    ({"sample": "camera", "kernel": [[1, 2], [3]]}, ["rows of numbers"]),
-    ({"sample": "camera"}, ['"kernel"']),
-])
+@pytest.mark.parametrize(
+    "spec, words",
+    [
+        ({"sample": "camera", "kernel": "nope"}, ["unknown kernel 'nope'"]),
+        ({"sample": "nope", "kernel": "box"}, ["unknown sample image 'nope'"]),
+        ({"sample": "camera", "kernel": "box", "size": 999}, ["up to 31"]),
+        ({"sample": "camera", "kernel": [[1, 2], [3]]}, ["rows of numbers"]),
+        ({"sample": "camera"}, ['"kernel"']),
+    ],
+)
 def test_bad_playground_requests_are_400(server, spec, words):
     assert_one_line_error(httpx.post(f"{server}/api/filter", json=spec), 400, *words)
 

@@ -40,10 +40,13 @@ def test_cli_start_up_loads_no_server_library(start):
     assert out.strip() == "[]"
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["serve", "no/such/run"], ["not a run folder"]),
-    (["serve", "--port", "70000"], ["--port must be 1..65535"]),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["serve", "no/such/run"], ["not a run folder"]),
+        (["serve", "--port", "70000"], ["--port must be 1..65535"]),
+    ],
+)
 def test_bad_arguments_are_one_line(capsys, tmp_path, monkeypatch, argv, words):
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 2
@@ -67,8 +70,14 @@ def test_serve_command_answers_on_loopback(mnist_run, tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "cnnlab", "serve", str(mnist_run), "--port", str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(), cwd=tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cnnlab", "serve", str(mnist_run), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env(),
+        cwd=tmp_path,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

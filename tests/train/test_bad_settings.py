@@ -25,12 +25,16 @@ CASES = {
     "hidden-empty": (["--model", "mlp", "--option", "hidden="], ["hidden=''", "separated by commas"]),
     "mlp-layer-negative": (["--model", "mlp", "--option", "hidden=100,-1"], ["hidden=-1"]),
     "widths-too-few": (["--model", "airbench", "--option", "widths=16"], ["widths=16", "exactly 3"]),
-    "dilation-letters": (["--model", "fcn-resnet", "--option", "dilation=a,b"],
-                         ["dilation='a,b'", "e.g. dilation=1,2,4"]),
+    "dilation-letters": (
+        ["--model", "fcn-resnet", "--option", "dilation=a,b"],
+        ["dilation='a,b'", "e.g. dilation=1,2,4"],
+    ),
     "shortcut-unknown": (["--model", "resnet20", "--option", "shortcut=Z"], ["shortcut='Z'", "A, B"]),
     "batch-norm-text": (["--model", "vgg11", "--option", "batch_norm=maybe"], ["batch_norm='maybe'", "true or false"]),
-    "too-wide": (["--model", "fcn-resnet", "--option", "width=8000", "--option", "blocks=200"],
-                 ["parameters", "GB", "CNNLAB_MAX_BYTES"]),
+    "too-wide": (
+        ["--model", "fcn-resnet", "--option", "width=8000", "--option", "blocks=200"],
+        ["parameters", "GB", "CNNLAB_MAX_BYTES"],
+    ),
     "unet-classifies": (["--model", "unet"], ["'unet'", "not 10 class scores", "lenet5"]),
     # settings that are valid alone but not together, or out of bounds
     "sync-bn-alone": (["--sync-bn"], ["--sync-bn", "--distributed"]),
@@ -45,8 +49,6 @@ CASES = {
     "epochs-absurd": (["--epochs", "1000000000"], ["--epochs", "100,000"]),
     "lr-infinite": (["--lr", "inf"], ["--lr", "finite"]),
 }
-
-
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -81,11 +83,17 @@ def test_memory_limit_comes_from_the_environment(monkeypatch):
 
 # --resume: what it cannot combine with, a finished run, a damaged config.json
 
+
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     run = tmp_path_factory.mktemp("finished") / "run"
-    train(TrainConfig(data="synthetic-mnist", model="slp", epochs=1, train_size=256, val_size=128, batch_size=64,
-                      out=str(run)), log=lambda s: None, progress=False)
+    train(
+        TrainConfig(
+            data="synthetic-mnist", model="slp", epochs=1, train_size=256, val_size=128, batch_size=64, out=str(run)
+        ),
+        log=lambda s: None,
+        progress=False,
+    )
     return run
 
 
@@ -93,22 +101,30 @@ def _snapshot(folder):
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-@pytest.mark.parametrize("extra, fragment", [
-    (["--recipe", "mnist-fast"], "--recipe"), (["--overwrite"], "--overwrite"),
-    ([], "finished its 1 epochs"), (["--epochs", "1"], "--epochs 1 is not more"),
-])
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        (["--recipe", "mnist-fast"], "--recipe"),
+        (["--overwrite"], "--overwrite"),
+        ([], "finished its 1 epochs"),
+        (["--epochs", "1"], "--epochs 1 is not more"),
+    ],
+)
 def test_resume_refusals_leave_the_run_untouched(finished_run, capsys, extra, fragment):
     before = _snapshot(finished_run)
     one_line_error(capsys, ["train", "--resume", str(finished_run), *extra], fragment)
     assert _snapshot(finished_run) == before
 
 
-@pytest.mark.parametrize("damage, fragment", [
-    (lambda c: c.pop("model"), "lacks 'model'"),
-    (lambda c: c.update(epochs="three"), "epochs='three', which is not int"),
-    (lambda c: c.update(lr=[1]), "lr=[1]"),
-    (lambda c: c.update(compile=1), "compile=1, which is not bool"),
-])
+@pytest.mark.parametrize(
+    "damage, fragment",
+    [
+        (lambda c: c.pop("model"), "lacks 'model'"),
+        (lambda c: c.update(epochs="three"), "epochs='three', which is not int"),
+        (lambda c: c.update(lr=[1]), "lr=[1]"),
+        (lambda c: c.update(compile=1), "compile=1, which is not bool"),
+    ],
+)
 def test_a_damaged_config_json_is_one_line_on_resume_and_eval(finished_run, tmp_path, capsys, damage, fragment):
     import shutil
 
@@ -133,6 +149,10 @@ def test_config_json_that_is_not_an_object(tmp_path, capsys):
 
 @pytest.mark.parametrize("seed", ["-1", str(2**64)])
 def test_experiment_seed_out_of_range(capsys, tmp_path, seed):
-    one_line_error(capsys, ["experiment", "init", "--data", "synthetic-mnist", "--quick", "--seed", seed,
-                            "--out", str(tmp_path / "e")], "--seed", "2^63-1")
+    one_line_error(
+        capsys,
+        ["experiment", "init", "--data", "synthetic-mnist", "--quick", "--seed", seed, "--out", str(tmp_path / "e")],
+        "--seed",
+        "2^63-1",
+    )
     assert not (tmp_path / "e").exists()

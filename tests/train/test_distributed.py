@@ -9,10 +9,27 @@ import pytest
 from cli_testing import ONE_THREAD, metric_rows, train_in_one_and_two_processes
 
 # fp32: bf16 kernels round differently for a half batch and a whole one, which hides what is compared here
-ARGS = ["--data", "synthetic-mnist", "--model", "lenet5", "--precision", "fp32", "--epochs", "2", "--train-size", "800", "--val-size", "200",
-        "--batch-size", "100", "--seed", "3", "--translate", "0", "--no-report"]
-
-
+ARGS = [
+    "--data",
+    "synthetic-mnist",
+    "--model",
+    "lenet5",
+    "--precision",
+    "fp32",
+    "--epochs",
+    "2",
+    "--train-size",
+    "800",
+    "--val-size",
+    "200",
+    "--batch-size",
+    "100",
+    "--seed",
+    "3",
+    "--translate",
+    "0",
+    "--no-report",
+]
 
 
 def test_two_gloo_processes_match_one_process(tmp_path):
@@ -31,8 +48,13 @@ def test_two_gloo_processes_match_one_process(tmp_path):
 
 def test_distributed_without_torchrun_is_a_one_line_error(tmp_path):
     env = {k: v for k, v in ONE_THREAD.items() if k not in ("RANK", "WORLD_SIZE", "MASTER_ADDR")}
-    out = subprocess.run([sys.executable, "-m", "cnnlab", "train", *ARGS, "--distributed", "--out", str(tmp_path / "x")],
-                         env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "cnnlab", "train", *ARGS, "--distributed", "--out", str(tmp_path / "x")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2 and "torchrun --nproc_per_node" in out.stderr and "Traceback" not in out.stderr
     assert not (tmp_path / "x").exists()
 

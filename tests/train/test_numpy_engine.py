@@ -23,11 +23,29 @@ def quick(tmp_path, name="run", **change):
 
 
 def test_numpy_engine_learns_and_writes_the_torch_engines_run_folder(tmp_path):
-    result = train(quick(tmp_path, model="simple-convnet", engine="numpy", epochs=2, lr=3e-3,
-                         model_options={"filters": 8, "hidden": 32}), log=lambda s: None, progress=False)
+    result = train(
+        quick(
+            tmp_path,
+            model="simple-convnet",
+            engine="numpy",
+            epochs=2,
+            lr=3e-3,
+            model_options={"filters": 8, "hidden": 32},
+        ),
+        log=lambda s: None,
+        progress=False,
+    )
     run = result.run_dir
-    assert {"config.json", "metrics.csv", "results.json", "best.safetensors", "last.safetensors", "confusion.csv",
-            "curves.png", "confusion.png"} <= {p.name for p in run.iterdir()}
+    assert {
+        "config.json",
+        "metrics.csv",
+        "results.json",
+        "best.safetensors",
+        "last.safetensors",
+        "confusion.csv",
+        "curves.png",
+        "confusion.png",
+    } <= {p.name for p in run.iterdir()}
     results = json.loads((run / "results.json").read_text())
     assert results["engine"] == "numpy" and results["epochs"] == 2
     assert results["test"]["accuracy"] > 0.3  # 10 orientations: chance is 0.1
@@ -40,7 +58,9 @@ def test_numpy_engine_learns_and_writes_the_torch_engines_run_folder(tmp_path):
     model, config = load_run_model(run)
     net, _ = load_run_scratch_model(run)
     spec = dataset_spec(config.data)
-    x, _ = next(iter(Batches(load_dataset(config.data, "test"), 200, Normalise(spec.mean, spec.std), torch.device("cpu"))))
+    x, _ = next(
+        iter(Batches(load_dataset(config.data, "test"), 200, Normalise(spec.mean, spec.std), torch.device("cpu")))
+    )
     with torch.no_grad():
         np.testing.assert_allclose(model(x).numpy(), net.forward(x.numpy()), atol=1e-4)
     assert main(["eval", str(run), "--json"]) == 0
@@ -59,18 +79,24 @@ def test_a_torch_checkpoint_loads_into_the_scratch_network(tmp_path):
 
 
 def test_the_numpy_engine_follows_the_torch_engines_schedule(tmp_path):
-    result = train(quick(tmp_path, model="two-layer-net", engine="numpy", epochs=2, schedule="cosine", val_size=0),
-                   log=lambda s: None, progress=False)
+    result = train(
+        quick(tmp_path, model="two-layer-net", engine="numpy", epochs=2, schedule="cosine", val_size=0),
+        log=lambda s: None,
+        progress=False,
+    )
     assert result.history[-1]["lr"] == pytest.approx(0.0, abs=1e-12)  # cosine ends at 0
     assert result.history[0]["lr"] == pytest.approx(1e-3)  # half-way: (1 + cos(pi/2))/2 of 2e-3
 
 
-@pytest.mark.parametrize("change,message", [
-    ({"optimizer": "adamw"}, "numpy engine has no optimizer 'adamw'"),
-    ({"precision": "bf16"}, "float32 only"),
-    ({"model": "lenet5"}, "numpy engine has no model 'lenet5'"),
-    ({"model_options": {"width": 2}}, "has no option width"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"optimizer": "adamw"}, "numpy engine has no optimizer 'adamw'"),
+        ({"precision": "bf16"}, "float32 only"),
+        ({"model": "lenet5"}, "numpy engine has no model 'lenet5'"),
+        ({"model_options": {"width": 2}}, "has no option width"),
+    ],
+)
 def test_what_the_numpy_engine_cannot_do_is_refused_before_any_file(tmp_path, change, message):
     config = quick(tmp_path, **{"model": "two-layer-net", "engine": "numpy", **change})
     with pytest.raises(CnnlabError, match=message):
@@ -80,10 +106,36 @@ def test_what_the_numpy_engine_cannot_do_is_refused_before_any_file(tmp_path, ch
 
 def test_a_diverging_numpy_run_is_one_clear_line(tmp_path):
     out = tmp_path / "run"
-    proc = subprocess.run([sys.executable, "-m", "cnnlab", "train", "--engine", "numpy", "--model", "two-layer-net",
-                           "--data", "synthetic-mnist", "--train-size", "256", "--val-size", "0", "--optimizer", "sgd",
-                           "--lr", "1e30", "--schedule", "constant", "--epochs", "1", "--out", str(out)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cnnlab",
+            "train",
+            "--engine",
+            "numpy",
+            "--model",
+            "two-layer-net",
+            "--data",
+            "synthetic-mnist",
+            "--train-size",
+            "256",
+            "--val-size",
+            "0",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "1e30",
+            "--schedule",
+            "constant",
+            "--epochs",
+            "1",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "training diverged; lower --lr" in proc.stderr.strip().splitlines()[-1]
@@ -93,7 +145,9 @@ def test_an_interrupted_numpy_run_resumes_to_the_same_weights(tmp_path):
     """Optimiser moments, data order and dropout masks are restored: the resumed run ends bit for bit equal."""
     from safetensors.numpy import load_file
 
-    options = dict(model="mlp", engine="numpy", epochs=2, optimizer="adam", model_options={"hidden": (32,), "dropout": 0.3})
+    options = dict(
+        model="mlp", engine="numpy", epochs=2, optimizer="adam", model_options={"hidden": (32,), "dropout": 0.3}
+    )
     train(quick(tmp_path, "whole", **options), log=lambda s: None, progress=False)
 
     def stop_after_epoch_1(line):
@@ -103,7 +157,10 @@ def test_an_interrupted_numpy_run_resumes_to_the_same_weights(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         train(quick(tmp_path, "cut", **options), log=stop_after_epoch_1, progress=False)
     assert main(["train", "--resume", str(tmp_path / "cut"), "--no-report"]) == 0
-    whole, cut = load_file(str(tmp_path / "whole" / "last.safetensors")), load_file(str(tmp_path / "cut" / "last.safetensors"))
+    whole, cut = (
+        load_file(str(tmp_path / "whole" / "last.safetensors")),
+        load_file(str(tmp_path / "cut" / "last.safetensors")),
+    )
     assert whole.keys() == cut.keys()
     for key in whole:
         np.testing.assert_array_equal(whole[key], cut[key], err_msg=key)

@@ -44,8 +44,24 @@ def test_unknown_recipe_is_a_one_line_error(capsys):
 
 def test_cli_recipe_with_overrides_trains_and_records_the_recipe(tmp_path, capsys):
     out = tmp_path / "run"
-    code = main(["train", "--recipe", "mnist-fast", "--data", "synthetic-mnist", "--train-size", "256", "--epochs", "1",
-                 "--batch-size", "128", "--no-report", "--out", str(out)])
+    code = main(
+        [
+            "train",
+            "--recipe",
+            "mnist-fast",
+            "--data",
+            "synthetic-mnist",
+            "--train-size",
+            "256",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "128",
+            "--no-report",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "fast-cnn" in text and "test acc" in text  # the per-epoch test accuracy of the recipe

@@ -6,12 +6,27 @@ import subprocess
 
 from cli_testing import metric_rows, train_process, wait_for_first_epoch
 
-ARGS = ["--data", "synthetic-mnist", "--model", "lenet5", "--epochs", "3", "--train-size", "3000", "--val-size", "500",
-        "--batch-size", "50", "--translate", "2", "--seed", "7", "--option", "dropout=0.3", "--no-report"]
-
-
-
-
+ARGS = [
+    "--data",
+    "synthetic-mnist",
+    "--model",
+    "lenet5",
+    "--epochs",
+    "3",
+    "--train-size",
+    "3000",
+    "--val-size",
+    "500",
+    "--batch-size",
+    "50",
+    "--translate",
+    "2",
+    "--seed",
+    "7",
+    "--option",
+    "dropout=0.3",
+    "--no-report",
+]
 
 
 def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(tmp_path):

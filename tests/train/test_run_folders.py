@@ -15,17 +15,28 @@ from cnnlab.train.checkpoint import load_state
 from cnnlab.train.run_lock import LOCK_NAME, RunLock
 from cnnlab.train.runs import MARKER_NAME, check_run_dir, claim_run_dir
 
-TINY = ["--data", "synthetic-mnist", "--model", "slp", "--epochs", "1", "--train-size", "256", "--val-size", "128",
-        "--batch-size", "64"]
+TINY = [
+    "--data",
+    "synthetic-mnist",
+    "--model",
+    "slp",
+    "--epochs",
+    "1",
+    "--train-size",
+    "256",
+    "--val-size",
+    "128",
+    "--batch-size",
+    "64",
+]
 
 
 def tiny_config(out, **change):
-    values = dict(data="synthetic-mnist", model="slp", epochs=1, train_size=256, val_size=128, batch_size=64,
-                  out=str(out))
+    values = dict(
+        data="synthetic-mnist", model="slp", epochs=1, train_size=256, val_size=128, batch_size=64, out=str(out)
+    )
     values.update(change)
     return TrainConfig(**values)
-
-
 
 
 def user_folder(tmp_path, name="mine"):
@@ -44,8 +55,14 @@ def snapshot(folder: Path) -> dict:
 def test_overwrite_refuses_a_folder_cnnlab_did_not_create_and_names_what_is_in_it(tmp_path, capsys):
     folder = user_folder(tmp_path)
     before = snapshot(folder)
-    line = one_line_error(capsys, ["train", *TINY, "--out", str(folder), "--overwrite"], str(folder),
-                          "not created by cnnlab", "thesis.tex", "data")
+    line = one_line_error(
+        capsys,
+        ["train", *TINY, "--out", str(folder), "--overwrite"],
+        str(folder),
+        "not created by cnnlab",
+        "thesis.tex",
+        "data",
+    )
     assert "--overwrite refused" in line
     assert snapshot(folder) == before
 
@@ -53,8 +70,12 @@ def test_overwrite_refuses_a_folder_cnnlab_did_not_create_and_names_what_is_in_i
 def test_experiment_overwrite_refuses_a_user_folder_before_any_work(tmp_path, capsys):
     folder = user_folder(tmp_path)
     before = snapshot(folder)
-    one_line_error(capsys, ["experiment", "init", "--data", "synthetic-mnist", "--out", str(folder), "--overwrite"],
-                   "not created by cnnlab", "thesis.tex")
+    one_line_error(
+        capsys,
+        ["experiment", "init", "--data", "synthetic-mnist", "--out", str(folder), "--overwrite"],
+        "not created by cnnlab",
+        "thesis.tex",
+    )
     assert snapshot(folder) == before
 
 
@@ -98,8 +119,13 @@ def test_overwrite_replaces_a_cnnlab_run_folder_but_refuses_one_holding_a_foreig
     (run / "my_notes.md").write_text("observations")
     (run / "figures").mkdir()
     before = snapshot(run)
-    one_line_error(capsys, ["train", *TINY, "--out", str(run), "--overwrite"], "files cnnlab did not write",
-                   "my_notes.md", "figures/")
+    one_line_error(
+        capsys,
+        ["train", *TINY, "--out", str(run), "--overwrite"],
+        "files cnnlab did not write",
+        "my_notes.md",
+        "figures/",
+    )
     assert snapshot(run) == before
 
 
@@ -144,6 +170,7 @@ def test_check_run_dir_accepts_new_and_empty_folders(tmp_path):
 
 
 # One run folder, one writer.
+
 
 def test_a_second_writer_is_refused_at_once_while_the_first_holds_the_lock(tmp_path, capsys):
     run = tmp_path / "run"
@@ -193,6 +220,7 @@ def test_the_lock_is_exclusive_within_one_process_too(tmp_path):
 
 # Disk full or a read-only folder while saving.
 
+
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EACCES])
 def test_a_failed_checkpoint_write_is_one_line_and_keeps_the_previous_checkpoint(tmp_path, monkeypatch, capsys, code):
     import torch
@@ -210,8 +238,14 @@ def test_a_failed_checkpoint_write_is_one_line_and_keeps_the_previous_checkpoint
 
     monkeypatch.setattr(checkpoint.torch, "save", failing_save)
     run = tmp_path / "run"
-    line = one_line_error(capsys, ["train", *TINY, "--epochs", "2", "--out", str(run)], "cannot write",
-                          str(run / "last.state.pt"), os.strerror(code), "previous version is unchanged")
+    line = one_line_error(
+        capsys,
+        ["train", *TINY, "--epochs", "2", "--out", str(run)],
+        "cannot write",
+        str(run / "last.state.pt"),
+        os.strerror(code),
+        "previous version is unchanged",
+    )
     assert "Traceback" not in line
     assert load_state(run / "last.state.pt")["epoch"] == 1
     assert not [p.name for p in run.iterdir() if p.name.endswith(".tmp")]

@@ -7,8 +7,26 @@ import time
 
 from cli_testing import metric_rows, train_process
 
-ARGS = ["--data", "synthetic-mnist", "--model", "lenet5", "--epochs", "3", "--train-size", "1500", "--val-size", "300",
-        "--batch-size", "50", "--seed", "5", "--option", "dropout=0.3", "--precision", "fp32"]
+ARGS = [
+    "--data",
+    "synthetic-mnist",
+    "--model",
+    "lenet5",
+    "--epochs",
+    "3",
+    "--train-size",
+    "1500",
+    "--val-size",
+    "300",
+    "--batch-size",
+    "50",
+    "--seed",
+    "5",
+    "--option",
+    "dropout=0.3",
+    "--precision",
+    "fp32",
+]
 
 
 def _signal_each_after_its_epoch_1(victims):
@@ -29,8 +47,10 @@ def _signal_each_after_its_epoch_1(victims):
 
 def test_sigint_and_sigterm_stop_cleanly_and_resume_to_the_uninterrupted_numbers(tmp_path):
     whole = _train(*ARGS, "--out", str(tmp_path / "whole"))
-    victims = {sig: (_train(*ARGS, "--out", str(tmp_path / sig.name)), tmp_path / sig.name)
-               for sig in (signal.SIGINT, signal.SIGTERM)}
+    victims = {
+        sig: (_train(*ARGS, "--out", str(tmp_path / sig.name)), tmp_path / sig.name)
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     _signal_each_after_its_epoch_1(victims)
     for sig, (process, run) in victims.items():
         _, err = process.communicate(timeout=300)
@@ -39,7 +59,10 @@ def test_sigint_and_sigterm_stop_cleanly_and_resume_to_the_uninterrupted_numbers
         assert len(lines) == 1 and "Traceback" not in err, err
         assert f"stopped by {sig.name}" in lines[0] and f"--resume {run}" in lines[0], lines[0]
         assert not (run / "results.json").exists() and not (run / ".cnnlab-lock").exists()
-        assert len(metric_rows(run)) in (1, 2)  # stopped inside epoch 2 (or, on a slow machine, just after its checkpoint)
+        assert len(metric_rows(run)) in (
+            1,
+            2,
+        )  # stopped inside epoch 2 (or, on a slow machine, just after its checkpoint)
 
     for sig, (_, run) in victims.items():
         resumed = _train("--resume", str(run))

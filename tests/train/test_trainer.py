@@ -20,8 +20,17 @@ def quick(tmp_path, **change):
 def test_training_learns_and_writes_the_run_folder(tmp_path):
     result = train(quick(tmp_path, model="lenet5", epochs=3, lr=3e-3), log=lambda s: None, progress=False)
     run = result.run_dir
-    assert {"config.json", "metrics.csv", "results.json", "best.safetensors", "last.safetensors", "last.state.pt",
-            "confusion.csv", "curves.png", "confusion.png"} <= {p.name for p in run.iterdir()}
+    assert {
+        "config.json",
+        "metrics.csv",
+        "results.json",
+        "best.safetensors",
+        "last.safetensors",
+        "last.state.pt",
+        "confusion.csv",
+        "curves.png",
+        "confusion.png",
+    } <= {p.name for p in run.iterdir()}
     results = json.loads((run / "results.json").read_text())
     assert results["test"]["accuracy"] > 0.5  # 10 orientations: chance is 0.1
     assert results["epochs"] == 3 and results["images_per_s"] > 0 and results["wall_time_s"] > 0
@@ -72,7 +81,9 @@ def test_diverging_loss_stops_with_a_clear_message_and_keeps_the_good_epoch(tmp_
         snapshot[path.name] = path.read_bytes()
 
     monkeypatch.setattr(torch_engine, "save_weights", save_and_remember)
-    with pytest.raises(CnnlabError, match=r"loss became nan at epoch 2, batch 1: training diverged; lower --lr .*epoch 1\) is kept"):
+    with pytest.raises(
+        CnnlabError, match=r"loss became nan at epoch 2, batch 1: training diverged; lower --lr .*epoch 1\) is kept"
+    ):
         train(quick(tmp_path, model="lenet5", epochs=3), log=lambda s: None, progress=False)
     assert (tmp_path / "run" / "last.safetensors").read_bytes() == snapshot["last.safetensors"]
 
@@ -89,20 +100,40 @@ def test_early_stopping_and_best_checkpoint(tmp_path):
 
 
 def test_resnet20_trains_on_cifar_shaped_synthetic_data(tmp_path):
-    config = quick(tmp_path, data="synthetic-cifar", model="resnet20", epochs=1, train_size=512, val_size=256, lr=3e-3, translate=2, hflip=True)
+    config = quick(
+        tmp_path,
+        data="synthetic-cifar",
+        model="resnet20",
+        epochs=1,
+        train_size=512,
+        val_size=256,
+        lr=3e-3,
+        translate=2,
+        hflip=True,
+    )
     result = train(config, log=lambda s: None, progress=False)
     assert result.results["params"] == 269_722 and 0 <= result.results["test"]["accuracy"] <= 1
 
 
 def test_real_mnist_subset_trains_above_90_percent(real_data_dir, tmp_path):
-    config = TrainConfig(data="mnist", model="lenet5", epochs=2, train_size=8000, val_size=1000, data_dir=str(real_data_dir), out=str(tmp_path / "run"))
+    config = TrainConfig(
+        data="mnist",
+        model="lenet5",
+        epochs=2,
+        train_size=8000,
+        val_size=1000,
+        data_dir=str(real_data_dir),
+        out=str(tmp_path / "run"),
+    )
     result = train(config, log=lambda s: None, progress=False)
     assert result.results["test"]["accuracy"] > 0.9
 
 
 def test_fp16_on_cpu_is_a_clear_error(tmp_path):
     with pytest.raises(CnnlabError, match="fp16 needs a CUDA GPU"):
-        train(quick(tmp_path, model="slp", epochs=1, precision="fp16", device="cpu"), log=lambda s: None, progress=False)
+        train(
+            quick(tmp_path, model="slp", epochs=1, precision="fp16", device="cpu"), log=lambda s: None, progress=False
+        )
     assert not (tmp_path / "run").exists()
 
 
@@ -111,10 +142,17 @@ def test_bf16_autocast_trains_where_the_cpu_has_native_bf16(tmp_path):
 
     if not cpu_supports_bf16():
         with pytest.raises(CnnlabError, match="no native bf16"):
-            train(quick(tmp_path, model="lenet5", epochs=1, precision="bf16", device="cpu"), log=lambda s: None, progress=False)
+            train(
+                quick(tmp_path, model="lenet5", epochs=1, precision="bf16", device="cpu"),
+                log=lambda s: None,
+                progress=False,
+            )
         return
-    result = train(quick(tmp_path, model="lenet5", epochs=2, lr=3e-3, precision="bf16", channels_last=True, device="cpu"),
-                   log=lambda s: None, progress=False)
+    result = train(
+        quick(tmp_path, model="lenet5", epochs=2, lr=3e-3, precision="bf16", channels_last=True, device="cpu"),
+        log=lambda s: None,
+        progress=False,
+    )
     assert result.results["precision"] == "bf16" and result.results["test"]["accuracy"] > 0.5
 
 
@@ -122,7 +160,9 @@ def test_ema_weights_are_the_ones_evaluated_and_saved_and_resume_keeps_both(tmp_
     from cnnlab.data import Batches, Normalise, dataset_spec, load_dataset
     from cnnlab.train import evaluate, loop
 
-    config = dict(model="lenet5", epochs=3, lr=3e-3, ema=0.9, test_every_epoch=True, precision="fp32", channels_last=False)
+    config = dict(
+        model="lenet5", epochs=3, lr=3e-3, ema=0.9, test_every_epoch=True, precision="fp32", channels_last=False
+    )
     whole = train(quick(tmp_path, out=str(tmp_path / "whole"), **config), log=lambda s: None, progress=False)
 
     # the saved (averaged) weights give exactly the test accuracy the last epoch reported
@@ -146,7 +186,9 @@ def test_ema_weights_are_the_ones_evaluated_and_saved_and_resume_keeps_both(tmp_
     with pytest.raises(KeyboardInterrupt):
         train(quick(tmp_path, out=str(tmp_path / "cut"), **config), log=lambda s: None, progress=False)
     monkeypatch.setattr(loop, "write_metrics_csv", real_write)
-    resumed = train(quick(tmp_path, out=str(tmp_path / "cut"), **config), resume=True, log=lambda s: None, progress=False)
+    resumed = train(
+        quick(tmp_path, out=str(tmp_path / "cut"), **config), resume=True, log=lambda s: None, progress=False
+    )
     keep = ("train_loss", "train_accuracy", "val_accuracy", "test_accuracy")
     assert [{k: r[k] for k in keep} for r in resumed.history] == [{k: r[k] for k in keep} for r in whole.history]
     assert resumed.results["test"] == whole.results["test"]

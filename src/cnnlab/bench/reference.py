@@ -57,7 +57,9 @@ def tutorial_accuracy(model, dataset: TensorDataset, batch_size: int = 1000) -> 
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="The plain tutorial training loop; prints test accuracy after each epoch.")
+    parser = argparse.ArgumentParser(
+        description="The plain tutorial training loop; prints test accuracy after each epoch."
+    )
     parser.add_argument("--data", default="mnist")
     parser.add_argument("--model", default="lenet5")
     parser.add_argument("--epochs", type=int, default=3)
@@ -81,7 +83,11 @@ def main(argv=None) -> int:
     for epoch in range(1, args.epochs + 1):
         loss, seen, seconds = tutorial_epoch(model, loader, optimizer)
         accuracy = tutorial_accuracy(model, test_set)
-        print(f"epoch {epoch}/{args.epochs}  train loss {loss:.4f}  test acc {100 * accuracy:.2f}%  {seen / seconds:,.0f} img/s", flush=True)
+        print(
+            f"epoch {epoch}/{args.epochs}  train loss {loss:.4f}  test acc {100 * accuracy:.2f}%  "
+            f"{seen / seconds:,.0f} img/s",
+            flush=True,
+        )
     return 0
 
 

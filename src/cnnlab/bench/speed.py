@@ -33,8 +33,17 @@ from cnnlab.safe_paths import check_output_file
 from cnnlab.train.config import TrainConfig
 from cnnlab.train.device import cpu_supports_bf16
 
-__all__ = ["MODELS", "VARIANTS", "matmul_peak", "training_flops_per_image", "measure", "format_table", "machine_info",
-           "add_arguments", "run_from_args"]
+__all__ = [
+    "MODELS",
+    "VARIANTS",
+    "matmul_peak",
+    "training_flops_per_image",
+    "measure",
+    "format_table",
+    "machine_info",
+    "add_arguments",
+    "run_from_args",
+]
 
 # model -> (dataset, training images per epoch); CIFAR-shaped models run on synthetic CIFAR-shaped data
 MODELS = {
@@ -63,8 +72,12 @@ def machine_info() -> dict:
     except OSError:
         pass
     return {
-        "cpu": cpu, "cores": os.cpu_count(), "threads": torch.get_num_threads(), "torch": torch.__version__,
-        "cpu_bf16": cpu_supports_bf16(), "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "cpu_bf16": cpu_supports_bf16(),
+        "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
         "load_avg": [round(x, 2) for x in os.getloadavg()],
     }
 
@@ -110,8 +123,20 @@ def _trainer_images_per_s(model_name: str, data: str, n: int, batch_size: int, s
     from cnnlab.train import train
 
     with tempfile.TemporaryDirectory() as tmp:
-        config = TrainConfig(model=model_name, data=data, epochs=2, batch_size=batch_size, lr=1e-3, schedule="constant",
-                             train_size=n, val_size=0, seed=seed, out=f"{tmp}/run", device="cpu", **switches)
+        config = TrainConfig(
+            model=model_name,
+            data=data,
+            epochs=2,
+            batch_size=batch_size,
+            lr=1e-3,
+            schedule="constant",
+            train_size=n,
+            val_size=0,
+            seed=seed,
+            out=f"{tmp}/run",
+            device="cpu",
+            **switches,
+        )
         result = train(config, log=lambda line: None, progress=False)
     return result.history[-1]["images_per_s"]
 
@@ -128,24 +153,44 @@ class ModelResult:
 
     def summary(self, peaks: dict[str, float]) -> dict:
         ref = statistics.median(self.reference)
-        rows = {"reference (fp32)": {"images_per_s": round(ref), "ratio": 1.0,
-                                     "flops_fraction": round(self.flops_per_image * ref / peaks["fp32"], 4)}}
+        rows = {
+            "reference (fp32)": {
+                "images_per_s": round(ref),
+                "ratio": 1.0,
+                "flops_fraction": round(self.flops_per_image * ref / peaks["fp32"], 4),
+            }
+        }
         for variant, values in self.trainer.items():
             ratios = [t / r for t, r in zip(values, self.reference)]
             dtype = "bf16" if "bf16" in variant else "fp32"
             speed = statistics.median(values)
             rows[f"trainer {variant}"] = {
-                "images_per_s": round(speed), "ratio": round(statistics.median(ratios), 3),
+                "images_per_s": round(speed),
+                "ratio": round(statistics.median(ratios), 3),
                 "ratios_per_round": [round(r, 3) for r in ratios],
-                "flops_fraction": round(self.flops_per_image * speed / peaks[dtype], 4), "peak_dtype": dtype,
+                "flops_fraction": round(self.flops_per_image * speed / peaks[dtype], 4),
+                "peak_dtype": dtype,
             }
-        return {"model": self.model, "data": self.data, "images_per_epoch": self.images, "batch_size": self.batch_size,
-                "gflops_per_image": round(self.flops_per_image / 1e9, 5), "reference_per_round": [round(r) for r in self.reference],
-                "rows": rows}
+        return {
+            "model": self.model,
+            "data": self.data,
+            "images_per_epoch": self.images,
+            "batch_size": self.batch_size,
+            "gflops_per_image": round(self.flops_per_image / 1e9, 5),
+            "reference_per_round": [round(r) for r in self.reference],
+            "rows": rows,
+        }
 
 
-def measure(models: list[str], variants: list[str], rounds: int = 2, batch_size: int = 128, scale: float = 1.0,
-            log=print, peak_size: int = 2048) -> dict:
+def measure(
+    models: list[str],
+    variants: list[str],
+    rounds: int = 2,
+    batch_size: int = 128,
+    scale: float = 1.0,
+    log=print,
+    peak_size: int = 2048,
+) -> dict:
     """Run the comparison; returns a JSON-ready dict (machine, peaks, per-model rows)."""
     if not cpu_supports_bf16():  # everything here runs on the CPU
         variants = [v for v in variants if "bf16" not in v]
@@ -158,7 +203,9 @@ def measure(models: list[str], variants: list[str], rounds: int = 2, batch_size:
         data, n = MODELS[name]
         n = max(batch_size * 4, int(n * scale))
         spec = dataset_spec(data)
-        result = ModelResult(name, data, n, batch_size, training_flops_per_image(name, spec.in_shape, len(spec.classes)))
+        result = ModelResult(
+            name, data, n, batch_size, training_flops_per_image(name, spec.in_shape, len(spec.classes))
+        )
         train_set = tutorial_tensors(data, "train", limit=n)  # read once per model; no round changes it
         for r in range(rounds):
             result.reference.append(_reference_images_per_s(name, data, train_set, batch_size, seed=r))
@@ -168,8 +215,12 @@ def measure(models: list[str], variants: list[str], rounds: int = 2, batch_size:
                 result.trainer.setdefault(variant, []).append(speed)
                 log(f"{name} round {r + 1}: trainer {variant} {speed:,.0f} img/s ({speed / result.reference[-1]:.2f}x)")
         results.append(result.summary(peaks))
-    return {"machine": {**machine, "load_avg_at_end": [round(x, 2) for x in os.getloadavg()]},
-            "peaks_gflops": {k: round(v / 1e9, 3) for k, v in peaks.items()}, "rounds": rounds, "models": results}
+    return {
+        "machine": {**machine, "load_avg_at_end": [round(x, 2) for x in os.getloadavg()]},
+        "peaks_gflops": {k: round(v / 1e9, 3) for k, v in peaks.items()},
+        "rounds": rounds,
+        "models": results,
+    }
 
 
 def format_table(report: dict) -> str:
@@ -179,20 +230,35 @@ def format_table(report: dict) -> str:
             peak = f"{100 * row['flops_fraction']:.1f}% {row.get('peak_dtype', 'fp32')}"
             lines.append(f"{m['model']:<10} {label:<22} {row['images_per_s']:>8,} {row['ratio']:>5.2f}x {peak:>12}")
     peaks = report["peaks_gflops"]
-    lines.append(f"matmul peak: fp32 {peaks['fp32']} GFLOP/s, bf16 {peaks['bf16']} GFLOP/s; "
-                 f"load average {report['machine']['load_avg']} -> {report['machine']['load_avg_at_end']}")
+    lines.append(
+        f"matmul peak: fp32 {peaks['fp32']} GFLOP/s, bf16 {peaks['bf16']} GFLOP/s; "
+        f"load average {report['machine']['load_avg']} -> {report['machine']['load_avg_at_end']}"
+    )
     return "\n".join(lines)
 
 
 def add_arguments(parser) -> None:
     """The flags of `cnnlab bench` and bench/train_speed.py (one set, so the two cannot drift apart)."""
-    parser.add_argument("--models", nargs="+", default=["lenet5", "keras-cnn", "resnet20", "airbench"], choices=list(MODELS))
-    parser.add_argument("--variants", nargs="+", default=["fp32", "bf16", "bf16+cl"], choices=list(VARIANTS),
-                        help="trainer switch settings to measure (default fp32 bf16 bf16+cl)")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating reference/trainer rounds; the median counts (default 2)")
+    parser.add_argument(
+        "--models", nargs="+", default=["lenet5", "keras-cnn", "resnet20", "airbench"], choices=list(MODELS)
+    )
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=["fp32", "bf16", "bf16+cl"],
+        choices=list(VARIANTS),
+        help="trainer switch settings to measure (default fp32 bf16 bf16+cl)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="alternating reference/trainer rounds; the median counts (default 2)"
+    )
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--threads", type=int, help="intra-op threads (default: torch's, one per core); 1 is steadier on a busy machine")
-    parser.add_argument("--scale", type=float, default=1.0, help="multiply the images per epoch (default 1; 0.25 for a quick look)")
+    parser.add_argument(
+        "--threads", type=int, help="intra-op threads (default: torch's, one per core); 1 is steadier on a busy machine"
+    )
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="multiply the images per epoch (default 1; 0.25 for a quick look)"
+    )
     parser.add_argument("--out", help="JSON file (default bench/results/train_speed-<time>.json)")
 
 
@@ -202,10 +268,17 @@ def run_from_args(args, results_folder) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    check_output_file(Path(args.out) if args.out else Path(results_folder) / "report.json", "--out",
-                      create_parents=True)  # before minutes of measuring, not after
-    report = measure(args.models, args.variants, args.rounds, args.batch_size, args.scale,
-                     log=lambda line: print(line, file=sys.stderr, flush=True))
+    check_output_file(
+        Path(args.out) if args.out else Path(results_folder) / "report.json", "--out", create_parents=True
+    )  # before minutes of measuring, not after
+    report = measure(
+        args.models,
+        args.variants,
+        args.rounds,
+        args.batch_size,
+        args.scale,
+        log=lambda line: print(line, file=sys.stderr, flush=True),
+    )
     print(format_table(report))
     write_report(report, results_folder, "train_speed", args.out)
     return 0

@@ -10,7 +10,13 @@ import numpy as np
 from cnnlab.errors import CnnlabError
 
 __all__ = [
-    "parse_array", "check_finite", "format_array", "array_json", "add_array_options", "add_json_option", "ARRAY_HELP",
+    "parse_array",
+    "check_finite",
+    "format_array",
+    "array_json",
+    "add_array_options",
+    "add_json_option",
+    "ARRAY_HELP",
 ]
 
 ARRAY_HELP = "numbers: 1,2,3,4 (1-D) or '0,1,2;3,4,5' (2-D, rows split by ';', quoted for the shell)"
@@ -92,8 +98,12 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
 
 def add_array_options(parser: argparse.ArgumentParser, mode_default: str) -> None:
     """--mode/--stride/--padding/--dilation as the library's convolve/correlate take them."""
-    parser.add_argument("--mode", choices=["full", "valid", "same"], default=mode_default,
-                        help=f"valid: no padding (O = I-K+1); same: O = I; full: O = I+K-1 (default {mode_default})")
+    parser.add_argument(
+        "--mode",
+        choices=["full", "valid", "same"],
+        default=mode_default,
+        help=f"valid: no padding (O = I-K+1); same: O = I; full: O = I+K-1 (default {mode_default})",
+    )
     parser.add_argument("--stride", type=int, default=1, help="step between outputs (default 1)")
     parser.add_argument("--padding", type=int, default=0, help="extra zeros on every side (default 0)")
     parser.add_argument("--dilation", type=int, default=1, help="spacing between kernel taps (default 1)")

@@ -23,7 +23,13 @@ EXAMPLES = """\
 def register(subparsers) -> None:
     from cnnlab.bench.speed import add_arguments
 
-    p = add_command(subparsers, "bench", "Training images/s of cnnlab's trainer vs the plain PyTorch loop, and FLOP/s vs the matmul peak.", EXAMPLES, run)
+    p = add_command(
+        subparsers,
+        "bench",
+        "Training images/s of cnnlab's trainer vs the plain PyTorch loop, and FLOP/s vs the matmul peak.",
+        EXAMPLES,
+        run,
+    )
     add_arguments(p)
 
 

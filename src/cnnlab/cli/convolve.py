@@ -61,10 +61,20 @@ def _run(operation):
 
 def register(subparsers) -> None:
     for name, operation, default, help_text, examples in (
-        ("convolve", convolve, "full",
-         "true convolution (a*b)_n = sum_{i+j=n} a_i b_j (the kernel is flipped)", CONVOLVE_EXAMPLES),
-        ("correlate", correlate, "valid",
-         "cross-correlation y_n = sum_m x_{n*S+m*D} k_m, what a CNN layer computes", CORRELATE_EXAMPLES),
+        (
+            "convolve",
+            convolve,
+            "full",
+            "true convolution (a*b)_n = sum_{i+j=n} a_i b_j (the kernel is flipped)",
+            CONVOLVE_EXAMPLES,
+        ),
+        (
+            "correlate",
+            correlate,
+            "valid",
+            "cross-correlation y_n = sum_m x_{n*S+m*D} k_m, what a CNN layer computes",
+            CORRELATE_EXAMPLES,
+        ),
     ):
         parser = add_command(subparsers, name, help_text, examples, _run(operation))
         parser.add_argument("input", help=f"the signal or image; {ARRAY_HELP}")

@@ -15,7 +15,9 @@ EXAMPLES = """\
 
 
 def register(subparsers) -> None:
-    p = add_command(subparsers, "datasets", "List datasets and whether their files are present and verified.", EXAMPLES, run)
+    p = add_command(
+        subparsers, "datasets", "List datasets and whether their files are present and verified.", EXAMPLES, run
+    )
     p.add_argument("--data-dir", help="data root (default $CNNLAB_DATA, else ~/.cache/cnnlab)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -25,7 +27,15 @@ def run(args) -> int:
     for name in list_datasets():
         spec = dataset_spec(name)
         status = dataset_status(name, args.data_dir)
-        rows.append({"name": name, "shape": list(spec.in_shape), "classes": len(spec.classes), "status": status, "description": spec.description})
+        rows.append(
+            {
+                "name": name,
+                "shape": list(spec.in_shape),
+                "classes": len(spec.classes),
+                "status": status,
+                "description": spec.description,
+            }
+        )
     rows += _gridded_rows(args.data_dir)
     if args.json:
         print_json({"data_root": str(data_root(args.data_dir)), "datasets": rows})
@@ -35,7 +45,10 @@ def run(args) -> int:
     for r in rows:
         short = r["status"] if not r["status"].startswith("missing") else "missing"
         kind = f"{r['classes']:>2} classes" if r["classes"] else r["task"]
-        print(f"{r['name']:<{width}}  {'x'.join(map(str, r['shape'])) or 'grid':<8} {kind:<14}  {short:<9}  {r['description']}")
+        print(
+            f"{r['name']:<{width}}  {'x'.join(map(str, r['shape'])) or 'grid':<8} {kind:<14}  "
+            f"{short:<9}  {r['description']}"
+        )
     problems = [r for r in rows if r["status"].startswith("missing")]
     for r in problems:
         print(f"  {r['name']}: {r['status']}")
@@ -52,5 +65,7 @@ def _gridded_rows(data_dir) -> list[dict]:
             continue
         status = named_grid_status(name, data_dir) if name in NAMED_GRIDS else "generated"
         task = "forecast" if name in NAMED_GRIDS else "detect|segment"
-        rows.append({"name": name, "shape": [], "classes": 0, "task": task, "status": status, "description": description})
+        rows.append(
+            {"name": name, "shape": [], "classes": 0, "task": task, "status": status, "description": description}
+        )
     return rows

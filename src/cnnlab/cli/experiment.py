@@ -32,7 +32,9 @@ the claim with "reproduced" or "not reproduced", and keep each trained model's r
 
 
 def register(subparsers) -> None:
-    p = add_command(subparsers, "experiment", "Reproduce a lecture experiment; writes a table and a plot.", EXAMPLES, run)
+    p = add_command(
+        subparsers, "experiment", "Reproduce a lecture experiment; writes a table and a plot.", EXAMPLES, run
+    )
     p.add_argument("name", choices=list(EXPERIMENTS), help="which experiment")
     p.add_argument("--data", help="dataset (default mnist, fashion-mnist for depth; synthetic-mnist needs no files)")
     p.add_argument("--engine", choices=ENGINES, default="numpy", help="numpy (cnnlab.scratch) or torch (default numpy)")
@@ -42,15 +44,28 @@ def register(subparsers) -> None:
     p.add_argument("--data-dir", help="data root (default $CNNLAB_DATA, else ~/.cache/cnnlab)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     p.add_argument("--json", action="store_true", help="print the table as JSON (results.json where there is a claim)")
-    p.add_argument("--run", dest="source_run", metavar="RUN_DIR",
-                   help="features: take the CNN from this trained run folder instead of training one")
+    p.add_argument(
+        "--run",
+        dest="source_run",
+        metavar="RUN_DIR",
+        help="features: take the CNN from this trained run folder instead of training one",
+    )
     p.add_argument("--scale", type=float, default=1.0, help=argparse.SUPPRESS)  # tests: a fraction of every budget
 
 
 def run(args) -> int:
     data = args.data or DEFAULT_DATA.get(args.name, "mnist")
-    settings = ExperimentSettings(args.name, data, args.engine, args.quick, args.seed, args.out, args.data_dir,
-                                  scale=args.scale, run=args.source_run or "")
+    settings = ExperimentSettings(
+        args.name,
+        data,
+        args.engine,
+        args.quick,
+        args.seed,
+        args.out,
+        args.data_dir,
+        scale=args.scale,
+        run=args.source_run or "",
+    )
     result = run_experiment(settings, overwrite=args.overwrite)
     if args.json:
         extra = result.results() if result.claim else {"rows": result.rows, "seconds": round(result.seconds, 1)}

@@ -116,8 +116,10 @@ def run_dice(args) -> int:
     if args.json:
         print_json(result.to_dict())
         return 0
-    print(f"sum of {result.dice} dice with {result.sides} sides = the convolution of their distributions "
-          f"({result.outcomes:,} outcomes)")
+    print(
+        f"sum of {result.dice} dice with {result.sides} sides = the convolution of their distributions "
+        f"({result.outcomes:,} outcomes)"
+    )
     face = f"[1/{result.sides}]*{result.sides}"
     print(f"  P(S = n) = sum_{{i+j=n}} P(X = i) P(Y = j): {' convolved with '.join([face] * result.dice)}")
     width, top = len(str(result.sums[-1])), max(result.counts)
@@ -135,13 +137,21 @@ def run_moving_average(args) -> int:
     averaged = moving_average(values, args.window)
     kernel = [1.0 / args.window] * args.window
     if args.json:
-        print_json({"values": values.tolist(), "window": args.window, "kernel": kernel, "mode": "valid",
-                    "moving_average": averaged.tolist(),
-                    "formula": f"y_n = (x_n + ... + x_(n+{args.window - 1})) / {args.window}: x convolved with "
-                               "[1/w]*w"})
+        print_json(
+            {
+                "values": values.tolist(),
+                "window": args.window,
+                "kernel": kernel,
+                "mode": "valid",
+                "moving_average": averaged.tolist(),
+                "formula": f"y_n = (x_n + ... + x_(n+{args.window - 1})) / {args.window}: x convolved with [1/w]*w",
+            }
+        )
         return 0
-    print(f"moving average of {values.size} values, window {args.window} = convolution with "
-          f"[{', '.join([f'1/{args.window}'] * args.window)}] (valid mode) -> {averaged.size} values")
+    print(
+        f"moving average of {values.size} values, window {args.window} = convolution with "
+        f"[{', '.join([f'1/{args.window}'] * args.window)}] (valid mode) -> {averaged.size} values"
+    )
     print(f"  y_n = (x_n + ... + x_{{n+{args.window - 1}}}) / {args.window}")
     print("  [" + ", ".join(f"{v:.6g}" for v in averaged) + "]")
     return 0
@@ -167,13 +177,27 @@ def _show(explanation, as_json: bool) -> int:
 
 
 def run_conv(args) -> int:
-    return _show(explain_conv(parse_shape(args.input), args.filters, args.kernel, args.stride, args.padding,
-                              args.dilation, args.groups, not args.no_bias, strict=args.strict), args.json)
+    return _show(
+        explain_conv(
+            parse_shape(args.input),
+            args.filters,
+            args.kernel,
+            args.stride,
+            args.padding,
+            args.dilation,
+            args.groups,
+            not args.no_bias,
+            strict=args.strict,
+        ),
+        args.json,
+    )
 
 
 def run_pool(args) -> int:
-    return _show(explain_pool(parse_shape(args.input), args.kernel, args.stride, args.padding, args.dilation,
-                              args.ceil_mode), args.json)
+    return _show(
+        explain_pool(parse_shape(args.input), args.kernel, args.stride, args.padding, args.dilation, args.ceil_mode),
+        args.json,
+    )
 
 
 def run_linear(args) -> int:
@@ -185,18 +209,36 @@ def run_stack(args) -> int:
 
 
 def run_transposed(args) -> int:
-    return _show(explain_transposed(parse_shape(args.input), args.filters, args.kernel, args.stride, args.padding,
-                                    args.output_padding, args.dilation, args.groups, not args.no_bias), args.json)
+    return _show(
+        explain_transposed(
+            parse_shape(args.input),
+            args.filters,
+            args.kernel,
+            args.stride,
+            args.padding,
+            args.output_padding,
+            args.dilation,
+            args.groups,
+            not args.no_bias,
+        ),
+        args.json,
+    )
 
 
 def run_missing(args) -> int:
-    raise CnnlabError("say what to explain: conv, pool, linear, transposed, stack, dice or moving-average "
-                      "(see cnnlab explain --help)")
+    raise CnnlabError(
+        "say what to explain: conv, pool, linear, transposed, stack, dice or moving-average (see cnnlab explain --help)"
+    )
 
 
 def _sub(layers, name: str, help_text: str, examples: str, run) -> argparse.ArgumentParser:
-    parser = layers.add_parser(name, help=help_text, description=help_text, epilog=EXAMPLES_HEADER + examples,
-                               formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = layers.add_parser(
+        name,
+        help=help_text,
+        description=help_text,
+        epilog=EXAMPLES_HEADER + examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.set_defaults(run=run)
     add_json_option(parser)
     return parser
@@ -210,8 +252,13 @@ def _window_options(parser, what: str) -> None:
 
 
 def register(subparsers) -> None:
-    parser = add_command(subparsers, "explain", "output shape, parameters and multiply-adds of a layer, with formulas",
-                         EXAMPLES, run_missing)
+    parser = add_command(
+        subparsers,
+        "explain",
+        "output shape, parameters and multiply-adds of a layer, with formulas",
+        EXAMPLES,
+        run_missing,
+    )
     layers = parser.add_subparsers(dest="layer", metavar="LAYER")
 
     conv = _sub(layers, "conv", "a convolution layer", CONV_EXAMPLES, run_conv)
@@ -232,12 +279,16 @@ def register(subparsers) -> None:
     linear.add_argument("--out", dest="out_features", type=int, required=True, help="output features")
     linear.add_argument("--no-bias", action="store_true", help="the layer has no bias")
 
-    stack = _sub(layers, "stack", "L stacked KxK convs vs one kernel with the same receptive field", STACK_EXAMPLES, run_stack)
+    stack = _sub(
+        layers, "stack", "L stacked KxK convs vs one kernel with the same receptive field", STACK_EXAMPLES, run_stack
+    )
     stack.add_argument("--kernel", type=int, required=True, help="kernel size K of every layer")
     stack.add_argument("--layers", type=int, required=True, help="number of stacked layers L")
     stack.add_argument("--channels", type=int, default=1, help="channels C in and out of every layer (default 1)")
 
-    transposed = _sub(layers, "transposed", "a transposed convolution (upsampling) layer", TRANSPOSED_EXAMPLES, run_transposed)
+    transposed = _sub(
+        layers, "transposed", "a transposed convolution (upsampling) layer", TRANSPOSED_EXAMPLES, run_transposed
+    )
     _window_options(transposed, "kernel")
     transposed.add_argument("--filters", type=int, required=True, help="output channels")
     transposed.add_argument("--stride", type=sizes, default=1, help="upsampling step (default 1)")
@@ -249,7 +300,12 @@ def register(subparsers) -> None:
     dice.add_argument("--dice", type=int, default=2, help="number of dice (default 2)")
     dice.add_argument("--sides", type=int, default=6, help="faces per die (default 6)")
 
-    average = _sub(layers, "moving-average", "a moving average as a convolution with a box kernel",
-                   MOVING_AVERAGE_EXAMPLES, run_moving_average)
+    average = _sub(
+        layers,
+        "moving-average",
+        "a moving average as a convolution with a box kernel",
+        MOVING_AVERAGE_EXAMPLES,
+        run_moving_average,
+    )
     average.add_argument("--values", required=True, help=ARRAY_HELP.split(" or ")[0] + " (1-D)")
     average.add_argument("--window", type=int, default=3, help="values per average (default 3)")

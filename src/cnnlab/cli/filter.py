@@ -15,7 +15,8 @@ from cnnlab.conv import correlate, kernels
 from cnnlab.errors import CnnlabError
 from cnnlab.picture_files import check_pixel_values, decode_picture, read_npy
 
-EXAMPLES = """\
+EXAMPLES = (
+    """\
   $ python -c "import numpy as np; x = np.zeros((32, 32)); x[8:24, 8:24] = 1; np.save('square.npy', x)"
   $ cnnlab filter square.npy --kernel sobel_x
   square.npy: 1x32x32 (gray) * sobel_x 3x3, mode same -> 32x32, values -4 .. 4
@@ -29,7 +30,10 @@ EXAMPLES = """\
   $ cnnlab filter --gallery photo.jpg --out table.png --json
 The kernel is applied as cross-correlation (what a conv layer computes) with zero padding, once per
 colour channel. --json prints the shapes, the kernel, the value range and the files written.
-kernels: """ + ", ".join(kernels.names()) + "\n"
+kernels: """
+    + ", ".join(kernels.names())
+    + "\n"
+)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 
@@ -85,17 +89,27 @@ def save_side_by_side(path: Path, image: np.ndarray, kernel: np.ndarray, output:
     axes[1].axis("off")
     fig.tight_layout()
     try:
-        write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight",
-                                                     metadata={"Software": PICTURE_SOFTWARE}))
+        write_atomically(
+            path,
+            lambda f: fig.savefig(
+                f, format="png", dpi=100, bbox_inches="tight", metadata={"Software": PICTURE_SOFTWARE}
+            ),
+        )
     finally:
         plt.close(fig)
 
 
 # The lectures' table of kernel effects: (label, kernel name, size)
 GALLERY = [
-    ("identity", "identity", 3), ("edge detection 1", "laplacian4", None), ("edge detection 2", "laplacian8", None),
-    ("sharpen", "sharpen", None), ("box blur", "box", 3), ("Gaussian blur 3x3", "binomial", 3),
-    ("Gaussian blur 5x5", "binomial", 5), ("zero-sum edge", "edge", None), ("Sobel x", "sobel_x", None),
+    ("identity", "identity", 3),
+    ("edge detection 1", "laplacian4", None),
+    ("edge detection 2", "laplacian8", None),
+    ("sharpen", "sharpen", None),
+    ("box blur", "box", 3),
+    ("Gaussian blur 3x3", "binomial", 3),
+    ("Gaussian blur 5x5", "binomial", 5),
+    ("zero-sum edge", "edge", None),
+    ("Sobel x", "sobel_x", None),
     ("Sobel y", "sobel_y", None),
 ]
 LUMINANCE = (0.299, 0.587, 0.114)  # ITU-R 601: the gray value of an RGB pixel
@@ -143,16 +157,28 @@ def run_gallery(args) -> dict:
         ax.imshow(shown, **options)
         ax.set_title(f"{label}\n{kernel_name} {kernel.shape[0]}x{kernel.shape[1]}", fontsize=9)
         ax.axis("off")
-    fig.suptitle(f"The lectures' kernels on {name} ({photo.shape[0]}x{photo.shape[1]}), cross-correlation, "
-                 "zero padding")
+    fig.suptitle(
+        f"The lectures' kernels on {name} ({photo.shape[0]}x{photo.shape[1]}), cross-correlation, zero padding"
+    )
     try:
         write_atomically(out, lambda f: fig.savefig(f, format="png", dpi=90, bbox_inches="tight"))
     finally:
         plt.close(fig)
-    return {"image": name, "image_shape": list(photo.shape), "picture": str(out),
-            "kernels": [{"label": label, "kernel": kernel_name, "kernel_values": kernel.tolist(),
-                         "min": float(output.min()), "max": float(output.max())}
-                        for label, kernel_name, kernel, output in panels]}
+    return {
+        "image": name,
+        "image_shape": list(photo.shape),
+        "picture": str(out),
+        "kernels": [
+            {
+                "label": label,
+                "kernel": kernel_name,
+                "kernel_values": kernel.tolist(),
+                "min": float(output.min()),
+                "max": float(output.max()),
+            }
+            for label, kernel_name, kernel, output in panels
+        ],
+    }
 
 
 def write_atomically(path: Path, write) -> None:
@@ -183,8 +209,10 @@ def _check_outputs(source: Path, out: Path, default_name: bool, npy: str | None)
     if npy:
         check_output_file(Path(npy), "--npy", inputs=(source, out), create_parents=True)
     if default_name and out.exists() and not _written_by_filter(out):
-        raise CnnlabError(f"{out} already exists and was not written by cnnlab filter; give --out {out} to replace it, "
-                          f"or another --out name")
+        raise CnnlabError(
+            f"{out} already exists and was not written by cnnlab filter; give --out {out} to replace it, "
+            f"or another --out name"
+        )
 
 
 def _written_by_filter(path: Path) -> bool:
@@ -206,8 +234,10 @@ def run(args) -> int:
             print_json(summary)
         else:
             rows, cols = summary["image_shape"]
-            print(f"gallery: {summary['image']} {rows}x{cols} (gray), {len(summary['kernels'])} kernels "
-                  f"-> {summary['picture']}")
+            print(
+                f"gallery: {summary['image']} {rows}x{cols} (gray), {len(summary['kernels'])} kernels "
+                f"-> {summary['picture']}"
+            )
         return 0
     if args.input is None or args.kernel is None:
         raise CnnlabError("give an input file and --kernel NAME, or --gallery [IMAGE] for the lectures' kernel table")
@@ -225,29 +255,46 @@ def run(args) -> int:
     if args.npy:
         write_atomically(Path(args.npy), lambda f: np.save(f, output[0] if output.shape[0] == 1 else output))
     summary = {
-        "input": str(source), "input_shape": list(image.shape), "kernel": name, "kernel_values": kernel.tolist(),
-        "mode": args.mode, "output_shape": list(output.shape[1:]) if output.shape[0] == 1 else list(output.shape),
-        "min": float(output.min()), "max": float(output.max()), "picture": str(out), "npy": args.npy,
+        "input": str(source),
+        "input_shape": list(image.shape),
+        "kernel": name,
+        "kernel_values": kernel.tolist(),
+        "mode": args.mode,
+        "output_shape": list(output.shape[1:]) if output.shape[0] == 1 else list(output.shape),
+        "min": float(output.min()),
+        "max": float(output.max()),
+        "picture": str(out),
+        "npy": args.npy,
     }
     if args.json:
         print_json(summary)
         return 0
     kind = "gray" if image.shape[0] == 1 else "colour"
     shape = "x".join(map(str, summary["output_shape"]))
-    print(f"{source.name}: {'x'.join(map(str, image.shape))} ({kind}) * {name} {kernel.shape[0]}x{kernel.shape[1]}, "
-          f"mode {args.mode} -> {shape}, values {summary['min']:.3g} .. {summary['max']:.3g}")
+    print(
+        f"{source.name}: {'x'.join(map(str, image.shape))} ({kind}) * {name} {kernel.shape[0]}x{kernel.shape[1]}, "
+        f"mode {args.mode} -> {shape}, values {summary['min']:.3g} .. {summary['max']:.3g}"
+    )
     print(f"wrote {out}" + (f" and {args.npy}" if args.npy else ""))
     return 0
 
 
 def register(subparsers) -> None:
-    parser = add_command(subparsers, "filter", "apply a kernel to an image (PNG/JPEG) or a 2-D .npy array and draw the result",
-                         EXAMPLES, run)
+    parser = add_command(
+        subparsers,
+        "filter",
+        "apply a kernel to an image (PNG/JPEG) or a 2-D .npy array and draw the result",
+        EXAMPLES,
+        run,
+    )
     parser.add_argument("input", nargs="?", help="a .png, .jpg/.jpeg or .npy (2-D) file (with --gallery: optional)")
     parser.add_argument("--kernel", help="a kernel name (list below) or numbers like '0,-1,0;-1,5,-1;0,-1,0'")
-    parser.add_argument("--gallery", action="store_true",
-                        help="apply the lectures' kernel table (identity, edges, sharpen, blurs, sobel), one grid; "
-                             "without an input file, scikit-image's camera photograph")
+    parser.add_argument(
+        "--gallery",
+        action="store_true",
+        help="apply the lectures' kernel table (identity, edges, sharpen, blurs, sobel), one grid; "
+        "without an input file, scikit-image's camera photograph",
+    )
     parser.add_argument("--size", type=int, default=None, help="size of identity/box/gaussian/binomial (odd)")
     parser.add_argument("--sigma", type=float, default=None, help="standard deviation of gaussian (default 1)")
     parser.add_argument("--mode", choices=["same", "valid", "full"], default="same", help="output size (default same)")

@@ -20,12 +20,29 @@ def register(subparsers) -> None:
 def run(args) -> int:
     infos = [model_info(name) for name in list_models()]
     if args.json:
-        print_json({"models": [{"name": i.name, "family": i.family, "summary": i.summary, "options": {k: repr(v) for k, v in i.options.items()}, "lr": i.lr} for i in infos]})
+        print_json(
+            {
+                "models": [
+                    {
+                        "name": i.name,
+                        "family": i.family,
+                        "summary": i.summary,
+                        "options": {k: repr(v) for k, v in i.options.items()},
+                        "lr": i.lr,
+                    }
+                    for i in infos
+                ]
+            }
+        )
         return 0
     width = max(len(i.name) for i in infos)
     family = max(len(i.family) for i in infos)
     for i in infos:
         options = ", ".join(f"{k}={v!r}" for k, v in i.options.items())
         lr = f"  [suggested lr {i.lr:g}]" if i.lr else ""
-        print(f"{i.name:<{width}}  {i.family:<{family}}  {i.summary}" + (f"  [options: {options}]" if options else "") + lr)
+        print(
+            f"{i.name:<{width}}  {i.family:<{family}}  {i.summary}"
+            + (f"  [options: {options}]" if options else "")
+            + lr
+        )
     return 0

@@ -37,13 +37,16 @@ def run(args) -> int:
 
 
 def register(subparsers) -> None:
-    parser = add_command(subparsers, "pool", "max or average pooling of a 1-D or 2-D array (no learnable weights)",
-                         EXAMPLES, run)
+    parser = add_command(
+        subparsers, "pool", "max or average pooling of a 1-D or 2-D array (no learnable weights)", EXAMPLES, run
+    )
     parser.add_argument("input", help=ARRAY_HELP)
     parser.add_argument("--size", type=int, required=True, help="window size K (K x K in 2-D)")
     parser.add_argument("--stride", type=int, default=None, help="step between windows (default: the size)")
     parser.add_argument("--padding", type=int, default=0, help="padding on every side, at most size/2 (default 0)")
     parser.add_argument("--kind", choices=["max", "avg"], default="max", help="max (default) or avg")
     parser.add_argument("--ceil-mode", action="store_true", help="round the output size up (a last partial window)")
-    parser.add_argument("--exclude-pad", action="store_true", help="avg: divide by the real values only, not the padding")
+    parser.add_argument(
+        "--exclude-pad", action="store_true", help="avg: divide by the real values only, not the padding"
+    )
     add_json_option(parser)

@@ -38,8 +38,17 @@ def register(subparsers) -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     g = p.add_argument_group("forecast runs (--task forecast): new gridded data -> a forecast NetCDF file")
-    g.add_argument("--data", metavar="netcdf:FILE", help="gridded data to forecast from (netcdf:, zarr:, grib:), with the run's variables")
-    g.add_argument("--init", action="append", metavar="TIME", help="initial time (repeatable; default every time with a full history)")
+    g.add_argument(
+        "--data",
+        metavar="netcdf:FILE",
+        help="gridded data to forecast from (netcdf:, zarr:, grib:), with the run's variables",
+    )
+    g.add_argument(
+        "--init",
+        action="append",
+        metavar="TIME",
+        help="initial time (repeatable; default every time with a full history)",
+    )
     g.add_argument("--rollout", metavar="LENGTH", help="apply the forecast to its own output up to LENGTH, e.g. 72h")
 
 
@@ -148,10 +157,22 @@ def _forecast(args) -> int:
     device = resolve_device(args.device)
     config, _ = open_run(Path(args.run_dir), args.checkpoint, writer="cnnlab train --task forecast")
     model, stats = load_forecast_run(Path(args.run_dir), args.checkpoint, device)
-    path, count, leads = predict_forecast_file(model, stats, config.to_dict(), args.data, args.out, args.init, args.rollout,
-                                               selection_from(options_for("forecast", config.geo)), config.data_dir, device)
+    path, count, leads = predict_forecast_file(
+        model,
+        stats,
+        config.to_dict(),
+        args.data,
+        args.out,
+        args.init,
+        args.rollout,
+        selection_from(options_for("forecast", config.geo)),
+        config.data_dir,
+        device,
+    )
     if args.json:
-        print_json({"model": config.model, "data": args.data, "initial_times": count, "leads": leads, "file": str(path)})
+        print_json(
+            {"model": config.model, "data": args.data, "initial_times": count, "leads": leads, "file": str(path)}
+        )
     else:
         span = leads[0] if len(leads) == 1 else f"{leads[0]} .. {leads[-1]}"
         print(f"{count:,} initial times x {len(leads)} leads ({span}) -> {path}")

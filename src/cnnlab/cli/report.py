@@ -14,13 +14,22 @@ EXAMPLES = """\
 
 
 def register(subparsers) -> None:
-    p = add_command(subparsers, "report",
-                    "Write a run's report.html: one self-contained page of curves, filters, feature maps, t-SNE, "
-                    "saliency and mistakes.", EXAMPLES, run)
+    p = add_command(
+        subparsers,
+        "report",
+        "Write a run's report.html: one self-contained page of curves, filters, feature maps, t-SNE, "
+        "saliency and mistakes.",
+        EXAMPLES,
+        run,
+    )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by `cnnlab train`")
     p.add_argument("--out", metavar="FILE", help="where to write the page (default RUN_DIR/report.html)")
-    p.add_argument("--samples", type=int, metavar="N",
-                   help="test images in the t-SNE maps (default 250; the time grows faster than N)")
+    p.add_argument(
+        "--samples",
+        type=int,
+        metavar="N",
+        help="test images in the t-SNE maps (default 250; the time grows faster than N)",
+    )
     p.add_argument("--data-dir", help="data root (default: the run's, else $CNNLAB_DATA, else ~/.cache/cnnlab)")
     p.add_argument("--json", action="store_true", help="print the path and the seconds each part took as JSON")
 

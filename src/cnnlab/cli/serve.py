@@ -20,10 +20,15 @@ It listens on the loopback address only, unless --host says otherwise (it has no
 
 
 def register(subparsers) -> None:
-    p = add_command(subparsers, "serve", "Local web app: draw digits, see layer activations, step convolutions.",
-                    EXAMPLES, run)
-    p.add_argument("run_dirs", nargs="*", metavar="RUN_DIR",
-                   help="run folders, or folders holding run folders (default: every run under runs/)")
+    p = add_command(
+        subparsers, "serve", "Local web app: draw digits, see layer activations, step convolutions.", EXAMPLES, run
+    )
+    p.add_argument(
+        "run_dirs",
+        nargs="*",
+        metavar="RUN_DIR",
+        help="run folders, or folders holding run folders (default: every run under runs/)",
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
 
@@ -41,8 +46,9 @@ def run(args) -> int:
     catalogue = RunCatalogue(find_run_dirs(args.run_dirs))
     _check_can_listen(args.host, args.port)
     if not _is_loopback(args.host):
-        print(f"cnnlab serve: warning: listening on {args.host}: anyone who can reach it can use the app",
-              file=sys.stderr)
+        print(
+            f"cnnlab serve: warning: listening on {args.host}: anyone who can reach it can use the app", file=sys.stderr
+        )
     names = ", ".join(catalogue.entries) or "none (the kernel playground still works; give RUN_DIR or train one)"
     print(f"runs: {names}")
     print(f"open http://{args.host}:{args.port}/  (Ctrl-C stops)")
@@ -64,8 +70,9 @@ def _check_can_listen(host: str, port: int) -> None:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
     except OSError as error:
-        raise CnnlabError(f"cannot listen on {host}:{port}: {error.strerror or error}; "
-                          f"give another --port or --host") from None
+        raise CnnlabError(
+            f"cannot listen on {host}:{port}: {error.strerror or error}; give another --port or --host"
+        ) from None
 
 
 def _is_loopback(host: str) -> bool:

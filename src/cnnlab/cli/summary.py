@@ -23,7 +23,9 @@ EXAMPLES = """\
 
 
 def register(subparsers) -> None:
-    p = add_command(subparsers, "summary", "Per-layer table of a model: output shape, parameters, multiply-adds.", EXAMPLES, run)
+    p = add_command(
+        subparsers, "summary", "Per-layer table of a model: output shape, parameters, multiply-adds.", EXAMPLES, run
+    )
     p.add_argument("model", metavar="MODEL", help="a model name from `cnnlab models`")
     p.add_argument("--input", default="1x28x28", help="input shape CxHxW (default 1x28x28)")
     p.add_argument("--classes", type=int, default=10, help="number of outputs (default 10)")
@@ -37,25 +39,29 @@ def run(args) -> int:
     shape = parse_shape(args.input)
     pixels = math.prod(shape[1:])
     if pixels > MAX_PIXELS:  # the summary runs a forward pass: activations are many times the input
-        raise CnnlabError(f"--input {args.input}: {pixels:,} pixels, more than the {MAX_PIXELS:,} cnnlab "
-                          "runs a model on; give an image size")
+        raise CnnlabError(
+            f"--input {args.input}: {pixels:,} pixels, more than the {MAX_PIXELS:,} cnnlab "
+            "runs a model on; give an image size"
+        )
     model = create_model(args.model, shape, args.classes, **parse_options(args.option))
     result = summary(model, shape, args.model)
     if args.json:
         d = result.to_dict()
-        print_json({
-            "model": args.model,
-            "input_shape": d["input_shape"],
-            "layers": d["layers"],
-            "total_params": d["total_params"],
-            "trainable_params": d["trainable_params"],
-            "total_macs": d["total_macs"],
-            "memory_mb": {
-                "input": d["input_bytes"] / 2**20,
-                "activations": d["activations_bytes"] / 2**20,
-                "params": d["params_bytes"] / 2**20,
-            },
-        })
+        print_json(
+            {
+                "model": args.model,
+                "input_shape": d["input_shape"],
+                "layers": d["layers"],
+                "total_params": d["total_params"],
+                "trainable_params": d["trainable_params"],
+                "total_macs": d["total_macs"],
+                "memory_mb": {
+                    "input": d["input_bytes"] / 2**20,
+                    "activations": d["activations_bytes"] / 2**20,
+                    "params": d["params_bytes"] / 2**20,
+                },
+            }
+        )
     else:
         print(f"{args.model}")
         print(result.table())

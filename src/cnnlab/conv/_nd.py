@@ -19,8 +19,17 @@ from cnnlab.errors import CnnlabError
 from cnnlab.memory import check_bytes
 
 __all__ = [
-    "AXES", "ntuple", "pad_widths", "pad", "pad_adjoint", "windows", "add_windows", "PADDING_MODES",
-    "check_sliding", "MAX_WINDOW_VALUES", "shape_text",
+    "AXES",
+    "ntuple",
+    "pad_widths",
+    "pad",
+    "pad_adjoint",
+    "windows",
+    "add_windows",
+    "PADDING_MODES",
+    "check_sliding",
+    "MAX_WINDOW_VALUES",
+    "shape_text",
 ]
 
 # A sliding-window sum or pool reads prod(Out) x prod(K) values; 1e9 multiply-adds took 2-12 s on a
@@ -69,8 +78,11 @@ def pad_widths(padding, n: int) -> tuple[tuple[int, int], ...]:
     Accepts one int (every side), n ints (per axis, both sides) or n (before, after) pairs. In 1-D a
     pair (before, after) is also accepted, since it cannot mean two axes.
     """
-    if isinstance(padding, (tuple, list)) and n == 1 and len(padding) == 2 and all(
-        isinstance(p, (int, np.integer)) for p in padding
+    if (
+        isinstance(padding, (tuple, list))
+        and n == 1
+        and len(padding) == 2
+        and all(isinstance(p, (int, np.integer)) for p in padding)
     ):
         padding = [tuple(padding)]
     if isinstance(padding, (tuple, list)) and padding and isinstance(padding[0], (tuple, list)):
@@ -132,7 +144,8 @@ def windows(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], dil
         if span > size:
             raise CnnlabError(
                 f"a kernel of {k} (dilation {d}) spans {span} > padded input {size}: "
-                f"O = floor((I - D(K-1) - 1)/S) + 1 = floor(({size} - {d}*({k}-1) - 1)/{s}) + 1 = {window_count(size, k, s, d)}"
+                f"O = floor((I - D(K-1) - 1)/S) + 1 = floor(({size} - {d}*({k}-1) - 1)/{s}) + 1 = "
+                f"{window_count(size, k, s, d)}"
             )
     axes = tuple(range(x.ndim - n, x.ndim))
     view = sliding_window_view(x, spans, axis=axes)  # (..., I1-span1+1, .., span1, ..)
@@ -151,8 +164,6 @@ def add_windows(values: np.ndarray, size: tuple[int, ...], stride, dilation) -> 
     kernel = values.shape[values.ndim - n :]
     out = np.zeros(values.shape[: values.ndim - 2 * n] + tuple(size), dtype=values.dtype)
     for tap in itertools.product(*(range(k) for k in kernel)):
-        target = tuple(
-            slice(t * d, t * d + s * (o - 1) + 1, s) for t, d, s, o in zip(tap, dilation, stride, outs)
-        )
+        target = tuple(slice(t * d, t * d + s * (o - 1) + 1, s) for t, d, s, o in zip(tap, dilation, stride, outs))
         out[(Ellipsis, *target)] += values[(Ellipsis, *(slice(None),) * n, *tap)]
     return out

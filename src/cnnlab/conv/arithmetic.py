@@ -79,8 +79,15 @@ def stack_output_size(size: int, layers) -> int:
     return size
 
 
-def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1,
-                     ceil_mode: bool = False, exact: bool = False) -> Explained:
+def conv_output_size(
+    size: int,
+    kernel: int,
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+    ceil_mode: bool = False,
+    exact: bool = False,
+) -> Explained:
     """O = floor((I + 2P - D(K-1) - 1)/S) + 1, written (I - K + 2P)/S + 1 when D = 1.
 
     ceil_mode rounds up instead but, as torch does, drops a last window that would start in the right
@@ -106,16 +113,19 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, 
         )
     note = ""
     if numerator % stride:
-        note = (f"{numerator}/{stride} is not an integer: "
-                + (f"the last {numerator % stride} input position(s) are never covered" if not ceil_mode
-                   else "the last window runs past the input"))
+        note = f"{numerator}/{stride} is not an integer: " + (
+            f"the last {numerator % stride} input position(s) are never covered"
+            if not ceil_mode
+            else "the last window runs past the input"
+        )
         if exact:
             raise CnnlabError(f"the layer does not tile the input exactly: {formula} = {numbers}; {note}")
     return Explained(out, formula, numbers, note)
 
 
-def pool_output_size(size: int, kernel: int, stride: int | None = None, padding: int = 0, dilation: int = 1,
-                     ceil_mode: bool = False) -> Explained:
+def pool_output_size(
+    size: int, kernel: int, stride: int | None = None, padding: int = 0, dilation: int = 1, ceil_mode: bool = False
+) -> Explained:
     """Pooling output size: the conv formula with stride defaulting to the kernel; padding <= K/2 (torch)."""
     stride = kernel if stride is None else stride
     _ints(kernel=kernel, padding=padding)
@@ -145,9 +155,13 @@ def same_padding(kernel: int, stride: int = 1, dilation: int = 1, size: int | No
     return Explained((before, total - before), formula + ", split (P//2, P - P//2)", f"{numbers} = {total}")
 
 
-def transposed_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, output_padding: int = 0,
-                           dilation: int = 1) -> Explained:
-    """O = (I - 1)S - 2P + D(K-1) + output_padding + 1 (torch ConvTranspose). Kernel 2N, stride N, padding N/2 gives O = N*I."""
+def transposed_output_size(
+    size: int, kernel: int, stride: int = 1, padding: int = 0, output_padding: int = 0, dilation: int = 1
+) -> Explained:
+    """O = (I - 1)S - 2P + D(K-1) + output_padding + 1 (torch ConvTranspose).
+
+    Kernel 2N, stride N, padding N/2 gives O = N*I.
+    """
     _ints(size=size, kernel=kernel, stride=stride, padding=padding, output_padding=output_padding, dilation=dilation)
     out = (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
     formula = "O = (I - 1)S - 2P + D(K-1) + OP + 1"
@@ -197,8 +211,11 @@ def conv_params(in_channels: int, out_channels: int, kernel, groups: int = 1, bi
     _ints(out_channels=out_channels)
     per_filter, symbols, numbers = _per_filter(in_channels, _kernel(kernel), groups)
     plus = " + 1" if bias else ""
-    return Explained(out_channels * (per_filter + bool(bias)), f"params = O x ({symbols}{plus})",
-                     f"{out_channels} x ({numbers}{plus})")
+    return Explained(
+        out_channels * (per_filter + bool(bias)),
+        f"params = O x ({symbols}{plus})",
+        f"{out_channels} x ({numbers}{plus})",
+    )
 
 
 def conv_macs(in_channels: int, out_channels: int, kernel, output_size, groups: int = 1) -> Explained:
@@ -208,17 +225,22 @@ def conv_macs(in_channels: int, out_channels: int, kernel, output_size, groups: 
     out = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * len(kernel)
     per_filter, symbols, numbers = _per_filter(in_channels, kernel, groups)
     axes = {1: ["OL"], 2: ["OH", "OW"], 3: ["OD", "OH", "OW"]}.get(len(out), [f"O{i}" for i in range(len(out))])
-    return Explained(out_channels * math.prod(out) * per_filter,
-                     f"MACs = O x {' x '.join(axes)} x ({symbols})",
-                     f"{out_channels} x {' x '.join(map(str, out))} x ({numbers})")
+    return Explained(
+        out_channels * math.prod(out) * per_filter,
+        f"MACs = O x {' x '.join(axes)} x ({symbols})",
+        f"{out_channels} x {' x '.join(map(str, out))} x ({numbers})",
+    )
 
 
 def linear_params(in_features: int, out_features: int, bias: bool = True) -> Explained:
     """params = in x out + out: a weight for every (input, output) pair and one bias per output."""
     _ints(in_features=in_features, out_features=out_features)
     plus = " + out" if bias else ""
-    return Explained(in_features * out_features + (out_features if bias else 0), f"params = in x out{plus}",
-                     f"{in_features} x {out_features}" + (f" + {out_features}" if bias else ""))
+    return Explained(
+        in_features * out_features + (out_features if bias else 0),
+        f"params = in x out{plus}",
+        f"{in_features} x {out_features}" + (f" + {out_features}" if bias else ""),
+    )
 
 
 def linear_macs(in_features: int, out_features: int) -> Explained:

@@ -69,15 +69,26 @@ def _spatial(input_shape, min_rank=2) -> tuple[int, tuple[int, ...]]:
     return shape[0], shape[1:]
 
 
-def explain_conv(input_shape, filters: int, kernel, stride=1, padding=0, dilation=1, groups: int = 1,
-                 bias: bool = True, strict: bool = False) -> LayerExplanation:
+def explain_conv(
+    input_shape,
+    filters: int,
+    kernel,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups: int = 1,
+    bias: bool = True,
+    strict: bool = False,
+) -> LayerExplanation:
     """A conv layer on a C x *I input: output O x *Out, params O(C/G prod K + 1), MACs O prod(Out) C/G prod K.
 
     strict=True refuses a stride that leaves input positions uncovered (see conv_output_size(exact=True)).
     """
     c, size = _spatial(input_shape)
     nd = len(size)
-    kernel, stride, dilation = (ntuple(v, nd, n) for v, n in ((kernel, "kernel"), (stride, "stride"), (dilation, "dilation")))
+    kernel, stride, dilation = (
+        ntuple(v, nd, n) for v, n in ((kernel, "kernel"), (stride, "stride"), (dilation, "dilation"))
+    )
     padding = ntuple(padding, nd, "padding", minimum=0)
     sizes = {
         axis: conv_output_size(i, k, s, p, d, exact=strict)
@@ -100,21 +111,37 @@ def explain_pool(input_shape, kernel, stride=None, padding=0, dilation=1, ceil_m
     kernel = ntuple(kernel, nd, "kernel")
     stride = kernel if stride is None else ntuple(stride, nd, "stride")
     padding, dilation = ntuple(padding, nd, "padding", minimum=0), ntuple(dilation, nd, "dilation")
-    sizes = {axis: pool_output_size(i, k, s, p, d, ceil_mode)
-             for axis, i, k, s, p, d in zip(_AXES[nd], size, kernel, stride, padding, dilation)}
+    sizes = {
+        axis: pool_output_size(i, k, s, p, d, ceil_mode)
+        for axis, i, k, s, p, d in zip(_AXES[nd], size, kernel, stride, padding, dilation)
+    }
     params = Explained(0, "pooling has no learnable weights", "")
     notes = tuple(f"{axis}: {q.note}" for axis, q in sizes.items() if q.note)
-    return LayerExplanation(f"pool{nd}d", (c, *size), (c, *(q.value for q in sizes.values())), {**sizes, "params": params}, notes)
+    return LayerExplanation(
+        f"pool{nd}d", (c, *size), (c, *(q.value for q in sizes.values())), {**sizes, "params": params}, notes
+    )
 
 
 def explain_linear(in_features: int, out_features: int, bias: bool = True) -> LayerExplanation:
     """A fully connected layer in -> out: params in*out (+ out), MACs in*out."""
-    quantities = {"params": linear_params(in_features, out_features, bias), "macs": linear_macs(in_features, out_features)}
+    quantities = {
+        "params": linear_params(in_features, out_features, bias),
+        "macs": linear_macs(in_features, out_features),
+    }
     return LayerExplanation("linear", (in_features,), (out_features,), quantities)
 
 
-def explain_transposed(input_shape, filters: int, kernel, stride=1, padding=0, output_padding=0, dilation=1,
-                       groups: int = 1, bias: bool = True) -> LayerExplanation:
+def explain_transposed(
+    input_shape,
+    filters: int,
+    kernel,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    dilation=1,
+    groups: int = 1,
+    bias: bool = True,
+) -> LayerExplanation:
     """A transposed conv: O = (I-1)S - 2P + D(K-1) + OP + 1; weight (C, O/G, *K).
 
     Each input value is multiplied by the O/G x prod K weights of its group and scattered: that is the MAC count.
@@ -123,7 +150,9 @@ def explain_transposed(input_shape, filters: int, kernel, stride=1, padding=0, o
     if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1 or c % groups or filters % groups:
         raise CnnlabError(f"groups={groups} must divide both the {c} input and the {filters} output channels")
     nd = len(size)
-    kernel, stride, dilation = (ntuple(v, nd, n) for v, n in ((kernel, "kernel"), (stride, "stride"), (dilation, "dilation")))
+    kernel, stride, dilation = (
+        ntuple(v, nd, n) for v, n in ((kernel, "kernel"), (stride, "stride"), (dilation, "dilation"))
+    )
     padding = ntuple(padding, nd, "padding", minimum=0)
     output_padding = ntuple(output_padding, nd, "output_padding", minimum=0)
     if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
@@ -131,23 +160,34 @@ def explain_transposed(input_shape, filters: int, kernel, stride=1, padding=0, o
             f"output_padding {output_padding} must be smaller than the stride {stride} or the dilation {dilation} "
             "on every axis (torch's rule: a larger one adds rows no input reaches); lower --output-padding"
         )
-    sizes = {axis: transposed_output_size(i, k, s, p, op, d)
-             for axis, i, k, s, p, op, d in zip(_AXES[nd], size, kernel, stride, padding, output_padding, dilation)}
-    per_input = " x ".join(["C_out" if groups == 1 else "C_out/G", *("KD", "KH", "KW")[3 - nd:]])
+    sizes = {
+        axis: transposed_output_size(i, k, s, p, op, d)
+        for axis, i, k, s, p, op, d in zip(_AXES[nd], size, kernel, stride, padding, output_padding, dilation)
+    }
+    per_input = " x ".join(["C_out" if groups == 1 else "C_out/G", *("KD", "KH", "KW")[3 - nd :]])
     per_numbers = " x ".join([str(filters) if groups == 1 else f"{filters}/{groups}", *map(str, kernel)])
     weights = c * filters // groups * math.prod(kernel)
     plus, plus_n = (" + C_out", f" + {filters}") if bias else ("", "")
-    params = Explained(weights + (filters if bias else 0), f"params = C_in x ({per_input}){plus}",
-                       f"{c} x ({per_numbers}){plus_n}")
+    params = Explained(
+        weights + (filters if bias else 0), f"params = C_in x ({per_input}){plus}", f"{c} x ({per_numbers}){plus_n}"
+    )
     # every input value is multiplied by every weight of its group once, and scattered
-    in_axes = " x ".join(("ID", "IH", "IW")[3 - nd:])
-    macs = Explained(weights * math.prod(size), f"MACs = C_in x {in_axes} x ({per_input})",
-                     f"{c} x {' x '.join(map(str, size))} x ({per_numbers})")
+    in_axes = " x ".join(("ID", "IH", "IW")[3 - nd :])
+    macs = Explained(
+        weights * math.prod(size),
+        f"MACs = C_in x {in_axes} x ({per_input})",
+        f"{c} x {' x '.join(map(str, size))} x ({per_numbers})",
+    )
     notes = ()
     if all(k == 2 * s and 2 * p == s for k, s, p in zip(kernel, stride, padding)):
         notes = (f"kernel 2N, stride N, padding N/2 with N = {stride[0]}: upsamples {stride[0]} times",)
-    return LayerExplanation(f"conv_transpose{nd}d", (c, *size), (filters, *(q.value for q in sizes.values())),
-                            {**sizes, "params": params, "macs": macs}, notes)
+    return LayerExplanation(
+        f"conv_transpose{nd}d",
+        (c, *size),
+        (filters, *(q.value for q in sizes.values())),
+        {**sizes, "params": params, "macs": macs},
+        notes,
+    )
 
 
 def explain_stack(kernel: int, layers: int, channels: int = 1) -> LayerExplanation:
@@ -160,9 +200,13 @@ def explain_stack(kernel: int, layers: int, channels: int = 1) -> LayerExplanati
     field_ = receptive_field([kernel] * layers)
     r = field_.value
     one = conv_params(channels, channels, kernel, bias=False)
-    stack = Explained(layers * one.value, f"params = L x {one.formula.removeprefix('params = ')}", f"{layers} x {one.numbers}")
+    stack = Explained(
+        layers * one.value, f"params = L x {one.formula.removeprefix('params = ')}", f"{layers} x {one.numbers}"
+    )
     single = conv_params(channels, channels, r, bias=False)
     quantities = {"receptive_field": field_, "stack_params": stack, "single_params": single}
-    note = (f"{layers} stacked {kernel}x{kernel} layers see {r}x{r} with {stack.value:,} weights; "
-            f"one {r}x{r} layer needs {single.value:,}")
+    note = (
+        f"{layers} stacked {kernel}x{kernel} layers see {r}x{r} with {stack.value:,} weights; "
+        f"one {r}x{r} layer needs {single.value:,}"
+    )
     return LayerExplanation(f"stack of {layers} conv {kernel}x{kernel}", (channels,), (channels,), quantities, (note,))

@@ -106,11 +106,15 @@ def conv_transpose_backward(delta, x, w, stride=1, padding=0, output_padding=0, 
     )
 
 
-def max_pool_backward(delta, x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, dims=None) -> np.ndarray:
+def max_pool_backward(
+    delta, x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, dims=None
+) -> np.ndarray:
     """dL/dx of max pooling over the last `dims` axes (default delta.ndim - 2): delta goes to the arg-max."""
     delta, x = np.asarray(delta), np.asarray(x)
     nd = dims or delta.ndim - 2
-    kernel, stride, _, dilation, out, widths = pool_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode, nd)
+    kernel, stride, _, dilation, out, widths = pool_geometry(
+        x.shape, kernel_size, stride, padding, dilation, ceil_mode, nd
+    )
     xp = pad(x, widths, value=lowest_value(x.dtype))
     view = windows(xp, kernel, stride, dilation)[(Ellipsis, *(slice(0, o) for o in out), *(slice(None),) * nd)]
     flat = view.reshape(*view.shape[: x.ndim], -1)  # (..., *Out, prod K)
@@ -119,12 +123,15 @@ def max_pool_backward(delta, x, kernel_size, stride=None, padding=0, dilation=1,
     return pad_adjoint(add_windows(routed, xp.shape[-nd:], stride, dilation), widths)
 
 
-def avg_pool_backward(delta, x_shape, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                      dims=None) -> np.ndarray:
+def avg_pool_backward(
+    delta, x_shape, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, dims=None
+) -> np.ndarray:
     """dL/dx of average pooling over the last `dims` axes: delta / divisor added to every position of the window."""
     delta = np.asarray(delta)
     nd = dims or delta.ndim - 2
-    kernel, stride, padding, dilation, out, widths = pool_geometry(x_shape, kernel_size, stride, padding, 1, ceil_mode, nd)
+    kernel, stride, padding, dilation, out, widths = pool_geometry(
+        x_shape, kernel_size, stride, padding, 1, ceil_mode, nd
+    )
     share = delta / avg_divisor(x_shape[-nd:], kernel, stride, padding, out, count_include_pad)
     spread = np.broadcast_to(share[(Ellipsis, *(None,) * nd)], share.shape + kernel)
     padded = tuple(i + b + a for i, (b, a) in zip(x_shape[-nd:], widths))

@@ -15,8 +15,21 @@ from cnnlab.errors import CnnlabError
 from cnnlab.memory import check_bytes
 
 __all__ = [
-    "identity", "box", "gaussian", "binomial", "sobel_x", "sobel_y", "prewitt_x", "prewitt_y",
-    "laplacian4", "laplacian8", "sharpen", "emboss", "edge", "names", "get",
+    "identity",
+    "box",
+    "gaussian",
+    "binomial",
+    "sobel_x",
+    "sobel_y",
+    "prewitt_x",
+    "prewitt_y",
+    "laplacian4",
+    "laplacian8",
+    "sharpen",
+    "emboss",
+    "edge",
+    "names",
+    "get",
 ]
 
 
@@ -106,8 +119,15 @@ def edge() -> np.ndarray:
 # Kernels whose size can be chosen; the rest are fixed 3x3.
 _SIZED = {"identity": identity, "box": box, "gaussian": gaussian, "binomial": binomial}
 _FIXED = {
-    "sobel_x": sobel_x, "sobel_y": sobel_y, "prewitt_x": prewitt_x, "prewitt_y": prewitt_y,
-    "laplacian4": laplacian4, "laplacian8": laplacian8, "sharpen": sharpen, "emboss": emboss, "edge": edge,
+    "sobel_x": sobel_x,
+    "sobel_y": sobel_y,
+    "prewitt_x": prewitt_x,
+    "prewitt_y": prewitt_y,
+    "laplacian4": laplacian4,
+    "laplacian8": laplacian8,
+    "sharpen": sharpen,
+    "emboss": emboss,
+    "edge": edge,
 }
 
 

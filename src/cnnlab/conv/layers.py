@@ -53,8 +53,7 @@ def resolve_padding(padding, kernel, dilation) -> tuple[tuple[int, int], ...]:
 def _check_channels(x, w, groups, nd, name, weight_in_axis):
     if x.ndim != nd + 2 or w.ndim != nd + 2:
         raise CnnlabError(
-            f"{name} expects input (N, C, {AXES[nd]}) and a weight of the same rank, "
-            f"got shapes {x.shape} and {w.shape}"
+            f"{name} expects input (N, C, {AXES[nd]}) and a weight of the same rank, got shapes {x.shape} and {w.shape}"
         )
     c = x.shape[1]
     if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1 or c % groups:
@@ -77,8 +76,11 @@ def columns(xp, kernel, stride, dilation, groups) -> tuple[np.ndarray, tuple[int
     n, c, nd = xp.shape[0], xp.shape[1], len(kernel)
     view = windows(xp, kernel, stride, dilation)  # (N, C, *Out, *K), a view
     out_size = view.shape[2 : 2 + nd]
-    check_bytes(f"the im2col columns of a {'x'.join(map(str, kernel))} kernel over {'x'.join(map(str, xp.shape))}",
-                c * math.prod(kernel) * n * math.prod(out_size), xp.dtype.itemsize)
+    check_bytes(
+        f"the im2col columns of a {'x'.join(map(str, kernel))} kernel over {'x'.join(map(str, xp.shape))}",
+        c * math.prod(kernel) * n * math.prod(out_size),
+        xp.dtype.itemsize,
+    )
     view = view.reshape(n, groups, c // groups, *view.shape[2:])  # (N, G, C/G, *Out, *K)
     order = (1, 2, *range(3 + nd, 3 + 2 * nd), 0, *range(3, 3 + nd))  # (G, C/G, *K, N, *Out)
     return view.transpose(order).reshape(groups, (c // groups) * int(np.prod(kernel)), -1), out_size
@@ -98,8 +100,11 @@ def conv_nd(x, w, b, stride, padding, dilation, groups, padding_mode, nd, name="
         raise CnnlabError("padding='same' needs stride 1 (as in torch); give the padding as numbers instead")
     xp = pad(x, resolve_padding(padding, kernel, dilation), padding_mode)
     cols, out_size = columns(xp, kernel, stride, dilation, groups)
-    check_bytes(f"the {name} output {n}x{o}x{'x'.join(map(str, out_size))}", n * o * math.prod(out_size),
-                np.result_type(xp, w).itemsize)
+    check_bytes(
+        f"the {name} output {n}x{o}x{'x'.join(map(str, out_size))}",
+        n * o * math.prod(out_size),
+        np.result_type(xp, w).itemsize,
+    )
     y = np.matmul(w.reshape(groups, o // groups, -1), cols)  # (G, O/G, N * prod Out)
     y = np.ascontiguousarray(y.reshape(o, n, *out_size).swapaxes(0, 1))  # (N, O, *Out)
     if b is not None:
@@ -143,7 +148,9 @@ def conv_transpose_nd(x, w, b, stride, padding, output_padding, dilation, groups
     spread = np.zeros((n, c, *((i - 1) * s + 1 for i, s in zip(size, stride))), dtype=np.result_type(x, w))
     spread[(Ellipsis, *(slice(None, None, s) for s in stride))] = x
     # 2) pad D(K-1) - P on each side (+ output_padding after); negative widths crop
-    widths = tuple((d * (k - 1) - p, d * (k - 1) - p + op) for k, d, p, op in zip(kernel, dilation, padding, output_padding))
+    widths = tuple(
+        (d * (k - 1) - p, d * (k - 1) - p + op) for k, d, p, op in zip(kernel, dilation, padding, output_padding)
+    )
     spread = pad(spread, widths)
     # 3) a stride-1 convolution with the flipped kernel, input and output channels swapped per group
     return conv_nd(spread, transposed_as_conv(w, groups), b, 1, 0, dilation, groups, "zeros", nd)
@@ -198,7 +205,10 @@ def conv2d_reference(x, w, b=None, stride=1, padding=0, dilation=1, groups=1) ->
 def conv_transpose2d_reference(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1, groups=1) -> np.ndarray:
     """Each input pixel scatters its value times the kernel: y[n, o, i*S + p*D - P, ...] += x[n,c,i,j] w[c,o',p,q]."""
     (sh, sw), (dh, dw) = ntuple(stride, 2, "stride"), ntuple(dilation, 2, "dilation")
-    (ph, pw), (oph, opw) = ntuple(padding, 2, "padding", minimum=0), ntuple(output_padding, 2, "output_padding", minimum=0)
+    (ph, pw), (oph, opw) = (
+        ntuple(padding, 2, "padding", minimum=0),
+        ntuple(output_padding, 2, "output_padding", minimum=0),
+    )
     x, w = np.asarray(x), np.asarray(w)
     n, c, h, wd = x.shape
     _, og, kh, kw = w.shape
@@ -211,7 +221,9 @@ def conv_transpose2d_reference(x, w, b=None, stride=1, padding=0, output_padding
                 for j in range(wd):
                     for p in range(kh):
                         for q in range(kw):
-                            y[b_, g * og : (g + 1) * og, i * sh + p * dh, j * sw + q * dw] += x[b_, ci, i, j] * w[ci, :, p, q]
+                            y[b_, g * og : (g + 1) * og, i * sh + p * dh, j * sw + q * dw] += (
+                                x[b_, ci, i, j] * w[ci, :, p, q]
+                            )
     y = y[:, :, ph : full_h - ph, pw : full_w - pw]
     if b is not None:
         y = y + np.asarray(b).reshape(-1, 1, 1)

@@ -20,8 +20,9 @@ from cnnlab.errors import CnnlabError
 __all__ = ["as_matrix", "WeightCounts", "weight_counts"]
 
 
-def as_matrix(kernel, input_shape, mode: str = "valid", *, stride=1, padding=0, dilation=1,
-              convolution: bool = False) -> np.ndarray:
+def as_matrix(
+    kernel, input_shape, mode: str = "valid", *, stride=1, padding=0, dilation=1, convolution: bool = False
+) -> np.ndarray:
     """M of shape (prod Out, prod I) with correlate(x, kernel, mode, ...).ravel() == M @ x.ravel().
 
     convolution=True flips the kernel, so M @ x.ravel() == convolve(x, kernel, ...).ravel().

@@ -44,8 +44,14 @@ def pool_geometry(shape, kernel, stride, padding, dilation, ceil_mode, nd):
     widths = tuple((p, max(p, (o - 1) * s + d * (k - 1) + 1 - i - p)) for (i, k, s, p, d), o in zip(axes, out))
     lead = tuple(shape[: len(shape) - nd])
     padded = (*lead, *(i + b + a for i, (b, a) in zip(size, widths)))
-    check_sliding(f"pooling {'x'.join(map(str, shape))} with a {'x'.join(map(str, kernel))} window",
-                  padded, 8, (*lead, *out), 8, kernel)
+    check_sliding(
+        f"pooling {'x'.join(map(str, shape))} with a {'x'.join(map(str, kernel))} window",
+        padded,
+        8,
+        (*lead, *out),
+        8,
+        kernel,
+    )
     return kernel, stride, padding, dilation, out, widths
 
 

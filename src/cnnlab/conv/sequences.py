@@ -41,9 +41,15 @@ class DiceSum:
         return [c / self.outcomes for c in self.counts]
 
     def to_dict(self) -> dict:
-        return {"dice": self.dice, "sides": self.sides, "outcomes": self.outcomes, "sums": self.sums,
-                "counts": self.counts, "probabilities": self.probabilities,
-                "formula": "P(S = n) = sum_{i+j=n} P(X = i) P(Y = j): the distributions convolved"}
+        return {
+            "dice": self.dice,
+            "sides": self.sides,
+            "outcomes": self.outcomes,
+            "sums": self.sums,
+            "counts": self.counts,
+            "probabilities": self.probabilities,
+            "formula": "P(S = n) = sum_{i+j=n} P(X = i) P(Y = j): the distributions convolved",
+        }
 
 
 def dice_sum(dice: int = 2, sides: int = 6) -> DiceSum:
@@ -51,7 +57,7 @@ def dice_sum(dice: int = 2, sides: int = 6) -> DiceSum:
     if dice < 1 or sides < 2:
         raise CnnlabError(f"need at least 1 die with at least 2 sides, got {dice} dice with {sides} sides")
     if sides**dice > MAX_OUTCOMES:
-        raise CnnlabError(f"{dice} dice with {sides} sides have {sides ** dice:,} outcomes; at most {MAX_OUTCOMES:,}")
+        raise CnnlabError(f"{dice} dice with {sides} sides have {sides**dice:,} outcomes; at most {MAX_OUTCOMES:,}")
     face = np.ones(sides, dtype=np.int64)  # one way to throw each face 1..sides
     counts = face
     for _ in range(dice - 1):

@@ -5,6 +5,13 @@ from cnnlab.data.datasets import ImageDataset, dataset_label, dataset_spec, data
 from cnnlab.data.sources import data_root
 
 __all__ = [
-    "load_dataset", "list_datasets", "dataset_spec", "dataset_status", "ImageDataset",
-    "Batches", "Normalise", "data_root", "dataset_label",
+    "load_dataset",
+    "list_datasets",
+    "dataset_spec",
+    "dataset_status",
+    "ImageDataset",
+    "Batches",
+    "Normalise",
+    "data_root",
+    "dataset_label",
 ]

@@ -76,7 +76,11 @@ class Batches:
         self.flip_base = None
         if hflip and alternating_flip:  # a fixed random half of the images, independent of the batch generator
             seed = self.generator.initial_seed()
-            self.flip_base = torch.randint(0, 2, (len(self.labels),), generator=torch.Generator().manual_seed(seed)).bool().to(device)
+            self.flip_base = (
+                torch.randint(0, 2, (len(self.labels),), generator=torch.Generator().manual_seed(seed))
+                .bool()
+                .to(device)
+            )
 
     def __len__(self) -> int:
         n = len(self.labels)

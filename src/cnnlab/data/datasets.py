@@ -22,8 +22,18 @@ from cnnlab.data.own_data import is_own_data, load_own_data, own_data_label
 from cnnlab.data.sources import Resource, data_root, fetch, find_file, verify
 from cnnlab.errors import CnnlabError
 
-__all__ = ["ImageDataset", "DatasetSpec", "load_dataset", "dataset_spec", "list_datasets", "dataset_status",
-           "dataset_label", "spec_facts", "spec_from_facts", "trained_spec"]
+__all__ = [
+    "ImageDataset",
+    "DatasetSpec",
+    "load_dataset",
+    "dataset_spec",
+    "list_datasets",
+    "dataset_status",
+    "dataset_label",
+    "spec_facts",
+    "spec_from_facts",
+    "trained_spec",
+]
 
 MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
 FASHION_MIRRORS = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
@@ -75,6 +85,7 @@ class DatasetSpec:
 
 # --- readers ---------------------------------------------------------------------------------------
 
+
 def _folders(spec: DatasetSpec, root: Path) -> list[Path]:
     return [root / f for f in spec.folders]
 
@@ -121,7 +132,9 @@ def _read_cifar10(spec: DatasetSpec, root: Path, split: str, download: bool):
         for name in batches + ["batches.meta"]:
             path = extracted / name
             if not path.is_file():
-                raise CnnlabError(f"{extracted} lacks {name}; it should hold data_batch_1..5, test_batch and batches.meta")
+                raise CnnlabError(
+                    f"{extracted} lacks {name}; it should hold data_batch_1..5, test_batch and batches.meta"
+                )
             verify(path, CIFAR10_BATCH_MD5[name])
         source = extracted
     else:
@@ -137,7 +150,12 @@ def _read_synthetic(spec: DatasetSpec, root: Path, split: str, download: bool):
 
 
 def _mnist_resources(prefix_mirrors, md5s) -> dict[str, tuple[Resource, ...]]:
-    names = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    names = [
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ]
     res = [Resource(n, m, prefix_mirrors) for n, m in zip(names, md5s)]
     return {"train": (res[0], res[1]), "test": (res[2], res[3])}
 
@@ -146,41 +164,74 @@ _SPECS = {
     spec.name: spec
     for spec in [
         DatasetSpec(
-            "mnist", (1, 28, 28), tuple(str(i) for i in range(10)), (0.1307,), (0.3081,), False,
+            "mnist",
+            (1, 28, 28),
+            tuple(str(i) for i in range(10)),
+            (0.1307,),
+            (0.3081,),
+            False,
             "handwritten digits, 60,000 train / 10,000 test, 1x28x28 (LeCun et al.)",
-            _read_mnist_like, ("mnist", "MNIST/raw"),
-            _mnist_resources(MNIST_MIRRORS, [
-                "f68b3c2dcbeaaa9fbdd348bbdeb94873", "d53e105ee54ea40749a09fcbcd1e9432",
-                "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c",
-            ]),
+            _read_mnist_like,
+            ("mnist", "MNIST/raw"),
+            _mnist_resources(
+                MNIST_MIRRORS,
+                [
+                    "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+                    "d53e105ee54ea40749a09fcbcd1e9432",
+                    "9fb629c4189551a2d022fa330f9573f3",
+                    "ec29112dd5afa0611ce80d1b7f02629c",
+                ],
+            ),
         ),
         DatasetSpec(
-            "fashion-mnist", (1, 28, 28),
+            "fashion-mnist",
+            (1, 28, 28),
             ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
-            (0.2860,), (0.3530,), True,
+            (0.2860,),
+            (0.3530,),
+            True,
             "Zalando clothing images, 60,000 train / 10,000 test, 1x28x28 (Xiao et al.)",
-            _read_mnist_like, ("fashion-mnist", "FashionMNIST/raw"),
-            _mnist_resources(FASHION_MIRRORS, [
-                "8d4fb7e6c68d591d4c3dfef9ec88bf0d", "25c81989df183df01b3e8a0aad5dffbe",
-                "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310",
-            ]),
+            _read_mnist_like,
+            ("fashion-mnist", "FashionMNIST/raw"),
+            _mnist_resources(
+                FASHION_MIRRORS,
+                [
+                    "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+                    "25c81989df183df01b3e8a0aad5dffbe",
+                    "bef4ecab320f06d8554ea6380940ec79",
+                    "bb300cfdad3c16e7a12a480ee83cd310",
+                ],
+            ),
         ),
         DatasetSpec(
-            "cifar10", (3, 32, 32),
+            "cifar10",
+            (3, 32, 32),
             ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
-            (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616), True,
+            (0.4914, 0.4822, 0.4465),
+            (0.2470, 0.2435, 0.2616),
+            True,
             "colour photos, 50,000 train / 10,000 test, 3x32x32 (Krizhevsky)",
-            _read_cifar10, ("cifar10", "cifar-10", ""),
+            _read_cifar10,
+            ("cifar10", "cifar-10", ""),
             {"train": (CIFAR10_ARCHIVE,), "test": (CIFAR10_ARCHIVE,)},
         ),
         DatasetSpec(
-            "synthetic-mnist", (1, 28, 28), tuple(f"{18 * k} deg" for k in range(10)), (0.5,), (0.2,), False,
+            "synthetic-mnist",
+            (1, 28, 28),
+            tuple(f"{18 * k} deg" for k in range(10)),
+            (0.5,),
+            (0.2,),
+            False,
             "oriented gratings, 10,000 train / 2,000 test, 1x28x28, generated (no files)",
             _read_synthetic,
         ),
         DatasetSpec(
-            "synthetic-cifar", (3, 32, 32), tuple(f"{18 * k} deg" for k in range(10)),
-            (0.5, 0.5, 0.5), (0.2, 0.2, 0.2), False,
+            "synthetic-cifar",
+            (3, 32, 32),
+            tuple(f"{18 * k} deg" for k in range(10)),
+            (0.5, 0.5, 0.5),
+            (0.2, 0.2, 0.2),
+            False,
             "coloured oriented gratings, 10,000 train / 2,000 test, 3x32x32, generated (no files)",
             _read_synthetic,
         ),
@@ -195,8 +246,13 @@ def _permuted_spec(base: DatasetSpec) -> DatasetSpec:
         images, labels = base.reader(base, root, split, download)
         return permuted.permute_pixels(images), labels
 
-    return dataclasses.replace(base, name=permuted.PREFIX + base.name, reader=read, hflip=False,
-                               description=f"{base.name} with every image's pixels shuffled by one fixed permutation")
+    return dataclasses.replace(
+        base,
+        name=permuted.PREFIX + base.name,
+        reader=read,
+        hflip=False,
+        description=f"{base.name} with every image's pixels shuffled by one fixed permutation",
+    )
 
 
 _SPECS.update({permuted.PREFIX + name: _permuted_spec(spec) for name, spec in list(_SPECS.items())})
@@ -209,8 +265,10 @@ def list_datasets() -> list[str]:
 def _read_own(spec: DatasetSpec, root: Path, split: str, download: bool):
     data = load_own_data(spec.name)
     if list(data.classes) != list(spec.classes):  # a spec stored with a run, and the folder changed since
-        raise CnnlabError(f"{spec.name} now has the classes {', '.join(data.classes)}; the run was trained on "
-                          f"{', '.join(spec.classes)}: restore the data as it was, or train a new run")
+        raise CnnlabError(
+            f"{spec.name} now has the classes {', '.join(data.classes)}; the run was trained on "
+            f"{', '.join(spec.classes)}: restore the data as it was, or train a new run"
+        )
     return (data.train_images, data.train_labels) if split == "train" else (data.test_images, data.test_labels)
 
 
@@ -218,8 +276,14 @@ def _own_spec(name: str) -> DatasetSpec:
     data = load_own_data(name)
     kind = name.partition(":")[0]
     return DatasetSpec(
-        data.name, tuple(data.train_images.shape[1:]), tuple(data.classes), data.mean, data.std, False,
-        f"your {kind} {name.partition(':')[2]}: {len(data.train_labels):,} train / {len(data.test_labels):,} test", _read_own,
+        data.name,
+        tuple(data.train_images.shape[1:]),
+        tuple(data.classes),
+        data.mean,
+        data.std,
+        False,
+        f"your {kind} {name.partition(':')[2]}: {len(data.train_labels):,} train / {len(data.test_labels):,} test",
+        _read_own,
     )
 
 
@@ -230,8 +294,14 @@ _TRAINED_SPECS: ContextVar[dict[str, DatasetSpec]] = ContextVar("trained_specs",
 
 def spec_facts(spec: DatasetSpec) -> dict:
     """The part of a spec a trained model depends on (shape, classes, normalisation), as JSON-ready values."""
-    return {"data": spec.name, "in_shape": list(spec.in_shape), "classes": list(spec.classes),
-            "mean": list(spec.mean), "std": list(spec.std), "hflip": spec.hflip}
+    return {
+        "data": spec.name,
+        "in_shape": list(spec.in_shape),
+        "classes": list(spec.classes),
+        "mean": list(spec.mean),
+        "std": list(spec.std),
+        "hflip": spec.hflip,
+    }
 
 
 def spec_from_facts(facts: dict) -> DatasetSpec:
@@ -242,12 +312,24 @@ def spec_from_facts(facts: dict) -> DatasetSpec:
         mean, std = tuple(float(m) for m in facts["mean"]), tuple(float(s) for s in facts["std"])
     except (KeyError, TypeError, ValueError) as error:
         raise CnnlabError(f"the stored description of the data lacks or garbles {error}") from None
-    if not is_own_data(name) or len(in_shape) != 3 or len(mean) != in_shape[0] or len(std) != in_shape[0] \
-            or len(classes) < 2:
+    if (
+        not is_own_data(name)
+        or len(in_shape) != 3
+        or len(mean) != in_shape[0]
+        or len(std) != in_shape[0]
+        or len(classes) < 2
+    ):
         raise CnnlabError(f"the stored description of the data {name!r} is not one cnnlab writes")
-    return DatasetSpec(name, in_shape, classes, mean, std, bool(facts.get("hflip", False)),
-                       f"your {name.partition(':')[0]} {name.partition(':')[2]} (as the run was trained on it)",
-                       _read_own)
+    return DatasetSpec(
+        name,
+        in_shape,
+        classes,
+        mean,
+        std,
+        bool(facts.get("hflip", False)),
+        f"your {name.partition(':')[0]} {name.partition(':')[2]} (as the run was trained on it)",
+        _read_own,
+    )
 
 
 @contextmanager
@@ -275,8 +357,10 @@ def dataset_spec(name: str) -> DatasetSpec:
 
         close = get_close_matches(name, list(_SPECS), n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
-        raise CnnlabError(f"unknown dataset {name!r}; {hint}choose one of: {', '.join(_SPECS)}, "
-                          "or your own images as folder:PATH or csv:FILE")
+        raise CnnlabError(
+            f"unknown dataset {name!r}; {hint}choose one of: {', '.join(_SPECS)}, "
+            "or your own images as folder:PATH or csv:FILE"
+        )
     return _SPECS[name]
 
 
@@ -285,7 +369,9 @@ def dataset_label(name: str) -> str:
     return own_data_label(name) if is_own_data(name) else name
 
 
-def load_dataset(name: str, split: str = "train", data_dir: str | Path | None = None, download: bool = True) -> ImageDataset:
+def load_dataset(
+    name: str, split: str = "train", data_dir: str | Path | None = None, download: bool = True
+) -> ImageDataset:
     """Read a whole split into memory, verifying every file's checksum; download missing files if allowed."""
     spec = dataset_spec(name)
     if split not in ("train", "test"):
@@ -295,7 +381,9 @@ def load_dataset(name: str, split: str = "train", data_dir: str | Path | None = 
         raise CnnlabError(f"{name} {split}: images have shape {images.shape[1:]}, expected {spec.in_shape}")
     if labels.min() < 0 or labels.max() >= len(spec.classes):
         raise CnnlabError(f"{name} {split}: labels outside 0..{len(spec.classes) - 1}")
-    return ImageDataset(spec.name, torch.from_numpy(np.ascontiguousarray(images)), torch.from_numpy(labels), list(spec.classes))
+    return ImageDataset(
+        spec.name, torch.from_numpy(np.ascontiguousarray(images)), torch.from_numpy(labels), list(spec.classes)
+    )
 
 
 def dataset_status(name: str, data_dir: str | Path | None = None) -> str:

@@ -39,8 +39,10 @@ class FolderListing:
     def signature(self) -> str:
         """A digest of what the decoded images depend on: every file's relative path, size and modification time."""
         start = len(str(self.root)) + 1
-        lines = "".join(f"{path[start:]}\0{label}\0{is_test:d}\0{size}\0{mtime}\n"
-                        for path, label, is_test, size, mtime in self.files)
+        lines = "".join(
+            f"{path[start:]}\0{label}\0{is_test:d}\0{size}\0{mtime}\n"
+            for path, label, is_test, size, mtime in self.files
+        )
         return hashlib.sha256(lines.encode()).hexdigest()
 
     def unchanged(self) -> bool:

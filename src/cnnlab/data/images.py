@@ -11,8 +11,15 @@ import torch.nn.functional as F
 from cnnlab.errors import CnnlabError
 from cnnlab.picture_files import MAX_IMAGE_SIDE, decode_picture, pixels_from_array, read_picture_file
 
-__all__ = ["load_image", "decode_image", "image_from_array", "fit_to_shape", "read_image_file", "MAX_IMAGE_SIDE",
-           "IMAGE_SUFFIXES"]
+__all__ = [
+    "load_image",
+    "decode_image",
+    "image_from_array",
+    "fit_to_shape",
+    "read_image_file",
+    "MAX_IMAGE_SIDE",
+    "IMAGE_SUFFIXES",
+]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".npy")  # the files an image folder is read from
 
@@ -23,8 +30,13 @@ def image_from_array(array, source: str = "the array") -> torch.Tensor:
     return torch.from_numpy(pixels_from_array(array, source, MAX_IMAGE_SIDE))
 
 
-def decode_image(data: bytes | Path, channels: int | None, source: str = "the image",
-                 max_side: int = MAX_IMAGE_SIDE, formats: tuple[str, ...] = ("PNG", "JPEG")) -> torch.Tensor:
+def decode_image(
+    data: bytes | Path,
+    channels: int | None,
+    source: str = "the image",
+    max_side: int = MAX_IMAGE_SIDE,
+    formats: tuple[str, ...] = ("PNG", "JPEG"),
+) -> torch.Tensor:
     """PNG or JPEG (bytes or a file; `formats` may allow more) -> uint8 (channels, H, W); channels None keeps
     the file's own (grey -> 1, anything else -> 3). The size is read from the header and checked before the
     pixels are decoded, so a small file that claims 100000x100000 pixels costs nothing."""

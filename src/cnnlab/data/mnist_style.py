@@ -35,12 +35,21 @@ def centre_like_mnist(image: np.ndarray | torch.Tensor) -> np.ndarray:
     if x.max() <= 0:
         return np.zeros((MNIST_SIDE, MNIST_SIDE), np.uint8)
     rows, cols = np.nonzero(x > INK_THRESHOLD * x.max())
-    digit = x[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+    digit = x[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
     h, w = digit.shape
     scale = MNIST_BOX / max(h, w)
     new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
-    small = F.interpolate(torch.from_numpy(digit)[None, None], size=(new_h, new_w), mode="bilinear",
-                          align_corners=False, antialias=True)[0, 0].clamp(0, 1).numpy()
+    small = (
+        F.interpolate(
+            torch.from_numpy(digit)[None, None],
+            size=(new_h, new_w),
+            mode="bilinear",
+            align_corners=False,
+            antialias=True,
+        )[0, 0]
+        .clamp(0, 1)
+        .numpy()
+    )
     total = small.sum()
     if total <= 0:
         return np.zeros((MNIST_SIDE, MNIST_SIDE), np.uint8)
@@ -53,5 +62,5 @@ def centre_like_mnist(image: np.ndarray | torch.Tensor) -> np.ndarray:
     top = min(max(top, 0), MNIST_SIDE - new_h)  # keep the whole digit on the grid
     left = min(max(left, 0), MNIST_SIDE - new_w)
     out = np.zeros((MNIST_SIDE, MNIST_SIDE))
-    out[top: top + new_h, left: left + new_w] = small
+    out[top : top + new_h, left : left + new_w] = small
     return np.round(out * 255).astype(np.uint8)

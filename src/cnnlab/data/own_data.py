@@ -162,8 +162,10 @@ def _split_and_statistics(request: OwnDataRequest, arrays: dict) -> dict:
         is_test = np.zeros(len(labels), dtype=bool)
         is_test[order[: max(1, round(TEST_FRACTION * len(labels)))]] = True
         if is_test.all():
-            raise CnnlabError(f"{own_data_name(request)}: {len(labels)} image(s) cannot be split into training and "
-                              "test images; add more")
+            raise CnnlabError(
+                f"{own_data_name(request)}: {len(labels)} image(s) cannot be split into training and "
+                "test images; add more"
+            )
         arrays["is_test"] = is_test
     mean, std = channel_statistics(arrays["images"][~arrays["is_test"]])
     return arrays | {"mean": np.array(mean), "std": np.array(std)}

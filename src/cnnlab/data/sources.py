@@ -40,8 +40,10 @@ def data_root(data_dir: str | os.PathLike | None = None) -> Path:
         root = Path(data_dir).expanduser()
         if not root.is_dir():  # a mistyped path is reported, not created and filled with downloads
             what = "is a file, not a folder" if root.exists() else "does not exist"
-            raise CnnlabError(f"--data-dir {data_dir} {what}; give the folder that holds the datasets (create it "
-                              f"first to download into it)")
+            raise CnnlabError(
+                f"--data-dir {data_dir} {what}; give the folder that holds the datasets (create it "
+                f"first to download into it)"
+            )
         return root
     if os.environ.get("CNNLAB_DATA"):
         return Path(os.environ["CNNLAB_DATA"]).expanduser()
@@ -87,8 +89,10 @@ def verify(path: Path, md5: str) -> None:
             return
         actual = md5sum(path)
     except OSError as error:  # unreadable (permissions), or a folder where the file should be
-        raise CnnlabError(f"cannot read {path}: {error.strerror or error}; check the file (and its permissions) "
-                          f"or point --data-dir/$CNNLAB_DATA at another copy") from None
+        raise CnnlabError(
+            f"cannot read {path}: {error.strerror or error}; check the file (and its permissions) "
+            f"or point --data-dir/$CNNLAB_DATA at another copy"
+        ) from None
     if actual != md5:
         raise CnnlabError(
             f"{path} is corrupted or truncated: md5 {actual}, expected {md5} ({st.st_size} bytes); "
@@ -103,8 +107,9 @@ def find_file(filename: str, folders: list[Path]) -> Path | None:
         if candidate.is_file():
             return candidate
         if candidate.is_dir():
-            raise CnnlabError(f"{candidate} is a folder where the file {filename} should be; move it away and put "
-                              f"the file there")
+            raise CnnlabError(
+                f"{candidate} is a folder where the file {filename} should be; move it away and put the file there"
+            )
     return None
 
 
@@ -147,7 +152,8 @@ def fetch(resource: Resource, folders: list[Path], download: bool = True, datase
             looked = ", ".join(str(f) for f in folders)
             raise CnnlabError(
                 f"{dataset} file {resource.filename} is not in {looked} and could not be downloaded "
-                f"({'; '.join(errors)}); copy the official file there or point --data-dir/$CNNLAB_DATA at a folder holding it"
+                f"({'; '.join(errors)}); copy the official file there "
+                "or point --data-dir/$CNNLAB_DATA at a folder holding it"
             )
         return found
     if found is None:

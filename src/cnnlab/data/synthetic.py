@@ -28,7 +28,11 @@ def make_gratings(n: int, shape: tuple[int, int, int], num_classes: int = 10, se
     # projection of each pixel on the grating's normal direction, per image: (n, H, W)
     along = xx * torch.cos(theta)[:, None, None] + yy * torch.sin(theta)[:, None, None]
     wave = torch.sin(2 * math.pi * freq[:, None, None] * along + phase[:, None, None])
-    colour = 0.5 + 0.5 * torch.rand(n, c, generator=g, dtype=torch.float64) if c > 1 else torch.ones(n, 1, dtype=torch.float64)
+    colour = (
+        0.5 + 0.5 * torch.rand(n, c, generator=g, dtype=torch.float64)
+        if c > 1
+        else torch.ones(n, 1, dtype=torch.float64)
+    )
     images = 0.5 + contrast[:, None, None, None] * colour[:, :, None, None] * wave[:, None]
     images = images + 0.08 * torch.randn(images.shape, generator=g, dtype=torch.float64)
     images = (images.clamp(0, 1) * 255).round().to(torch.uint8)

@@ -47,12 +47,27 @@ def run_convergence(settings: ExperimentSettings) -> tuple[list[dict], dict[str,
     rows, errors = [], {}
     for activation in ("relu", "sigmoid"):
         options = {"kernels": "3", "activation": activation}
-        run = train_model(settings, f"cnn-{activation}", "conv-stack", options=options,
-                          epochs=epochs, train_size=train_size, test_size=settings.images(1000, 2000),
-                          optimizer="momentum", lr=CNN_LR, schedule="constant", test_every_epoch=False)
+        run = train_model(
+            settings,
+            f"cnn-{activation}",
+            "conv-stack",
+            options=options,
+            epochs=epochs,
+            train_size=train_size,
+            test_size=settings.images(1000, 2000),
+            optimizer="momentum",
+            lr=CNN_LR,
+            schedule="constant",
+            test_every_epoch=False,
+        )
         reached = _epochs_to_target(run.history, TARGET_TRAIN_ERROR)
-        rows.append({"activation": activation, "epochs_to_target": reached,
-                     "seconds_to_target": round(seconds_to_epoch(run.history, reached), 2) if reached else None})
+        rows.append(
+            {
+                "activation": activation,
+                "epochs_to_target": reached,
+                "seconds_to_target": round(seconds_to_epoch(run.history, reached), 2) if reached else None,
+            }
+        )
         errors[activation] = [1 - r["train_accuracy"] for r in run.history]
     return rows, errors, epochs, train_size
 
@@ -73,43 +88,64 @@ def run_activations(settings: ExperimentSettings):
         runner = make_runner(settings.engine, net, "sgd", 0.1)
         before[activation] = _mean_norms(runner, x_train, data.y_train, np.random.default_rng(1))
         rng = np.random.default_rng(settings.seed)
-        curves[activation] = [runner.step(x_train[idx], data.y_train[idx]) for idx in batches(rng, len(x_train), 128, steps)]
+        curves[activation] = [
+            runner.step(x_train[idx], data.y_train[idx]) for idx in batches(rng, len(x_train), 128, steps)
+        ]
         after[activation] = _mean_norms(runner, x_train, data.y_train, np.random.default_rng(1))
         accuracy[activation] = runner.accuracy(x_test, data.y_test)
-    rows = [{"layer": i + 1,
-             **{f"{a}_before": float(before[a][i]) for a in ACTIVATIONS},
-             **{f"{a}_after": float(after[a][i]) for a in ACTIVATIONS}} for i in range(DEPTH + 1)]
+    rows = [
+        {
+            "layer": i + 1,
+            **{f"{a}_before": float(before[a][i]) for a in ACTIVATIONS},
+            **{f"{a}_after": float(after[a][i]) for a in ACTIVATIONS},
+        }
+        for i in range(DEPTH + 1)
+    ]
     ratio = {a: float(before[a][0] / before[a][-1]) for a in ACTIVATIONS}
     convergence, errors, cnn_epochs, cnn_images = run_convergence(settings)
     relu, sigmoid = convergence
     if relu["epochs_to_target"] and sigmoid["epochs_to_target"]:
         faster = sigmoid["epochs_to_target"] / relu["epochs_to_target"]
-        speed = (f"sigmoid/ReLU: {faster:.1f}x the epochs, "
-                 f"{sigmoid['seconds_to_target'] / relu['seconds_to_target']:.1f}x the seconds (lecture: ~6x)")
+        speed = (
+            f"sigmoid/ReLU: {faster:.1f}x the epochs, "
+            f"{sigmoid['seconds_to_target'] / relu['seconds_to_target']:.1f}x the seconds (lecture: ~6x)"
+        )
     elif relu["epochs_to_target"]:
         bound = cnn_epochs / relu["epochs_to_target"]
         speed = f"sigmoid did not reach it in {cnn_epochs} epochs: more than {bound:.1f}x"
     else:
         speed = f"ReLU did not reach it in {cnn_epochs} epochs"
     reached = {r["activation"]: r["epochs_to_target"] for r in convergence}
-    measured = (f"epochs of {cnn_images} images to {100 * TARGET_TRAIN_ERROR:.0f}% training error: "
-                f"ReLU {reached['relu']}, "
-                f"sigmoid {reached['sigmoid']}; {speed}")
+    measured = (
+        f"epochs of {cnn_images} images to {100 * TARGET_TRAIN_ERROR:.0f}% training error: "
+        f"ReLU {reached['relu']}, "
+        f"sigmoid {reached['sigmoid']}; {speed}"
+    )
     convergence_table = "| activation | epochs_to_target | seconds_to_target |\n|---|---|---|\n" + "".join(
-        f"| {r['activation']} | {r['epochs_to_target']} | {r['seconds_to_target']} |\n" for r in convergence)
+        f"| {r['activation']} | {r['epochs_to_target']} | {r['seconds_to_target']} |\n" for r in convergence
+    )
     result = ExperimentResult(
-        f"Gradient norm per layer, 784-100x{DEPTH}-10, sigmoid (Xavier) vs ReLU (He) on {settings.data} ({settings.engine} engine)",
-        rows, curves,
-        ["Columns: ||dL/dW|| of each affine layer (1 = next to the input), mean over 20 batches of 128, before and "
-         f"after {steps} SGD steps (lr 0.1).",
-         "first/last layer gradient norm before training: " + ", ".join(f"{a} {r:.3g}" for a, r in ratio.items()) + ".",
-         "test accuracy after training: " + ", ".join(f"{a} {100 * v:.2f}%" for a, v in accuracy.items()) + ".",
-         f"Convergence of a CNN (conv-stack, SGD momentum 0.9, lr {CNN_LR}, constant; epochs of {cnn_images} images, "
-         f"at most {cnn_epochs}) to {100 * TARGET_TRAIN_ERROR:.0f}% training error (convergence.png):"
-         f"\n\n{convergence_table}"],
-        claim=CLAIM, measured=measured, record=convergence,
-        reproduced=bool(relu["epochs_to_target"]) and (not sigmoid["epochs_to_target"]
-                                                        or relu["epochs_to_target"] < sigmoid["epochs_to_target"]),
+        f"Gradient norm per layer, 784-100x{DEPTH}-10, sigmoid (Xavier) vs ReLU (He) "
+        f"on {settings.data} ({settings.engine} engine)",
+        rows,
+        curves,
+        [
+            "Columns: ||dL/dW|| of each affine layer (1 = next to the input), mean over 20 batches of 128, before and "
+            f"after {steps} SGD steps (lr 0.1).",
+            "first/last layer gradient norm before training: "
+            + ", ".join(f"{a} {r:.3g}" for a, r in ratio.items())
+            + ".",
+            "test accuracy after training: " + ", ".join(f"{a} {100 * v:.2f}%" for a, v in accuracy.items()) + ".",
+            f"Convergence of a CNN (conv-stack, SGD momentum 0.9, lr {CNN_LR}, constant; "
+            f"epochs of {cnn_images} images, "
+            f"at most {cnn_epochs}) to {100 * TARGET_TRAIN_ERROR:.0f}% training error (convergence.png):"
+            f"\n\n{convergence_table}",
+        ],
+        claim=CLAIM,
+        measured=measured,
+        record=convergence,
+        reproduced=bool(relu["epochs_to_target"])
+        and (not sigmoid["epochs_to_target"] or relu["epochs_to_target"] < sigmoid["epochs_to_target"]),
     )
     result.seconds = time.perf_counter() - started
 

@@ -70,8 +70,13 @@ class ExperimentResult:
 
     def results(self) -> dict:
         """What results.json holds: the claim, whether it reproduced, and one object per measured row."""
-        return {"claim": self.claim, "reproduced": bool(self.reproduced), "measured": self.measured,
-                "rows": self.record if self.record is not None else self.rows, "seconds": round(self.seconds, 1)}
+        return {
+            "claim": self.claim,
+            "reproduced": bool(self.reproduced),
+            "measured": self.measured,
+            "rows": self.record if self.record is not None else self.rows,
+            "seconds": round(self.seconds, 1),
+        }
 
     def verdict(self) -> str:
         return "reproduced" if self.reproduced else "not reproduced"
@@ -122,8 +127,13 @@ def _csv_text(rows: list[dict]) -> str:
     return buffer.getvalue()
 
 
-def write_outputs(settings: ExperimentSettings, result: ExperimentResult, plot: Callable[[object], object],
-                  overwrite: bool = False, prepared: bool = False) -> Path:
+def write_outputs(
+    settings: ExperimentSettings,
+    result: ExperimentResult,
+    plot: Callable[[object], object],
+    overwrite: bool = False,
+    prepared: bool = False,
+) -> Path:
     """settings.json, table.md, table.csv, curves.csv, results.json (with a claim) and plot.png via
     `plot(pyplot)`, which returns a figure or {file name: figure}. `prepared`: the folder was made for this run."""
     if prepared:
@@ -136,8 +146,9 @@ def write_outputs(settings: ExperimentSettings, result: ExperimentResult, plot: 
     return run_dir
 
 
-def _write_files(run_dir: Path, settings: ExperimentSettings, result: ExperimentResult,
-                 plot: Callable[[object], object]) -> None:
+def _write_files(
+    run_dir: Path, settings: ExperimentSettings, result: ExperimentResult, plot: Callable[[object], object]
+) -> None:
     write_json_atomic(run_dir / "settings.json", {**asdict(settings), "seconds": round(result.seconds, 1)})
     notes = "".join(f"\n{note}\n" for note in result.notes)
     claim = ""
@@ -149,7 +160,9 @@ def _write_files(run_dir: Path, settings: ExperimentSettings, result: Experiment
     write_text_atomic(run_dir / "table.csv", _csv_text(result.rows))
     if result.curves:
         length = max(len(v) for v in result.curves.values())
-        curve_rows = [{"step": i, **{k: (v[i] if i < len(v) else "") for k, v in result.curves.items()}} for i in range(length)]
+        curve_rows = [
+            {"step": i, **{k: (v[i] if i < len(v) else "") for k, v in result.curves.items()}} for i in range(length)
+        ]
         write_text_atomic(run_dir / "curves.csv", _csv_text(curve_rows))
     from cnnlab.figures import have_matplotlib, pyplot, save_png
 

@@ -18,8 +18,10 @@ from cnnlab.experiments.training import train_model
 __all__ = ["run_depth", "MODELS"]
 
 MODELS = ("plain20", "plain56", "resnet20", "resnet56")
-CLAIM = ("A 56-layer plain network has a higher training error than a 20-layer one (an optimisation problem, "
-         "not overfitting); with residual connections the 56-layer network is not worse than the 20-layer one.")
+CLAIM = (
+    "A 56-layer plain network has a higher training error than a 20-layer one (an optimisation problem, "
+    "not overfitting); with residual connections the 56-layer network is not worse than the 20-layer one."
+)
 
 
 def run_depth(settings: ExperimentSettings):
@@ -30,24 +32,42 @@ def run_depth(settings: ExperimentSettings):
     for model in MODELS:
         run = train_model(settings, model, model, epochs=epochs, train_size=train_size, test_size=test_size)
         for r in run.history:
-            rows.append({"model": model, "epoch": r["epoch"], "train_error": 1 - r["train_accuracy"],
-                         "test_error": 1 - r["test_accuracy"]})
+            rows.append(
+                {
+                    "model": model,
+                    "epoch": r["epoch"],
+                    "train_error": 1 - r["train_accuracy"],
+                    "test_error": 1 - r["test_accuracy"],
+                }
+            )
         curves[f"{model}_train_error"] = [1 - r["train_accuracy"] for r in run.history]
         curves[f"{model}_test_error"] = [1 - r["test_accuracy"] for r in run.history]
-        final[model] = {"train": curves[f"{model}_train_error"][-1], "test": curves[f"{model}_test_error"][-1],
-                        "seconds": run.results["wall_time_s"]}
+        final[model] = {
+            "train": curves[f"{model}_train_error"][-1],
+            "test": curves[f"{model}_test_error"][-1],
+            "seconds": run.results["wall_time_s"],
+        }
     degraded = final["plain56"]["train"] > final["plain20"]["train"]
     fixed = final["resnet56"]["train"] <= final["resnet20"]["train"]
     pct = lambda m, k: f"{100 * final[m][k]:.2f}%"  # noqa: E731
-    measured = (f"final training error plain20 {pct('plain20', 'train')}, plain56 {pct('plain56', 'train')}, "
-                f"resnet20 {pct('resnet20', 'train')}, resnet56 {pct('resnet56', 'train')} after {epochs} epochs")
+    measured = (
+        f"final training error plain20 {pct('plain20', 'train')}, plain56 {pct('plain56', 'train')}, "
+        f"resnet20 {pct('resnet20', 'train')}, resnet56 {pct('resnet56', 'train')} after {epochs} epochs"
+    )
     result = ExperimentResult(
         f"Depth: plain vs residual, 20 vs 56 layers on {settings.data} ({train_size or 'all'} training images, "
-        f"{epochs} epochs, Adam one-cycle)", rows, curves,
-        ["train_error: the running error over each epoch's mini-batches; "
-         f"test_error on {test_size or 'all'} test images.",
-         "seconds per model: " + ", ".join(f"{m} {final[m]['seconds']:.0f} s" for m in MODELS) + "."],
-        claim=CLAIM, measured=measured, reproduced=degraded and fixed)
+        f"{epochs} epochs, Adam one-cycle)",
+        rows,
+        curves,
+        [
+            "train_error: the running error over each epoch's mini-batches; "
+            f"test_error on {test_size or 'all'} test images.",
+            "seconds per model: " + ", ".join(f"{m} {final[m]['seconds']:.0f} s" for m in MODELS) + ".",
+        ],
+        claim=CLAIM,
+        measured=measured,
+        reproduced=degraded and fixed,
+    )
     result.seconds = time.perf_counter() - started
 
     def plot(plt):

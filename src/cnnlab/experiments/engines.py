@@ -21,7 +21,9 @@ ENGINES = ("numpy", "torch")
 
 
 class Runner:
-    """step(x, y) -> training loss; accuracy(x, y); grad_norms(x, y) per Affine layer; activations(x) per hidden layer."""
+    """step(x, y) -> training loss; accuracy(x, y); grad_norms(x, y) per Affine layer;
+    activations(x) per hidden layer.
+    """
 
     def step(self, x: np.ndarray, y: np.ndarray) -> float:
         raise NotImplementedError
@@ -79,8 +81,10 @@ def torch_copy(net: Network) -> nn.Sequential:
         else:
             raise CnnlabError(f"the torch engine of the experiments has no copy of {type(layer).__name__}")
     model = nn.Sequential(*modules)
-    state = {k.removeprefix("net."): torch.from_numpy(np.array(v, dtype=np.float32 if v.dtype.kind == "f" else v.dtype))
-             for k, v in net.state_dict().items()}
+    state = {
+        k.removeprefix("net."): torch.from_numpy(np.array(v, dtype=np.float32 if v.dtype.kind == "f" else v.dtype))
+        for k, v in net.state_dict().items()
+    }
     model.load_state_dict(state)
     return model
 
@@ -93,7 +97,9 @@ class TorchRunner(Runner):
         self.label_smoothing = net.criterion.label_smoothing
 
     def _loss(self, x, y):
-        return F.cross_entropy(self.model(torch.from_numpy(x)), torch.from_numpy(y).long(), label_smoothing=self.label_smoothing)
+        return F.cross_entropy(
+            self.model(torch.from_numpy(x)), torch.from_numpy(y).long(), label_smoothing=self.label_smoothing
+        )
 
     def step(self, x, y):
         self.model.train()
@@ -106,8 +112,10 @@ class TorchRunner(Runner):
     def accuracy(self, x, y):
         self.model.eval()
         with torch.no_grad():
-            correct = sum(int((self.model(torch.from_numpy(x[i : i + 1000])).argmax(1).numpy() == y[i : i + 1000]).sum())
-                          for i in range(0, len(x), 1000))
+            correct = sum(
+                int((self.model(torch.from_numpy(x[i : i + 1000])).argmax(1).numpy() == y[i : i + 1000]).sum())
+                for i in range(0, len(x), 1000)
+            )
         return correct / len(x)
 
     def grad_norms(self, x, y):

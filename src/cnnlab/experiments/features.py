@@ -32,8 +32,10 @@ __all__ = ["run_features", "check_features", "hog_features", "penultimate_featur
 FEATURES = ("pixels", "hog", "cnn")
 HOG = {"orientations": 9, "pixels_per_cell": (7, 7), "cells_per_block": (2, 2)}
 CNN = "lenet5"
-CLAIM = ("A linear classifier on hand-made features (HoG) beats one on raw pixels, and one on CNN features beats "
-         "both: the last layer of a CNN is a linear classifier on features that make the classes separable.")
+CLAIM = (
+    "A linear classifier on hand-made features (HoG) beats one on raw pixels, and one on CNN features beats "
+    "both: the last layer of a CNN is a linear classifier on features that make the classes separable."
+)
 
 
 def hog_features(images: np.ndarray) -> np.ndarray:
@@ -71,8 +73,10 @@ def _load_cnn(run_dir: str):
 
     model, config = load_run_model(run_dir)
     if not any(isinstance(m, nn.Conv2d) for m in model.modules()):
-        raise CnnlabError(f"--run {run_dir} holds a {config.model}, which has no convolution layers; "
-                          f"give the run folder of a CNN (lenet5, keras-cnn, ...)")
+        raise CnnlabError(
+            f"--run {run_dir} holds a {config.model}, which has no convolution layers; "
+            f"give the run folder of a CNN (lenet5, keras-cnn, ...)"
+        )
     return model, config
 
 
@@ -122,8 +126,7 @@ def run_features(settings: ExperimentSettings):
         # The claim is about a trained CNN's features: one epoch of 3,000 images left LeNet-5 at 76% itself,
         # weaker than the linear classifier on HoG, so it gets three epochs (of every image in the full run).
         epochs = settings.epochs(3, 3)
-        run = train_model(settings, CNN, CNN, epochs=epochs, train_size=settings.images(3000, 0),
-                          test_size=test_size)
+        run = train_model(settings, CNN, CNN, epochs=epochs, train_size=settings.images(3000, 0), test_size=test_size)
         model, _ = load_run_model(run.run_dir)
         source = f"{CNN} trained here ({run.results['test']['accuracy']:.4f} test accuracy, {epochs} epochs)"
     spec = dataset_spec(settings.data)
@@ -134,27 +137,42 @@ def run_features(settings: ExperimentSettings):
 
     def represent(images) -> dict[str, np.ndarray]:
         x = normalise(images.images)
-        return {"pixels": x.flatten(1).numpy(), "hog": hog_features(images.images.numpy()),
-                "cnn": penultimate_features(model, x)}
+        return {
+            "pixels": x.flatten(1).numpy(),
+            "hog": hog_features(images.images.numpy()),
+            "cnn": penultimate_features(model, x),
+        }
 
     train_features, test_features = represent(train_images), represent(test_images)
     y_train, y_test = train_images.labels.numpy(), test_images.labels.numpy()
-    rows = [{"features": name, "dims": int(train_features[name].shape[1]),
-             "test_accuracy": _linear_accuracy(train_features[name], y_train, test_features[name], y_test,
-                                               settings.seed)}
-            for name in FEATURES]
+    rows = [
+        {
+            "features": name,
+            "dims": int(train_features[name].shape[1]),
+            "test_accuracy": _linear_accuracy(
+                train_features[name], y_train, test_features[name], y_test, settings.seed
+            ),
+        }
+        for name in FEATURES
+    ]
     accuracy = {r["features"]: r["test_accuracy"] for r in rows}
     tsne_size = min(tsne_size, len(y_test))
     maps = {name: _tsne(test_features[name][:tsne_size], settings.seed) for name in FEATURES}
     measured = "linear classifier test accuracy: " + ", ".join(f"{n} {100 * accuracy[n]:.2f}%" for n in FEATURES)
     result = ExperimentResult(
         f"Linear classifier on pixels / HoG / CNN features, {settings.data} ({len(y_train)} training images)",
-        rows, {},
-        ["Multinomial logistic regression (scikit-learn, lbfgs, 300 iterations) on standardised features; "
-         f"test_accuracy on {len(y_test)} test images. HoG: {HOG}. "
-         f"cnn: the input of the last linear layer of {source}.",
-         f"t-SNE of {tsne_size} test images per feature set in tsne.png."],
-        claim=CLAIM, measured=measured, reproduced=accuracy["pixels"] < accuracy["hog"] < accuracy["cnn"])
+        rows,
+        {},
+        [
+            "Multinomial logistic regression (scikit-learn, lbfgs, 300 iterations) on standardised features; "
+            f"test_accuracy on {len(y_test)} test images. HoG: {HOG}. "
+            f"cnn: the input of the last linear layer of {source}.",
+            f"t-SNE of {tsne_size} test images per feature set in tsne.png.",
+        ],
+        claim=CLAIM,
+        measured=measured,
+        reproduced=accuracy["pixels"] < accuracy["hog"] < accuracy["cnn"],
+    )
     result.seconds = time.perf_counter() - started
     labels = y_test[:tsne_size]
 

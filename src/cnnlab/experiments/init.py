@@ -39,13 +39,24 @@ def run_init(settings: ExperimentSettings):
             rng = np.random.default_rng(settings.seed)
             losses = [runner.step(x_train[idx], data.y_train[idx]) for idx in batches(rng, len(x_train), 128, steps)]
             curves[f"{activation}/{init}"] = losses
-            rows.append({"activation": activation, "init": init, "act_std_layer1": stds[0], "act_std_layer5": stds[-1],
-                         "final_loss": float(np.mean(losses[-50:])), "test_accuracy": runner.accuracy(x_test, data.y_test)})
+            rows.append(
+                {
+                    "activation": activation,
+                    "init": init,
+                    "act_std_layer1": stds[0],
+                    "act_std_layer5": stds[-1],
+                    "final_loss": float(np.mean(losses[-50:])),
+                    "test_accuracy": runner.accuracy(x_test, data.y_test),
+                }
+            )
     result = ExperimentResult(
         f"Weight initialisation on {settings.data} ({settings.engine} engine, SGD lr 0.01, {steps} steps)",
-        rows, curves,
-        ["act_std_layer1/5: standard deviation of the activations of hidden layer 1 and 5 of a 784-100x5 network "
-         "on 1,000 training images, before training. final_loss: mean training loss of the last 50 steps."],
+        rows,
+        curves,
+        [
+            "act_std_layer1/5: standard deviation of the activations of hidden layer 1 and 5 of a 784-100x5 network "
+            "on 1,000 training images, before training. final_loss: mean training loss of the last 50 steps."
+        ],
     )
     result.seconds = time.perf_counter() - started
 

@@ -40,8 +40,10 @@ DIRECTIONS = ((0, 1), (0, -1), (1, 0), (-1, 0))  # (dy, dx) unit steps: right, l
 PADDINGS = ("circular", "zeros")
 COMPARE_AT = 2
 EXACT = 1e-6
-CLAIM = ("Max pooling gives invariance to small shifts (a CNN with pooling keeps its accuracy on shifted images "
-         "better than an MLP); convolution gives equivariance, f(T x) = T f(x), exactly with circular padding.")
+CLAIM = (
+    "Max pooling gives invariance to small shifts (a CNN with pooling keeps its accuracy on shifted images "
+    "better than an MLP); convolution gives equivariance, f(T x) = T f(x), exactly with circular padding."
+)
 
 
 def equivariance_error(features: nn.Module, x: torch.Tensor, shifts=range(1, 5)) -> float:
@@ -51,8 +53,12 @@ def equivariance_error(features: nn.Module, x: torch.Tensor, shifts=range(1, 5))
         errors = []
         for s in shifts:
             rolled = features(torch.roll(x, (s, s), dims=(-2, -1)))
-            errors.append(float(torch.linalg.vector_norm(rolled - torch.roll(fx, (s, s), dims=(-2, -1)))
-                                / torch.linalg.vector_norm(fx)))
+            errors.append(
+                float(
+                    torch.linalg.vector_norm(rolled - torch.roll(fx, (s, s), dims=(-2, -1)))
+                    / torch.linalg.vector_norm(fx)
+                )
+            )
     return sum(errors) / len(errors)
 
 
@@ -77,8 +83,16 @@ def run_invariance(settings: ExperimentSettings):
     shifted = {(s, d): shift_images(test, s * d[0], s * d[1]) for s in SHIFTS for d in DIRECTIONS}
     rows, curves, models = [], {}, {}
     for label, (model, options) in MODELS.items():
-        run = train_model(settings, label, model, options=options, epochs=epochs, train_size=train_size,
-                          test_size=test_size, test_every_epoch=False)
+        run = train_model(
+            settings,
+            label,
+            model,
+            options=options,
+            epochs=epochs,
+            train_size=train_size,
+            test_size=test_size,
+            test_every_epoch=False,
+        )
         models[label], _ = load_run_model(run.run_dir)
         accuracy = []
         for s in SHIFTS:
@@ -89,25 +103,37 @@ def run_invariance(settings: ExperimentSettings):
     spec = dataset_spec(settings.data)
     x = Normalise(spec.mean, spec.std)(test.images[:200]).double()
     features = models["cnn-no-pooling"].features
-    equivariance = [{"padding": mode, "equivariance_error": equivariance_error(_with_padding(features, mode), x)}
-                    for mode in PADDINGS]
+    equivariance = [
+        {"padding": mode, "equivariance_error": equivariance_error(_with_padding(features, mode), x)}
+        for mode in PADDINGS
+    ]
     error = {r["padding"]: r["equivariance_error"] for r in equivariance}
     drop = {m: curves[m][0] - curves[m][COMPARE_AT] for m in MODELS}
     invariant = drop["cnn-max-pooling"] < drop["mlp"]
     reproduced = invariant and error["circular"] < EXACT and error["zeros"] > error["circular"]
-    measured = (f"accuracy lost at a {COMPARE_AT}-pixel shift: "
-                + ", ".join(f"{m} {100 * drop[m]:.2f} points" for m in MODELS)
-                + f"; equivariance error circular {error['circular']:.2e}, zeros {error['zeros']:.2e}")
+    measured = (
+        f"accuracy lost at a {COMPARE_AT}-pixel shift: "
+        + ", ".join(f"{m} {100 * drop[m]:.2f} points" for m in MODELS)
+        + f"; equivariance error circular {error['circular']:.2e}, zeros {error['zeros']:.2e}"
+    )
     table = "| padding | equivariance_error |\n|---|---|\n" + "".join(
-        f"| {r['padding']} | {r['equivariance_error']:.3e} |\n" for r in equivariance)
+        f"| {r['padding']} | {r['equivariance_error']:.3e} |\n" for r in equivariance
+    )
     result = ExperimentResult(
         f"Shift invariance and equivariance on {settings.data} ({train_size or 'all'} training images, "
         f"{epochs} epochs)",
-        rows, curves,
-        [f"test_accuracy: mean over shifts right, left, down and up by `shift` pixels, on {len(test)} test images.",
-         "Equivariance of the no-pooling CNN's convolution layers, float64, circular shifts by 1..4 pixels, "
-         f"{len(x)} test images:\n\n{table}"],
-        claim=CLAIM, measured=measured, reproduced=reproduced, record=rows + equivariance)
+        rows,
+        curves,
+        [
+            f"test_accuracy: mean over shifts right, left, down and up by `shift` pixels, on {len(test)} test images.",
+            "Equivariance of the no-pooling CNN's convolution layers, float64, circular shifts by 1..4 pixels, "
+            f"{len(x)} test images:\n\n{table}",
+        ],
+        claim=CLAIM,
+        measured=measured,
+        reproduced=reproduced,
+        record=rows + equivariance,
+    )
     result.seconds = time.perf_counter() - started
 
     def plot(plt):

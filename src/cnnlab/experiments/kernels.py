@@ -44,31 +44,50 @@ def run_kernels(settings: ExperimentSettings):
     rows, curves = [], {}
     for stack, kernels in STACKS.items():
         options = {"kernels": kernels, "width": WIDTH}
-        run = train_model(settings, stack, "conv-stack", options=options, epochs=epochs, train_size=train_size,
-                          test_size=test_size)
+        run = train_model(
+            settings, stack, "conv-stack", options=options, epochs=epochs, train_size=train_size, test_size=test_size
+        )
         model, _ = load_run_model(run.run_dir)
         params, macs = _stack_counts(model, in_shape)
-        rows.append({"stack": stack, "params": params, "macs": macs,
-                     "receptive_field": int(receptive_field([int(k) for k in kernels.split(",")])),
-                     "test_accuracy": run.results["test"]["accuracy"],
-                     "images_per_s": float(run.results["images_per_s"]),
-                     "model_params": run.results["params"]})
+        rows.append(
+            {
+                "stack": stack,
+                "params": params,
+                "macs": macs,
+                "receptive_field": int(receptive_field([int(k) for k in kernels.split(",")])),
+                "test_accuracy": run.results["test"]["accuracy"],
+                "images_per_s": float(run.results["images_per_s"]),
+                "model_params": run.results["params"],
+            }
+        )
         curves[f"{stack}_train_loss"] = [r["train_loss"] for r in run.history]
         curves[f"{stack}_test_accuracy"] = [r["test_accuracy"] for r in run.history]
     seven, three = rows
-    reproduced = (seven["receptive_field"] == three["receptive_field"] and three["params"] < seven["params"]
-                  and three["test_accuracy"] >= seven["test_accuracy"] - TOLERANCE)
-    measured = (f"receptive field {seven['receptive_field']} and {three['receptive_field']}; stack parameters "
-                f"{seven['params']:,} (7x7) vs {three['params']:,} (3x3x3), "
-                f"ratio {three['params'] / seven['params']:.3f}; "
-                f"test accuracy {100 * seven['test_accuracy']:.2f}% vs {100 * three['test_accuracy']:.2f}%")
+    reproduced = (
+        seven["receptive_field"] == three["receptive_field"]
+        and three["params"] < seven["params"]
+        and three["test_accuracy"] >= seven["test_accuracy"] - TOLERANCE
+    )
+    measured = (
+        f"receptive field {seven['receptive_field']} and {three['receptive_field']}; stack parameters "
+        f"{seven['params']:,} (7x7) vs {three['params']:,} (3x3x3), "
+        f"ratio {three['params'] / seven['params']:.3f}; "
+        f"test accuracy {100 * seven['test_accuracy']:.2f}% vs {100 * three['test_accuracy']:.2f}%"
+    )
     result = ExperimentResult(
         f"One 7x7 vs three 3x3 convolutions (conv-stack, {WIDTH} channels, 2 stages) on {settings.data} "
-        f"({train_size or 'all'} training images, {epochs} epochs)", rows, curves,
-        ["params and macs: the two kernel stacks of each network (per image); receptive_field: one stack; "
-         "model_params: the whole network; images_per_s: training throughput on this machine.",
-         f"test_accuracy on {test_size or 'all'} test images."],
-        claim=CLAIM, measured=measured, reproduced=reproduced)
+        f"({train_size or 'all'} training images, {epochs} epochs)",
+        rows,
+        curves,
+        [
+            "params and macs: the two kernel stacks of each network (per image); receptive_field: one stack; "
+            "model_params: the whole network; images_per_s: training throughput on this machine.",
+            f"test_accuracy on {test_size or 'all'} test images.",
+        ],
+        claim=CLAIM,
+        measured=measured,
+        reproduced=reproduced,
+    )
     result.seconds = time.perf_counter() - started
 
     def plot(plt):

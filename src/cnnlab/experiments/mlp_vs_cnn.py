@@ -30,8 +30,10 @@ MODELS = {
 }
 PIXELS = ("original", "permuted")
 TOLERANCE = 0.01  # "keeps its accuracy": within 1 point
-CLAIM = ("Flattening loses spatial information: a CNN beats an MLP, and on images whose pixels are shuffled by one "
-         "fixed permutation the MLP's accuracy stays while the CNN's falls.")
+CLAIM = (
+    "Flattening loses spatial information: a CNN beats an MLP, and on images whose pixels are shuffled by one "
+    "fixed permutation the MLP's accuracy stays while the CNN's falls."
+)
 
 
 def check_mlp_vs_cnn(settings: ExperimentSettings) -> None:
@@ -51,10 +53,25 @@ def run_mlp_vs_cnn(settings: ExperimentSettings):
     for label, (model, options, _) in MODELS.items():
         for pixels in PIXELS:
             data = settings.data if pixels == "original" else PREFIX + settings.data
-            run = train_model(settings, f"{label}-{pixels}", model, data=data, options=options, epochs=epochs,
-                              train_size=train_size, test_size=test_size)
-            rows.append({"model": label, "pixels": pixels, "params": run.results["params"],
-                         "test_accuracy": run.results["test"]["accuracy"], "seconds": run.results["wall_time_s"]})
+            run = train_model(
+                settings,
+                f"{label}-{pixels}",
+                model,
+                data=data,
+                options=options,
+                epochs=epochs,
+                train_size=train_size,
+                test_size=test_size,
+            )
+            rows.append(
+                {
+                    "model": label,
+                    "pixels": pixels,
+                    "params": run.results["params"],
+                    "test_accuracy": run.results["test"]["accuracy"],
+                    "seconds": run.results["wall_time_s"],
+                }
+            )
             curves[f"{label}_{pixels}"] = [r["test_accuracy"] for r in run.history]
     accuracy = {(r["model"], r["pixels"]): r["test_accuracy"] for r in rows}
     dense = [m for m, (_, _, conv) in MODELS.items() if not conv]
@@ -64,14 +81,22 @@ def run_mlp_vs_cnn(settings: ExperimentSettings):
     dense_keep = all(abs(drop[m]) <= TOLERANCE for m in dense)
     cnn_falls = all(drop[m] > TOLERANCE for m in cnns)
     pts = lambda v: f"{100 * v:+.2f}"  # noqa: E731
-    measured = ("test accuracy original -> permuted (points): "
-                + ", ".join(f"{m} {100 * accuracy[m, 'original']:.2f}% ({pts(-drop[m])})" for m in MODELS))
+    measured = "test accuracy original -> permuted (points): " + ", ".join(
+        f"{m} {100 * accuracy[m, 'original']:.2f}% ({pts(-drop[m])})" for m in MODELS
+    )
     result = ExperimentResult(
         f"MLP vs CNN on {settings.data}, original and permuted pixels ({train_size or 'all'} training images, "
-        f"{epochs} epochs, Adam one-cycle)", rows, curves,
-        [f"test_accuracy on {test_size or 'all'} test images; seconds: the trainer's wall time per model.",
-         "The permutation is one fixed shuffle of the pixel positions, the same for every image, train and test."],
-        claim=CLAIM, measured=measured, reproduced=cnn_wins and dense_keep and cnn_falls)
+        f"{epochs} epochs, Adam one-cycle)",
+        rows,
+        curves,
+        [
+            f"test_accuracy on {test_size or 'all'} test images; seconds: the trainer's wall time per model.",
+            "The permutation is one fixed shuffle of the pixel positions, the same for every image, train and test.",
+        ],
+        claim=CLAIM,
+        measured=measured,
+        reproduced=cnn_wins and dense_keep and cnn_falls,
+    )
     result.seconds = time.perf_counter() - started
 
     def plot(plt):

@@ -32,13 +32,24 @@ def run_optimizers(settings: ExperimentSettings) -> tuple[ExperimentResult, call
         rng = np.random.default_rng(settings.seed)
         losses = [runner.step(x_train[idx], data.y_train[idx]) for idx in batches(rng, len(x_train), 128, steps)]
         curves[name] = losses
-        rows.append({"optimizer": name, "lr": lr, "steps": steps, "first_loss": losses[0],
-                     "final_loss": float(np.mean(losses[-50:])), "test_accuracy": runner.accuracy(x_test, data.y_test)})
+        rows.append(
+            {
+                "optimizer": name,
+                "lr": lr,
+                "steps": steps,
+                "first_loss": losses[0],
+                "final_loss": float(np.mean(losses[-50:])),
+                "test_accuracy": runner.accuracy(x_test, data.y_test),
+            }
+        )
     result = ExperimentResult(
         f"Optimisers on {settings.data}: 784-100x4-10 ReLU, batch 128, {steps} steps ({settings.engine} engine)",
-        rows, curves,
-        ["final_loss is the mean training loss of the last 50 steps; test_accuracy on "
-         f"{len(x_test):,} test images. Same initial weights for every optimiser."],
+        rows,
+        curves,
+        [
+            "final_loss is the mean training loss of the last 50 steps; test_accuracy on "
+            f"{len(x_test):,} test images. Same initial weights for every optimiser."
+        ],
     )
     result.seconds = time.perf_counter() - started
 

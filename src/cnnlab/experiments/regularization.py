@@ -49,14 +49,25 @@ def run_regularization(settings: ExperimentSettings):
                 train_acc.append(runner.accuracy(x_train, data.y_train))
                 test_acc.append(runner.accuracy(x_test, data.y_test))
         curves[f"{name} train"], curves[f"{name} test"] = train_acc, test_acc
-        rows.append({"regularization": name, "train_accuracy": train_acc[-1], "test_accuracy": test_acc[-1],
-                     "gap": train_acc[-1] - test_acc[-1], "best_test_accuracy": max(test_acc)})
+        rows.append(
+            {
+                "regularization": name,
+                "train_accuracy": train_acc[-1],
+                "test_accuracy": test_acc[-1],
+                "gap": train_acc[-1] - test_acc[-1],
+                "best_test_accuracy": max(test_acc),
+            }
+        )
     result = ExperimentResult(
         f"Regularisation on {train_size} {settings.data} training images: 784-100x6-10 ReLU, SGD lr 0.01, "
         f"{epochs} epochs ({settings.engine} engine)",
-        rows, curves,
-        [f"Accuracies after the last epoch (curves.csv: every {eval_every} epoch(s)); test on {len(x_test):,} images. weight decay: lambda = 0.1 (L2 on weights); "
-         "dropout: p = 0.2 after every hidden activation; batch norm: after every hidden affine layer."],
+        rows,
+        curves,
+        [
+            f"Accuracies after the last epoch (curves.csv: every {eval_every} epoch(s)); "
+            f"test on {len(x_test):,} images. weight decay: lambda = 0.1 (L2 on weights); "
+            "dropout: p = 0.2 after every hidden activation; batch norm: after every hidden affine layer."
+        ],
     )
     result.seconds = time.perf_counter() - started
 

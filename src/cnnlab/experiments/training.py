@@ -24,17 +24,37 @@ __all__ = ["train_model", "test_accuracy", "test_images", "shift_images", "secon
 EVAL_BATCH = 1000
 
 
-def train_model(settings: ExperimentSettings, label: str, model: str, *, epochs: int, train_size: int, test_size: int,
-                data: str | None = None, options: dict | None = None, **config) -> RunResult:
+def train_model(
+    settings: ExperimentSettings,
+    label: str,
+    model: str,
+    *,
+    epochs: int,
+    train_size: int,
+    test_size: int,
+    data: str | None = None,
+    options: dict | None = None,
+    **config,
+) -> RunResult:
     """Train `model` with the trainer's defaults (Adam, one-cycle) unless `config` overrides them; no
     validation hold-out (the experiments report test scores), the test set scored after every epoch."""
-    settings_config = dict(model=model, data=data or settings.data, epochs=epochs, train_size=train_size,
-                           test_size=test_size, val_size=0, test_every_epoch=True, seed=settings.seed,
-                           out=str(Path(settings.out) / "models" / label), data_dir=settings.data_dir,
-                           model_options=dict(options or {}))
+    settings_config = dict(
+        model=model,
+        data=data or settings.data,
+        epochs=epochs,
+        train_size=train_size,
+        test_size=test_size,
+        val_size=0,
+        test_every_epoch=True,
+        seed=settings.seed,
+        out=str(Path(settings.out) / "models" / label),
+        data_dir=settings.data_dir,
+        model_options=dict(options or {}),
+    )
     settings_config.update(config)
-    return train(TrainConfig(**settings_config), log=lambda line: print(f"[{label}] {line}", file=sys.stderr),
-                 progress=False)
+    return train(
+        TrainConfig(**settings_config), log=lambda line: print(f"[{label}] {line}", file=sys.stderr), progress=False
+    )
 
 
 def test_images(settings: ExperimentSettings, test_size: int) -> ImageDataset:

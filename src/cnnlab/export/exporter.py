@@ -128,8 +128,9 @@ def _check_pixels(config, spec, data_dir) -> tuple[np.ndarray, str]:
     except CnnlabError as error:
         if not is_own_data(config.data):
             raise
-        warnings.warn(f"checked on random pixels: the run's test images cannot be read ({error})", CnnlabWarning,
-                      stacklevel=3)
+        warnings.warn(
+            f"checked on random pixels: the run's test images cannot be read ({error})", CnnlabWarning, stacklevel=3
+        )
         generator = np.random.default_rng(0)
         return generator.integers(0, 256, (CHECK_IMAGES, *spec.in_shape)).astype(np.float32), "random pixels"
     return test.images[:CHECK_IMAGES].float().numpy(), "test images"

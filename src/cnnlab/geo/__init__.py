@@ -6,7 +6,16 @@ task options, for the command line) does not import torch or xarray.
 
 import importlib
 
-__all__ = ["open_gridded", "select", "GridSelection", "forecast_scores", "latitude_weights", "GridPad", "grid_conv", "detect_padding"]
+__all__ = [
+    "open_gridded",
+    "select",
+    "GridSelection",
+    "forecast_scores",
+    "latitude_weights",
+    "GridPad",
+    "grid_conv",
+    "detect_padding",
+]
 
 _HOMES = {
     "open_gridded": "cnnlab.geo.gridded",

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-
 import torch
 
 from cnnlab.errors import CnnlabError
@@ -25,15 +24,31 @@ from cnnlab.geo.field_task import FieldTask, predict_in_batches
 from cnnlab.geo.regimes import REGIMES_FILE_NAME, Regimes, check_labels, fit_regimes, parse_regimes_spec, read_label_csv
 from cnnlab.train.tasks import register_task
 
-__all__ = ["ClassifyGridTask", "labels_for", "check_class_labels", "class_test_results", "write_confusion_csv", "plot_composites", "CONFUSION_FILE_NAME",
-           "COMPOSITES_FILE_NAME"]
+__all__ = [
+    "ClassifyGridTask",
+    "labels_for",
+    "check_class_labels",
+    "class_test_results",
+    "write_confusion_csv",
+    "plot_composites",
+    "CONFUSION_FILE_NAME",
+    "COMPOSITES_FILE_NAME",
+]
 
 CONFUSION_FILE_NAME = "confusion.csv"
 COMPOSITES_FILE_NAME = "regime_composites.png"
 
 
-def labels_for(spec: str, fields: np.ndarray, times: np.ndarray, lat: np.ndarray, train_period: tuple[str, str], where: str,
-               run_dir: Path | None = None, seed: int = 0) -> tuple[np.ndarray, list[str], Regimes | None]:
+def labels_for(
+    spec: str,
+    fields: np.ndarray,
+    times: np.ndarray,
+    lat: np.ndarray,
+    train_period: tuple[str, str],
+    where: str,
+    run_dir: Path | None = None,
+    seed: int = 0,
+) -> tuple[np.ndarray, list[str], Regimes | None]:
     """Class index per time (-1: unlabelled), class names and, for regimes:K, the regimes (saved in run_dir).
     Regimes are fitted on the times of the training period only."""
     k = parse_regimes_spec(spec)
@@ -48,9 +63,14 @@ def labels_for(spec: str, fields: np.ndarray, times: np.ndarray, lat: np.ndarray
     return regimes.assign(fields, times), regimes.names, regimes
 
 
-def check_class_labels(labels: np.ndarray, names: list[str], times: np.ndarray, periods: dict[str, tuple[str, str]], source: str) -> None:
+def check_class_labels(
+    labels: np.ndarray, names: list[str], times: np.ndarray, periods: dict[str, tuple[str, str]], source: str
+) -> None:
     """The labels' one-line errors (none in the training period, a class with one sample), before samples are cut."""
-    splits = {name: np.flatnonzero((times >= np.datetime64(a)) & (times <= np.datetime64(b))) for name, (a, b) in periods.items()}
+    splits = {
+        name: np.flatnonzero((times >= np.datetime64(a)) & (times <= np.datetime64(b)))
+        for name, (a, b) in periods.items()
+    }
     check_labels(labels, names, splits, periods, source)
 
 
@@ -61,7 +81,9 @@ def class_test_results(predicted: np.ndarray, cd: FieldClassData) -> tuple[dict,
     test = class_scores(predicted, truth, cd.num_classes)
     for name, guess in baseline_predictions(cd, index).items():
         test[name] = class_scores(guess, truth, cd.num_classes)
-    test = {k: ({m: round(v, 4) for m, v in s.items()} if isinstance(s, dict) else round(s, 4)) for k, s in test.items()}
+    test = {
+        k: ({m: round(v, 4) for m, v in s.items()} if isinstance(s, dict) else round(s, 4)) for k, s in test.items()
+    }
     test["samples"] = int(len(index))
     return test, confusion_matrix(predicted, truth, cd.num_classes)
 
@@ -76,7 +98,9 @@ def write_confusion_csv(path: Path, matrix: np.ndarray, names: list[str]) -> Non
     write_text_atomic(path, out.getvalue())
 
 
-def plot_composites(run_dir: Path, cd: FieldClassData, regimes: Regimes | None, title: str, log: Callable[[str], None]) -> None:
+def plot_composites(
+    run_dir: Path, cd: FieldClassData, regimes: Regimes | None, title: str, log: Callable[[str], None]
+) -> None:
     """Each class's mean anomaly over all its labelled times (from the regimes' climatology, or the training
     mean for CSV labels) as maps."""
     from cnnlab.figures import have_matplotlib
@@ -93,8 +117,9 @@ def plot_composites(run_dir: Path, cd: FieldClassData, regimes: Regimes | None, 
         anomalies = cd.fields[known] - cd.mean[:, None, None]
         composites = np.stack([anomalies[cd.labels[known] == k].mean(0) for k in range(cd.num_classes)])
     counts = np.bincount(cd.labels[known], minlength=cd.num_classes).tolist()
-    plots.plot_regime_composites(Path(run_dir) / COMPOSITES_FILE_NAME, cd.lat, cd.lon, composites, cd.names, counts, title)
-
+    plots.plot_regime_composites(
+        Path(run_dir) / COMPOSITES_FILE_NAME, cd.lat, cd.lon, composites, cd.names, counts, title
+    )
 
 
 def _load(config, run_dir: Path | None = None):
@@ -113,7 +138,9 @@ def _load(config, run_dir: Path | None = None):
     times = da["time"].values.astype("datetime64[ns]")
     periods = periods_from(options) or default_periods(config.data, times)
     fields = np.asarray(da.values, np.float32)
-    labels, names, regimes = labels_for(options.labels, fields, times, da["lat"].values, periods["train"], where, run_dir, config.seed)
+    labels, names, regimes = labels_for(
+        options.labels, fields, times, da["lat"].values, periods["train"], where, run_dir, config.seed
+    )
     check_class_labels(labels, names, times, periods, options.labels)
     cd = build_field_class_data(da, config.data, labels, names, config.lead, config.history, periods, options.coords)
     return options, cd, regimes
@@ -132,7 +159,9 @@ class ClassifyGridTask(FieldTask):
         from cnnlab.models import model_info
 
         if not is_gridded_source(config.data):
-            raise CnnlabError(f"--labels classifies times of gridded data (air_temperature, netcdf:PATH, ...), not {config.data!r}")
+            raise CnnlabError(
+                f"--labels classifies times of gridded data (air_temperature, netcdf:PATH, ...), not {config.data!r}"
+            )
         self.geo, self.cd, self.regimes = _load(config)
         cd = self.cd
         self.options = dict(config.model_options)
@@ -158,16 +187,24 @@ class ClassifyGridTask(FieldTask):
 
     def checkpoint_metadata(self, config) -> dict:
         height, width = self.cd.fields.shape[-2:]
-        return {"model": config.model, "data": config.data, "task": "classify-grid", "statistics": self.cd.statistics(),
-                "padding_mode": self.options.get("padding_mode"), "grid": [int(height), int(width)]}
+        return {
+            "model": config.model,
+            "data": config.data,
+            "task": "classify-grid",
+            "statistics": self.cd.statistics(),
+            "padding_mode": self.options.get("padding_mode"),
+            "grid": [int(height), int(width)],
+        }
 
     def describe(self, config, params, run_dir, where) -> str:
         cd = self.cd
         counts = {k: int(len(v)) for k, v in cd.splits.items()}
         height, width = cd.fields.shape[-2:]
-        return (f"classify {config.data} {'+'.join(cd.channels)} {height}x{width} into {cd.num_classes} classes "
-                f"({', '.join(cd.names)}) {cd.lead_name} ahead with {config.model} ({params:,} params): "
-                f"{counts.get('train', 0):,} train, {counts.get('val', 0):,} val, {counts['test']:,} test samples")
+        return (
+            f"classify {config.data} {'+'.join(cd.channels)} {height}x{width} into {cd.num_classes} classes "
+            f"({', '.join(cd.names)}) {cd.lead_name} ahead with {config.model} ({params:,} params): "
+            f"{counts.get('train', 0):,} train, {counts.get('val', 0):,} val, {counts['test']:,} test samples"
+        )
 
     @staticmethod
     def _predict(model, cd: FieldClassData, device) -> np.ndarray:
@@ -176,14 +213,23 @@ class ClassifyGridTask(FieldTask):
     def test(self, run):
         cd = self.cd
         test, matrix = class_test_results(self._predict(run.engine.model, cd, run.device), cd)
-        results = {"test": test, "task": "classify-grid", "classes": cd.names, "lead": cd.lead_name, "labels": self.geo.labels,
-                   "metrics": {"accuracy": "fraction of test times whose class is predicted",
-                               "macro_f1": "mean over classes of F1 = 2TP / (2TP + FP + FN)",
-                               "majority": "the most frequent class of the training samples, for every time",
-                               "persistence": "the class at the initial time (with --lead)"},
-                   "samples": {k: int(len(v)) for k, v in cd.splits.items()},
-                   "periods": {k: list(v) for k, v in cd.periods.items()}, "channels": cd.channels,
-                   **self.run_facts(run, self.options.get("padding_mode"))}
+        results = {
+            "test": test,
+            "task": "classify-grid",
+            "classes": cd.names,
+            "lead": cd.lead_name,
+            "labels": self.geo.labels,
+            "metrics": {
+                "accuracy": "fraction of test times whose class is predicted",
+                "macro_f1": "mean over classes of F1 = 2TP / (2TP + FP + FN)",
+                "majority": "the most frequent class of the training samples, for every time",
+                "persistence": "the class at the initial time (with --lead)",
+            },
+            "samples": {k: int(len(v)) for k, v in cd.splits.items()},
+            "periods": {k: list(v) for k, v in cd.periods.items()},
+            "channels": cd.channels,
+            **self.run_facts(run, self.options.get("padding_mode")),
+        }
         return results, {"confusion": matrix}
 
     def write(self, run, results, artifacts, log) -> None:
@@ -199,7 +245,9 @@ class ClassifyGridTask(FieldTask):
         if have_matplotlib():
             from cnnlab.geo import plots
 
-            plots.plot_loss_curves(run.run_dir / "curves.png", run.history, f"{run.config.model} classes of {run.config.data}")
+            plots.plot_loss_curves(
+                run.run_dir / "curves.png", run.history, f"{run.config.model} classes of {run.config.data}"
+            )
         log(_score_line(results["test"]) + f"  -> {run.run_dir}")
 
     def evaluate_run(self, run_dir, config, which, device, data_dir):
@@ -227,16 +275,27 @@ class ClassifyGridTask(FieldTask):
         model = create_model(config.model, (cd.in_channels, *cd.fields.shape[-2:]), cd.num_classes, **options)
         load_weights(model, weights, config.model)
         test, _ = class_test_results(self._predict(model.to(device).eval(), cd, device), cd)
-        return {"model": config.model, "data": config.data, "checkpoint": which, "samples": int(len(cd.splits["test"])), "test": test}
+        return {
+            "model": config.model,
+            "data": config.data,
+            "checkpoint": which,
+            "samples": int(len(cd.splits["test"])),
+            "test": test,
+        }
 
     def evaluation_text(self, evaluation) -> str:
-        return (f"{evaluation['model']} on {evaluation['data']} ({evaluation['checkpoint']}.safetensors), "
-                f"{evaluation['samples']:,} test samples\n" + _score_line(evaluation["test"]))
+        return (
+            f"{evaluation['model']} on {evaluation['data']} ({evaluation['checkpoint']}.safetensors), "
+            f"{evaluation['samples']:,} test samples\n" + _score_line(evaluation["test"])
+        )
 
 
 def _score_line(test: dict) -> str:
-    line = (f"test accuracy {test['accuracy']:.4f}, macro-F1 {test['macro_f1']:.4f}; majority class {test['majority']['accuracy']:.4f} "
-            f"(macro-F1 {test['majority']['macro_f1']:.4f})")
+    line = (
+        f"test accuracy {test['accuracy']:.4f}, macro-F1 {test['macro_f1']:.4f}; "
+        f"majority class {test['majority']['accuracy']:.4f} "
+        f"(macro-F1 {test['majority']['macro_f1']:.4f})"
+    )
     if "persistence" in test:
         line += f", persistence {test['persistence']['accuracy']:.4f} (macro-F1 {test['persistence']['macro_f1']:.4f})"
     return line

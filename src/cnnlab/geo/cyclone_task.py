@@ -52,7 +52,9 @@ def _test_probabilities(model, fields: torch.Tensor, index: np.ndarray, device) 
 
 
 def _scores(probabilities, test, target_name: str):
-    scores, predicted_centres = detection_scores(probabilities, getattr(test, target_name), test.centres, test.lat, test.lon)
+    scores, predicted_centres = detection_scores(
+        probabilities, getattr(test, target_name), test.centres, test.lat, test.lon
+    )
     return {k: (json_number(v) if isinstance(v, float) else v) for k, v in scores.items()}, predicted_centres
 
 
@@ -65,7 +67,9 @@ def _scene_options(config) -> tuple[dict, int]:
 class CycloneTask(FieldTask):
     def prepare(self, config, device) -> None:
         if config.data != CYCLONE_DATA:
-            raise CnnlabError(f"--task {config.task} runs on --data {CYCLONE_DATA}, not {config.data!r} (a labelled storm dataset)")
+            raise CnnlabError(
+                f"--task {config.task} runs on --data {CYCLONE_DATA}, not {config.data!r} (a labelled storm dataset)"
+            )
         try:
             import scipy  # noqa: F401  smoothing, connected regions and centre matching
         except ImportError:
@@ -73,15 +77,19 @@ class CycloneTask(FieldTask):
         geo = options_for(config.task, config.geo)
         n_train, n_val, n_test = geo.scenes, geo.val_scenes, geo.test_scenes
         kwargs, self.size = _scene_options(config)
-        scenes = {"train": make_cyclone_scenes(n_train, seed=1 + 10 * config.seed, **kwargs),
-                  "val": make_cyclone_scenes(n_val, seed=2 + 10 * config.seed, **kwargs),
-                  "test": make_cyclone_scenes(n_test, seed=TEST_SEED, **kwargs)}
+        scenes = {
+            "train": make_cyclone_scenes(n_train, seed=1 + 10 * config.seed, **kwargs),
+            "val": make_cyclone_scenes(n_val, seed=2 + 10 * config.seed, **kwargs),
+            "test": make_cyclone_scenes(n_test, seed=TEST_SEED, **kwargs),
+        }
         self.target_name = target_name = "core" if config.task == "segment" else "centre_region"
         mean = scenes["train"].fields.mean(axis=(0, 2, 3))
         std = scenes["train"].fields.std(axis=(0, 2, 3)) + 1e-6
         # One array of all scenes; train/val/test are index ranges into it.
         fields = _normalised(np.concatenate([s.fields for s in scenes.values()]), mean, std)
-        targets = torch.from_numpy(np.concatenate([getattr(s, target_name) for s in scenes.values()]).astype(np.float32))[:, None]
+        targets = torch.from_numpy(
+            np.concatenate([getattr(s, target_name) for s in scenes.values()]).astype(np.float32)
+        )[:, None]
         offsets = np.cumsum([0] + [len(s) for s in scenes.values()])
         self.splits = {name: np.arange(offsets[i], offsets[i + 1]) for i, name in enumerate(scenes)}
         self.fields, self.test_scenes = fields, scenes["test"]
@@ -105,14 +113,22 @@ class CycloneTask(FieldTask):
         return default_run_dir(f"{CYCLONE_DATA}-{config.task}", config.model)
 
     def checkpoint_metadata(self, config) -> dict:
-        return {"model": config.model, "data": CYCLONE_DATA, "task": config.task, "statistics": self.stats,
-                "padding_mode": self.options.get("padding_mode")}
+        return {
+            "model": config.model,
+            "data": CYCLONE_DATA,
+            "task": config.task,
+            "statistics": self.stats,
+            "padding_mode": self.options.get("padding_mode"),
+        }
 
     def describe(self, config, params, run_dir, where) -> str:
         counts = {k: len(v) for k, v in self.splits.items()}
-        return (f"{config.task} storms ({self.target_name} mask) with {config.model} ({params:,} params, padding "
-                f"{self.options.get('padding_mode')}) on {CYCLONE_DATA} 3x{self.size}x{self.size}: {counts['train']:,} train, "
-                f"{counts['val']:,} val, {counts['test']:,} test scenes")
+        return (
+            f"{config.task} storms ({self.target_name} mask) with {config.model} ({params:,} params, padding "
+            f"{self.options.get('padding_mode')}) on {CYCLONE_DATA} 3x{self.size}x{self.size}: "
+            f"{counts['train']:,} train, "
+            f"{counts['val']:,} val, {counts['test']:,} test scenes"
+        )
 
     def test(self, run):
         probabilities = _test_probabilities(run.engine.model, self.fields, self.splits["test"], run.device)
@@ -122,12 +138,19 @@ class CycloneTask(FieldTask):
             "test": test,
             "task": run.config.task,
             "target": self.target_name,
-            "metrics": {"f1": "presence per scene (any storm), F1 over scenes",
-                        "iou": f"IoU of the predicted {self.target_name} mask, over all test cells",
-                        "center_error_cells": "median distance of matched centres in grid cells",
-                        "center_error_km": "median great-circle distance of matched centres"},
-            "scenes": {"train": len(self.splits["train"]), "val": len(self.splits["val"]), "test": len(self.splits["test"]),
-                       "grid": self.size, "resolution_deg": float(lat[1] - lat[0])},
+            "metrics": {
+                "f1": "presence per scene (any storm), F1 over scenes",
+                "iou": f"IoU of the predicted {self.target_name} mask, over all test cells",
+                "center_error_cells": "median distance of matched centres in grid cells",
+                "center_error_km": "median great-circle distance of matched centres",
+            },
+            "scenes": {
+                "train": len(self.splits["train"]),
+                "val": len(self.splits["val"]),
+                "test": len(self.splits["test"]),
+                "grid": self.size,
+                "resolution_deg": float(lat[1] - lat[0]),
+            },
             **self.run_facts(run, self.options.get("padding_mode")),
         }
         return results, {"probabilities": probabilities, "predicted_centres": predicted_centres}
@@ -144,10 +167,21 @@ class CycloneTask(FieldTask):
             counts = np.array([len(c) for c in test.centres])  # show two storms, one storm (twice) and none
             show = [int(s) for k, n in ((2, 1), (1, 2), (0, 1)) for s in np.flatnonzero(counts == k)[:n]]
             true_centres = [test.centres[s][:, :2] for s in show]
-            plots.plot_cyclones(run.run_dir / "cyclones.png", test.lat, test.lon, test.fields[show, 0], probabilities[show],
-                                getattr(test, target_name)[show], true_centres, [predicted_centres[s] for s in show],
-                                "pressure (hPa)", f"{config.model} {config.task}")
-            plots.plot_loss_curves(run.run_dir / "curves.png", run.history, f"{config.model} {config.task} on {CYCLONE_DATA}")
+            plots.plot_cyclones(
+                run.run_dir / "cyclones.png",
+                test.lat,
+                test.lon,
+                test.fields[show, 0],
+                probabilities[show],
+                getattr(test, target_name)[show],
+                true_centres,
+                [predicted_centres[s] for s in show],
+                "pressure (hPa)",
+                f"{config.model} {config.task}",
+            )
+            plots.plot_loss_curves(
+                run.run_dir / "curves.png", run.history, f"{config.model} {config.task} on {CYCLONE_DATA}"
+            )
         log(_score_line(results["test"], target_name) + f"  -> {run.run_dir}")
 
     def evaluate_run(self, run_dir, config, which, device, data_dir):
@@ -165,17 +199,28 @@ class CycloneTask(FieldTask):
         model = create_model(config.model, (3, size, size), 1, output="field", **options)
         load_weights(model, weights, config.model)
         target_name = "core" if config.task == "segment" else "centre_region"
-        probabilities = _test_probabilities(model.to(device), _normalised(test.fields, stats["mean"], stats["std"]),
-                                            np.arange(len(test)), device)
+        probabilities = _test_probabilities(
+            model.to(device), _normalised(test.fields, stats["mean"], stats["std"]), np.arange(len(test)), device
+        )
         scores, _ = _scores(probabilities, test, target_name)
-        return {"model": config.model, "data": config.data, "checkpoint": which, "target": target_name, "scenes": len(test),
-                "test": scores}
+        return {
+            "model": config.model,
+            "data": config.data,
+            "checkpoint": which,
+            "target": target_name,
+            "scenes": len(test),
+            "test": scores,
+        }
 
     def evaluation_text(self, evaluation) -> str:
-        return (f"{evaluation['model']} on {evaluation['data']} ({evaluation['checkpoint']}.safetensors), "
-                f"{evaluation['scenes']:,} test scenes\n" + _score_line(evaluation["test"], evaluation["target"]))
+        return (
+            f"{evaluation['model']} on {evaluation['data']} ({evaluation['checkpoint']}.safetensors), "
+            f"{evaluation['scenes']:,} test scenes\n" + _score_line(evaluation["test"], evaluation["target"])
+        )
 
 
 def _score_line(t: dict, target_name: str) -> str:
-    return (f"test: presence accuracy {t['accuracy']}, F1 {t['f1']}, {target_name} IoU {t['iou']}, "
-            f"median centre error {t['center_error_cells']} cells ({t['center_error_km']} km)")
+    return (
+        f"test: presence accuracy {t['accuracy']}, F1 {t['f1']}, {target_name} IoU {t['iou']}, "
+        f"median centre error {t['center_error_cells']} cells ({t['center_error_km']} km)"
+    )

@@ -54,7 +54,9 @@ def _smooth_noise(rng: np.random.Generator, shape, sigma: float) -> np.ndarray:
     return field / (field.std() + 1e-12)
 
 
-def holland_profile(r_km: np.ndarray, rmax_km: float, b: float, dp_hpa: float, lat_deg: float) -> tuple[np.ndarray, np.ndarray]:
+def holland_profile(
+    r_km: np.ndarray, rmax_km: float, b: float, dp_hpa: float, lat_deg: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Pressure deficit (hPa, <= 0) and gradient wind speed (m/s) at distances r (km)."""
     r = np.maximum(r_km, 1e-3) * 1000.0  # m
     scaled = (rmax_km * 1000.0 / r) ** b
@@ -64,9 +66,18 @@ def holland_profile(r_km: np.ndarray, rmax_km: float, b: float, dp_hpa: float, l
     return deficit, speed
 
 
-def make_cyclone_scenes(n: int, seed: int = 0, height: int = 48, width: int = 48, resolution: float = 0.25,
-                        south: float = 10.0, west: float = 125.0, max_storms: int = 2, empty_fraction: float = 0.35,
-                        noise: float = 1.0) -> CycloneScenes:
+def make_cyclone_scenes(
+    n: int,
+    seed: int = 0,
+    height: int = 48,
+    width: int = 48,
+    resolution: float = 0.25,
+    south: float = 10.0,
+    west: float = 125.0,
+    max_storms: int = 2,
+    empty_fraction: float = 0.35,
+    noise: float = 1.0,
+) -> CycloneScenes:
     """`n` scenes; the same seed gives the same scenes. `noise` scales every noise term."""
     rng = np.random.default_rng(seed)
     lat = south + resolution * np.arange(height)
@@ -81,8 +92,14 @@ def make_cyclone_scenes(n: int, seed: int = 0, height: int = 48, width: int = 48
         # Environment: steering flow, a smooth pressure gradient, smooth and white noise.
         u0, v0 = rng.uniform(-8, 8, 2)
         gradient = rng.uniform(-3, 3, 2)  # hPa across the scene
-        pressure = 1010 + gradient[0] * (lat2 - lat.mean()) / (lat[-1] - lat[0]) + gradient[1] * (lon2 - lon.mean()) / (lon[-1] - lon[0])
-        pressure = pressure + noise * (1.5 * _smooth_noise(rng, (height, width), 6) + 0.3 * rng.standard_normal((height, width)))
+        pressure = (
+            1010
+            + gradient[0] * (lat2 - lat.mean()) / (lat[-1] - lat[0])
+            + gradient[1] * (lon2 - lon.mean()) / (lon[-1] - lon[0])
+        )
+        pressure = pressure + noise * (
+            1.5 * _smooth_noise(rng, (height, width), 6) + 0.3 * rng.standard_normal((height, width))
+        )
         u = u0 + noise * (2.5 * _smooth_noise(rng, (height, width), 5) + 0.7 * rng.standard_normal((height, width)))
         v = v0 + noise * (2.5 * _smooth_noise(rng, (height, width), 5) + 0.7 * rng.standard_normal((height, width)))
         count = 0 if rng.random() < empty_fraction else int(rng.integers(1, max_storms + 1))

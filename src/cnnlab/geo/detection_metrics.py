@@ -46,8 +46,15 @@ def _to_latlon(points: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> tuple[np
     return np.interp(points[:, 0], np.arange(len(lat)), lat), np.interp(points[:, 1], np.arange(len(lon)), lon)
 
 
-def detection_scores(probabilities: np.ndarray, true_masks: np.ndarray, true_centres: list[np.ndarray], lat: np.ndarray, lon: np.ndarray,
-                     min_cells: int = 3, match_cells: float = 5.0) -> tuple[dict, list[np.ndarray]]:
+def detection_scores(
+    probabilities: np.ndarray,
+    true_masks: np.ndarray,
+    true_centres: list[np.ndarray],
+    lat: np.ndarray,
+    lon: np.ndarray,
+    min_cells: int = 3,
+    match_cells: float = 5.0,
+) -> tuple[dict, list[np.ndarray]]:
     """Scores over N scenes: probabilities and true_masks (N, H, W); true_centres per scene (k, 4) lat, lon, row, col.
     Returns the scores and the predicted centres per scene (k, 2) as lat, lon."""
     from scipy.optimize import linear_sum_assignment

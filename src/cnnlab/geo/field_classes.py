@@ -56,7 +56,9 @@ class FieldClassData:
 
     def inputs(self, index: np.ndarray) -> torch.Tensor:
         past = np.stack([self.fields[index - k] for k in range(self.history)], axis=1)  # x[t], x[t-1], ...
-        return torch.from_numpy(stack_inputs(past, self.times[index], self.mean, self.std, False, self.coords, self.lat, self.lon))
+        return torch.from_numpy(
+            stack_inputs(past, self.times[index], self.mean, self.std, False, self.coords, self.lat, self.lon)
+        )
 
     def target(self, index: np.ndarray) -> np.ndarray:
         return self.labels[index + self.lead]
@@ -66,13 +68,29 @@ class FieldClassData:
 
     def statistics(self) -> dict:
         """What a checkpoint stores to classify new fields the way training did."""
-        return {"channels": self.channels, "mean": self.mean.tolist(), "std": self.std.tolist(), "history": self.history,
-                "lead": self.lead_name, "step_minutes": int(self.step / np.timedelta64(1, "m")), "coords": self.coords,
-                "classes": self.names, "periods": self.periods}
+        return {
+            "channels": self.channels,
+            "mean": self.mean.tolist(),
+            "std": self.std.tolist(),
+            "history": self.history,
+            "lead": self.lead_name,
+            "step_minutes": int(self.step / np.timedelta64(1, "m")),
+            "coords": self.coords,
+            "classes": self.names,
+            "periods": self.periods,
+        }
 
 
-def build_field_class_data(da, data: str, labels: np.ndarray, names: list[str], lead: str | None, history: int,
-                           periods: dict[str, tuple[str, str]] | None, coords: bool = False) -> FieldClassData:
+def build_field_class_data(
+    da,
+    data: str,
+    labels: np.ndarray,
+    names: list[str],
+    lead: str | None,
+    history: int,
+    periods: dict[str, tuple[str, str]] | None,
+    coords: bool = False,
+) -> FieldClassData:
     """Read the selected DataArray (time, channel, lat, lon), cut dated splits of labelled samples and compute the
     training mean and std per channel."""
     where = da.attrs.get("cnnlab_source") or data
@@ -82,7 +100,9 @@ def build_field_class_data(da, data: str, labels: np.ndarray, names: list[str], 
     lead_delta = parse_duration(lead_text).astype("timedelta64[ns]") if lead else np.timedelta64(0, "ns")
     if lead_delta < np.timedelta64(0, "ns") or lead_delta % step != np.timedelta64(0, "ns"):
         hours = step / np.timedelta64(1, "h")
-        raise CnnlabError(f"--lead {lead_text} is not a multiple of the time step of {where} ({hours:g}h); choose e.g. {4 * hours:g}h")
+        raise CnnlabError(
+            f"--lead {lead_text} is not a multiple of the time step of {where} ({hours:g}h); choose e.g. {4 * hours:g}h"
+        )
     lead_steps = int(lead_delta // step)
     if history < 1:
         raise CnnlabError(f"--history must be at least 1 past field, got {history}")
@@ -97,23 +117,45 @@ def build_field_class_data(da, data: str, labels: np.ndarray, names: list[str], 
             idx = idx[(idx - (history - 1) >= idx[0]) & (idx + lead_steps <= idx[-1])]
             idx = idx[labels[idx + lead_steps] >= 0]
         if name != "val" and idx.size == 0:
-            raise CnnlabError(f"the {name} period {first}..{last} of {where} holds no labelled sample "
-                              f"({history} past fields + lead {lead_text}); label more times or widen it")
+            raise CnnlabError(
+                f"the {name} period {first}..{last} of {where} holds no labelled sample "
+                f"({history} past fields + lead {lead_text}); label more times or widen it"
+            )
         splits[name] = idx
     train = splits["train"]
-    window = fields[int(train[0]) - (history - 1):int(train[-1]) + 1]
+    window = fields[int(train[0]) - (history - 1) : int(train[-1]) + 1]
     mean = window.mean(axis=(0, 2, 3)).astype(np.float32)
     std = np.maximum(window.std(axis=(0, 2, 3)), 1e-6).astype(np.float32)
-    return FieldClassData(fields, times, da["lat"].values, da["lon"].values, channels, step, lead_steps, lead_text, history,
-                          np.asarray(labels, np.int64), list(names), splits, periods, mean, std, coords)
+    return FieldClassData(
+        fields,
+        times,
+        da["lat"].values,
+        da["lon"].values,
+        channels,
+        step,
+        lead_steps,
+        lead_text,
+        history,
+        np.asarray(labels, np.int64),
+        list(names),
+        splits,
+        periods,
+        mean,
+        std,
+        coords,
+    )
 
 
 def class_scores(predicted: np.ndarray, truth: np.ndarray, num_classes: int) -> dict[str, float]:
     """accuracy and macro-F1 (the module docstring's definitions, through scikit-learn)."""
     from sklearn.metrics import accuracy_score, f1_score
 
-    return {"accuracy": float(accuracy_score(truth, predicted)),
-            "macro_f1": float(f1_score(truth, predicted, labels=list(range(num_classes)), average="macro", zero_division=0))}
+    return {
+        "accuracy": float(accuracy_score(truth, predicted)),
+        "macro_f1": float(
+            f1_score(truth, predicted, labels=list(range(num_classes)), average="macro", zero_division=0)
+        ),
+    }
 
 
 def confusion_matrix(predicted: np.ndarray, truth: np.ndarray, num_classes: int) -> np.ndarray:

@@ -18,10 +18,16 @@ from cnnlab.safe_paths import os_reason
 __all__ = ["looks_like", "check_format", "check_grib_complete", "check_netcdf3_complete", "check_zarr_complete"]
 
 _SIGNATURES = [
-    (b"CDF\x01", "NetCDF-3"), (b"CDF\x02", "NetCDF-3"), (b"CDF\x05", "NetCDF-3"),
-    (b"\x89HDF\r\n\x1a\n", "NetCDF-4/HDF5"), (b"GRIB", "GRIB"),
-    (b"\x89PNG", "PNG image"), (b"\xff\xd8\xff", "JPEG image"),
-    (b"\x1f\x8b", "gzip-compressed"), (b"PK\x03\x04", "zip"), (b"\x93NUMPY", "NumPy .npy"),
+    (b"CDF\x01", "NetCDF-3"),
+    (b"CDF\x02", "NetCDF-3"),
+    (b"CDF\x05", "NetCDF-3"),
+    (b"\x89HDF\r\n\x1a\n", "NetCDF-4/HDF5"),
+    (b"GRIB", "GRIB"),
+    (b"\x89PNG", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"\x1f\x8b", "gzip-compressed"),
+    (b"PK\x03\x04", "zip"),
+    (b"\x93NUMPY", "NumPy .npy"),
 ]
 _EXPECTED = {"netcdf": ("NetCDF-3", "NetCDF-4/HDF5"), "grib": ("GRIB",), "zarr": ("Zarr store",)}
 _PREFIX_OF = {"NetCDF-3": "netcdf", "NetCDF-4/HDF5": "netcdf", "GRIB": "grib", "Zarr store": "zarr"}
@@ -58,8 +64,9 @@ def check_format(path: Path, kind: str) -> str:
     if found in _EXPECTED[kind]:
         return found
     advice = f"; use --data {_PREFIX_OF[found]}:{path}" if found in _PREFIX_OF else ""
-    raise CnnlabError(f"{path} is not a {kind} file: it looks like {'a ' if found[0] not in 'aeiouAEIOU' else 'an '}"
-                      f"{found}{advice}")
+    raise CnnlabError(
+        f"{path} is not a {kind} file: it looks like {'a ' if found[0] not in 'aeiouAEIOU' else 'an '}{found}{advice}"
+    )
 
 
 def check_grib_complete(path: Path) -> int:
@@ -75,24 +82,32 @@ def check_grib_complete(path: Path) -> int:
             if start < 0 and count and not window.strip(b"\x00") and offset + len(window) >= size:
                 break  # zero padding after the last message
             if start < 0 or window[:start].strip(b"\x00"):
-                raise CnnlabError(f"{path} is damaged: no GRIB message starts at byte {offset:,} "
-                                  f"(after {count} whole messages); download or copy the file again")
+                raise CnnlabError(
+                    f"{path} is damaged: no GRIB message starts at byte {offset:,} "
+                    f"(after {count} whole messages); download or copy the file again"
+                )
             offset += start
             f.seek(offset)
             section = f.read(16)
             if len(section) < 16:
-                raise CnnlabError(f"{path} is truncated: GRIB message {count + 1} starts at byte {offset:,} but the "
-                                  f"file ends at {size:,}; download or copy the file again")
+                raise CnnlabError(
+                    f"{path} is truncated: GRIB message {count + 1} starts at byte {offset:,} but the "
+                    f"file ends at {size:,}; download or copy the file again"
+                )
             edition = section[7]
             length = int.from_bytes(section[8:16] if edition == 2 else section[4:7], "big")
             end = offset + length
             if length < 16 or end > size:
-                raise CnnlabError(f"{path} is truncated: GRIB message {count + 1} at byte {offset:,} declares "
-                                  f"{length:,} bytes but the file ends at {size:,}; download or copy the file again")
+                raise CnnlabError(
+                    f"{path} is truncated: GRIB message {count + 1} at byte {offset:,} declares "
+                    f"{length:,} bytes but the file ends at {size:,}; download or copy the file again"
+                )
             f.seek(end - 4)
             if f.read(4) != b"7777":
-                raise CnnlabError(f"{path} is damaged: GRIB message {count + 1} at byte {offset:,} does not end with "
-                                  f"7777 where its length says; download or copy the file again")
+                raise CnnlabError(
+                    f"{path} is damaged: GRIB message {count + 1} at byte {offset:,} does not end with "
+                    f"7777 where its length says; download or copy the file again"
+                )
             count += 1
             offset = end
     if not count:
@@ -109,8 +124,10 @@ def check_netcdf3_complete(ds, path: Path) -> None:
         needed += math.prod(var.shape) * getattr(dtype, "itemsize", 8)
     size = Path(path).stat().st_size
     if size < needed:
-        raise CnnlabError(f"{path} is truncated: its variables need {needed:,} bytes but the file has {size:,}; "
-                          f"download or copy the file again")
+        raise CnnlabError(
+            f"{path} is truncated: its variables need {needed:,} bytes but the file has {size:,}; "
+            f"download or copy the file again"
+        )
 
 
 def check_zarr_complete(path: Path) -> None:
@@ -130,5 +147,7 @@ def check_zarr_complete(path: Path) -> None:
             continue
         stored, needed = array.nchunks_initialized, array.nchunks
         if stored < needed:
-            raise CnnlabError(f"the Zarr store {path} is incomplete: array {name!r} has {stored} of its {needed} "
-                              f"chunks; a missing chunk would read as {fill!r}: copy the store again")
+            raise CnnlabError(
+                f"the Zarr store {path} is incomplete: array {name!r} has {stored} of its {needed} "
+                f"chunks; a missing chunk would read as {fill!r}: copy the store again"
+            )

@@ -3,7 +3,8 @@
 A sample is an initial time t. Its input is the last `history` fields x[t], x[t-1], ..., x[t-K+1]
 (every channel, normalised by the training mean and std per channel), plus sin/cos of the hour of day
 and of the day of year of t (and, with `coords`, latitude and longitude as two static channels, so the
-network can learn what differs from place to place, e.g. land and sea); its target, for each lead L (in time steps), is the residual
+network can learn what differs from place to place, e.g. land and sea); its target, for each lead L
+(in time steps), is the residual
     r_L = (x[t+L] - x[t]) / s_L,   s_L = std of x[t+L] - x[t] over the training period (per channel),
 so the network learns the change (persistence is the zero prediction) and
     forecast_L = x[t] + s_L * r_L.
@@ -25,9 +26,19 @@ from cnnlab.errors import CnnlabError
 from cnnlab.geo.gridded import check_finite, parse_duration, time_step
 from cnnlab.geo.lazy_fields import STREAM_BYTES, LazyFields
 
-__all__ = ["ForecastData", "build_forecast_data", "default_periods", "parse_period", "time_features", "climatology_for",
-           "input_channels", "stack_inputs", "normalise_fields", "fields_from_residuals",
-           "parse_targets"]
+__all__ = [
+    "ForecastData",
+    "build_forecast_data",
+    "default_periods",
+    "parse_period",
+    "time_features",
+    "climatology_for",
+    "input_channels",
+    "stack_inputs",
+    "normalise_fields",
+    "fields_from_residuals",
+    "parse_targets",
+]
 
 # air_temperature (WeatherBench-like): train on 2013, its last two months for validation, test on 2014.
 AIR_TEMPERATURE_PERIODS = {
@@ -56,9 +67,16 @@ def default_periods(data: str, times: np.ndarray) -> dict[str, tuple[str, str]]:
     n = len(times)
     a, b = int(0.7 * n), int(0.8 * n)
     if a < 1 or b <= a or b >= n:
-        raise CnnlabError(f"{data} has only {n} times: too few for a 70/10/20 split by date; give --train-period/--val-period/--test-period")
+        raise CnnlabError(
+            f"{data} has only {n} times: too few for a 70/10/20 split by date; "
+            "give --train-period/--val-period/--test-period"
+        )
     iso = lambda t: str(np.datetime_as_string(t, unit="s"))  # noqa: E731
-    return {"train": (iso(times[0]), iso(times[a - 1])), "val": (iso(times[a]), iso(times[b - 1])), "test": (iso(times[b]), iso(times[-1]))}
+    return {
+        "train": (iso(times[0]), iso(times[a - 1])),
+        "val": (iso(times[a]), iso(times[b - 1])),
+        "test": (iso(times[b]), iso(times[-1])),
+    }
 
 
 def time_features(times: np.ndarray) -> np.ndarray:
@@ -68,7 +86,9 @@ def time_features(times: np.ndarray) -> np.ndarray:
     hour_phase = 2 * np.pi * day_seconds / 86400
     year_start = t.astype("datetime64[Y]").astype("datetime64[s]")
     year_phase = 2 * np.pi * (t - year_start).astype(np.float64) / (365.25 * 86400)
-    return np.stack([np.sin(hour_phase), np.cos(hour_phase), np.sin(year_phase), np.cos(year_phase)], axis=1).astype(np.float32)
+    return np.stack([np.sin(hour_phase), np.cos(hour_phase), np.sin(year_phase), np.cos(year_phase)], axis=1).astype(
+        np.float32
+    )
 
 
 def input_channels(history: int, channels: int, mask_inputs: bool, coords: bool) -> int:
@@ -88,8 +108,16 @@ def fields_from_residuals(base, residuals, residual_std):
     return base[:, None] + residuals * residual_std[None, :, :, None, None]
 
 
-def stack_inputs(past: np.ndarray, times: np.ndarray, mean: np.ndarray, std: np.ndarray, mask_inputs: bool, coords: bool,
-                 lat: np.ndarray | None, lon: np.ndarray | None) -> np.ndarray:
+def stack_inputs(
+    past: np.ndarray,
+    times: np.ndarray,
+    mean: np.ndarray,
+    std: np.ndarray,
+    mask_inputs: bool,
+    coords: bool,
+    lat: np.ndarray | None,
+    lon: np.ndarray | None,
+) -> np.ndarray:
     """The model input (N, input_channels, H, W) float32 from past fields (N, K, C, H, W), newest first (x[t],
     x[t-1], ...), in the data's units, and the initial times (N,). Training and inference both build it here."""
     known = np.isfinite(past)
@@ -138,10 +166,19 @@ class ForecastData:
 
     def statistics(self) -> dict:
         """What the checkpoint stores to normalise inputs and de-normalise outputs at inference."""
-        return {"channels": self.channels, "mean": self.mean.tolist(), "std": self.std.tolist(),
-                "residual_std": self.residual_std.tolist(), "leads": self.lead_names, "history": self.history,
-                "step_minutes": int(self.step / np.timedelta64(1, "m")), "mask_inputs": self.mask_inputs, "coords": self.coords, "periods": self.periods,
-                "targets": self.target_channels}
+        return {
+            "channels": self.channels,
+            "mean": self.mean.tolist(),
+            "std": self.std.tolist(),
+            "residual_std": self.residual_std.tolist(),
+            "leads": self.lead_names,
+            "history": self.history,
+            "step_minutes": int(self.step / np.timedelta64(1, "m")),
+            "mask_inputs": self.mask_inputs,
+            "coords": self.coords,
+            "periods": self.periods,
+            "targets": self.target_channels,
+        }
 
     def past(self, index: np.ndarray) -> np.ndarray:
         """(N, K, C, H, W): x[t], x[t-1], ... for initial-time indices `index`, in the data's units."""
@@ -155,27 +192,41 @@ class ForecastData:
     def inputs(self, index: np.ndarray, past: np.ndarray | None = None) -> torch.Tensor:
         """(N, in_channels, H, W) for initial-time indices `index` (`past`: their self.past(index), if read)."""
         past = self.past(index) if past is None else past
-        return torch.from_numpy(stack_inputs(past, self.times[index], self.mean, self.std, self.mask_inputs, self.coords,
-                                             self.lat, self.lon))
+        return torch.from_numpy(
+            stack_inputs(
+                past, self.times[index], self.mean, self.std, self.mask_inputs, self.coords, self.lat, self.lon
+            )
+        )
 
     def targets(self, index: np.ndarray, base: np.ndarray | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Normalised residuals (N, L*targets, H, W) and their 0/1 mask of known cells (`base`: x[t], if read)."""
         t = self.target_index
         base = (self.fields[index] if base is None else base)[:, t]
-        residuals = np.stack([(self.fields[index + lead][:, t] - base) / self.residual_std[i][:, None, None] for i, lead in enumerate(self.leads)], axis=1)
+        residuals = np.stack(
+            [
+                (self.fields[index + lead][:, t] - base) / self.residual_std[i][:, None, None]
+                for i, lead in enumerate(self.leads)
+            ],
+            axis=1,
+        )
         n, leads, c, h, w = residuals.shape
         residuals = residuals.reshape(n, leads * c, h, w)
         known = np.isfinite(residuals)
-        return torch.from_numpy(np.where(known, residuals, 0.0).astype(np.float32)), torch.from_numpy(known.astype(np.float32))
+        return torch.from_numpy(np.where(known, residuals, 0.0).astype(np.float32)), torch.from_numpy(
+            known.astype(np.float32)
+        )
 
     def to_fields(self, residuals: np.ndarray, index: np.ndarray) -> np.ndarray:
-        """Normalised residual predictions (N, L*targets, H, W) -> forecasts (N, L, targets, H, W) in the data's units."""
+        """Normalised residual predictions (N, L*targets, H, W) -> forecasts (N, L, targets, H, W)
+        in the data's units."""
         n = len(index)
         r = residuals.reshape(n, len(self.leads), len(self.target_channels), *residuals.shape[-2:])
         return fields_from_residuals(self.fields[index][:, self.target_index], r, self.residual_std)
 
     def truth(self, index: np.ndarray) -> np.ndarray:
-        return np.stack([self.fields[index + lead][:, self.target_index] for lead in self.leads], axis=1)  # (N, L, targets, H, W)
+        return np.stack(
+            [self.fields[index + lead][:, self.target_index] for lead in self.leads], axis=1
+        )  # (N, L, targets, H, W)
 
 
 def _coordinate_channels(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -194,15 +245,25 @@ def parse_targets(text: str | None, channels: list[str]) -> list[str]:
     for item in (part.strip() for part in text.split(",") if part.strip()):
         matches = [c for c in channels if c == item or c.replace("@", "") == item or c.partition("@")[0] == item]
         if not matches:
-            raise CnnlabError(f"--target {item} is none of the channels {', '.join(channels)}; name one like "
-                              f"{channels[0].replace('@', '')}, a variable, or all")
+            raise CnnlabError(
+                f"--target {item} is none of the channels {', '.join(channels)}; name one like "
+                f"{channels[0].replace('@', '')}, a variable, or all"
+            )
         chosen += [c for c in matches if c not in chosen]
     return [c for c in channels if c in chosen]
 
 
-def build_forecast_data(da, data: str, leads: list[str], history: int, periods: dict[str, tuple[str, str]] | None,
-                        nans: str = "error", coords: bool = False, stream: bool | None = None,
-                        targets: list[str] | None = None) -> ForecastData:
+def build_forecast_data(
+    da,
+    data: str,
+    leads: list[str],
+    history: int,
+    periods: dict[str, tuple[str, str]] | None,
+    nans: str = "error",
+    coords: bool = False,
+    stream: bool | None = None,
+    targets: list[str] | None = None,
+) -> ForecastData:
     """Cut the selected DataArray (time, channel, lat, lon) into dated splits and compute the training
     statistics. The selection is read into memory, or with `stream` (default: when it is larger than
     STREAM_BYTES) read batch by batch from its dask chunks."""
@@ -214,8 +275,10 @@ def build_forecast_data(da, data: str, leads: list[str], history: int, periods: 
         lead = parse_duration(text).astype("timedelta64[ns]")
         if lead <= np.timedelta64(0, "ns") or lead % step != np.timedelta64(0, "ns"):
             hours = step / np.timedelta64(1, "h")
-            raise CnnlabError(f"lead {text} is not a positive multiple of the time step of {where} ({hours:g}h); "
-                              f"choose e.g. {hours:g}h, {2 * hours:g}h or {4 * hours:g}h")
+            raise CnnlabError(
+                f"lead {text} is not a positive multiple of the time step of {where} ({hours:g}h); "
+                f"choose e.g. {hours:g}h, {2 * hours:g}h or {4 * hours:g}h"
+            )
         lead_steps.append(int(lead // step))
     if history < 1:
         raise CnnlabError(f"--history must be at least 1 past field, got {history}")
@@ -241,12 +304,28 @@ def build_forecast_data(da, data: str, leads: list[str], history: int, periods: 
         if idx.size:
             idx = idx[(idx - (history - 1) >= idx[0]) & (idx + max_lead <= idx[-1])]
         if name != "val" and idx.size == 0:
-            raise CnnlabError(f"the {name} period {first}..{last} of {where} holds no complete sample "
-                              f"({history} past fields + {max(leads, key=lambda s: parse_duration(s))} lead); widen it")
+            raise CnnlabError(
+                f"the {name} period {first}..{last} of {where} holds no complete sample "
+                f"({history} past fields + {max(leads, key=lambda s: parse_duration(s))} lead); widen it"
+            )
         splits[name] = idx
     _check_disjoint(periods)
-    fd = ForecastData(fields, times, da["lat"].values, da["lon"].values, channels, step, lead_steps, list(leads), history,
-                      splits, periods, mask_inputs=(nans == "mask"), coords=coords, target_channels=targets)
+    fd = ForecastData(
+        fields,
+        times,
+        da["lat"].values,
+        da["lon"].values,
+        channels,
+        step,
+        lead_steps,
+        list(leads),
+        history,
+        splits,
+        periods,
+        mask_inputs=(nans == "mask"),
+        coords=coords,
+        target_channels=targets,
+    )
     train_index = splits["train"]
     train = da.isel(time=slice(int(train_index[0]) - (history - 1), int(train_index[-1]) + 1))
     fd.mean = np.asarray(train.mean(("time", "lat", "lon"), skipna=True).values, np.float32)
@@ -266,13 +345,17 @@ def _check_some_known(da, fd: ForecastData, where: str) -> None:
     training period, or in the whole test period, there is nothing to learn or to score."""
     empty = [c for c, m in zip(fd.channels, fd.mean) if not np.isfinite(m)]
     if empty:
-        raise CnnlabError(f"channel {empty[0]} of {where} has no known value (all NaN) in the training period "
-                          f"{fd.periods['train'][0]}..{fd.periods['train'][1]}; choose another period or variable")
+        raise CnnlabError(
+            f"channel {empty[0]} of {where} has no known value (all NaN) in the training period "
+            f"{fd.periods['train'][0]}..{fd.periods['train'][1]}; choose another period or variable"
+        )
     test = da.isel(time=fd.splits["test"]).data
     known = np.isfinite(test).any()
     if not bool(known.compute() if hasattr(known, "compute") else known):
-        raise CnnlabError(f"the test period {fd.periods['test'][0]}..{fd.periods['test'][1]} of {where} has no known "
-                          f"value (all NaN): nothing could be scored; choose another --test-period")
+        raise CnnlabError(
+            f"the test period {fd.periods['test'][0]}..{fd.periods['test'][1]} of {where} has no known "
+            f"value (all NaN): nothing could be scored; choose another --test-period"
+        )
 
 
 def _nanstd_per_channel(change) -> np.ndarray:
@@ -293,14 +376,17 @@ def _check_finite_lazily(da, channels, where: str, times) -> None:
     if bad_per_time.any():
         t = int(np.flatnonzero(bad_per_time)[0])
         first = np.asarray(da.isel(time=[t]).values, np.float32)
-        check_finite(first, channels, where, times[t:t + 1], total=int(bad_per_time.sum()))
+        check_finite(first, channels, where, times[t : t + 1], total=int(bad_per_time.sum()))
 
 
 def _check_disjoint(periods: dict[str, tuple[str, str]]) -> None:
     spans = sorted((np.datetime64(a), np.datetime64(b), name) for name, (a, b) in periods.items())
     for (a0, a1, n0), (b0, b1, n1) in zip(spans, spans[1:]):
         if b0 <= a1:
-            raise CnnlabError(f"the {n0} and {n1} periods overlap ({n0} ends {a1}, {n1} starts {b0}); splits by date must not share times")
+            raise CnnlabError(
+                f"the {n0} and {n1} periods overlap ({n0} ends {a1}, {n1} starts {b0}); "
+                "splits by date must not share times"
+            )
 
 
 def climatology_for(fd: ForecastData, valid_times: np.ndarray, window_days: int = 15) -> np.ndarray:

@@ -25,9 +25,14 @@ __all__ = ["run_provenance", "variable_attrs", "predict_forecast_file", "initial
 def run_provenance(config: Mapping, periods: Mapping[str, Sequence[str]], source: str) -> dict[str, str]:
     """The global attributes that say where a forecast file came from."""
     train = periods.get("train")
-    return {"model": str(config.get("model")), "model_options": str(config.get("model_options") or {}),
-            "config_sha256": config_hash(config), "training_period": "..".join(train) if train else "",
-            "source": source, "task": "forecast"}
+    return {
+        "model": str(config.get("model")),
+        "model_options": str(config.get("model_options") or {}),
+        "config_sha256": config_hash(config),
+        "training_period": "..".join(train) if train else "",
+        "source": source,
+        "task": "forecast",
+    }
 
 
 def variable_attrs(ds, channels: Sequence[str]) -> dict[str, dict]:
@@ -53,16 +58,31 @@ def initial_time_indices(times: np.ndarray, inits: Sequence[str] | None, history
     for text in inits:
         when = check_date(text, "--init").tolist()
         if when not in position:
-            raise CnnlabError(f"--init {text} is not a time of {where} (it runs {np.datetime_as_string(times[0], unit='m')} .. "
-                              f"{np.datetime_as_string(times[-1], unit='m')})")
+            raise CnnlabError(
+                f"--init {text} is not a time of {where} (it runs {np.datetime_as_string(times[0], unit='m')} .. "
+                f"{np.datetime_as_string(times[-1], unit='m')})"
+            )
         if position[when] < history - 1:
-            raise CnnlabError(f"--init {text}: the run needs {history} past fields up to it, and {where} starts earlier than that allows")
+            raise CnnlabError(
+                f"--init {text}: the run needs {history} past fields up to it, "
+                f"and {where} starts earlier than that allows"
+            )
         index.append(position[when])
     return np.array(index, int)
 
 
-def predict_forecast_file(model, stats: dict, config: Mapping, data: str, out: str | Path, inits: Sequence[str] | None = None,
-                          rollout_length: str | None = None, selection=None, data_dir=None, device=None) -> tuple[Path, int, list[str]]:
+def predict_forecast_file(
+    model,
+    stats: dict,
+    config: Mapping,
+    data: str,
+    out: str | Path,
+    inits: Sequence[str] | None = None,
+    rollout_length: str | None = None,
+    selection=None,
+    data_dir=None,
+    device=None,
+) -> tuple[Path, int, list[str]]:
     """Forecast `data` with a trained model and its checkpoint statistics; write `out` (forecast.nc layout).
     Returns the path, the number of initial times and the lead names."""
     ds = open_gridded(data, data_dir)
@@ -70,12 +90,16 @@ def predict_forecast_file(model, stats: dict, config: Mapping, data: str, out: s
     da = select(ds, selection or GridSelection())
     channels = [str(c) for c in da["channel"].values]
     if channels != list(stats["channels"]):
-        raise CnnlabError(f"{where} gives the channels {', '.join(channels)}, the run was trained on {', '.join(stats['channels'])}; "
-                          f"give a file with the same variables and levels")
+        raise CnnlabError(
+            f"{where} gives the channels {', '.join(channels)}, the run was trained on {', '.join(stats['channels'])}; "
+            f"give a file with the same variables and levels"
+        )
     times = da["time"].values.astype("datetime64[ns]")
     step = np.timedelta64(int(stats["step_minutes"]), "m")
     if len(times) > 1 and not np.all(np.diff(times) == step):
-        raise CnnlabError(f"{where} is not on the run's regular {lead_name(1, step)} time step; the history window would be wrong")
+        raise CnnlabError(
+            f"{where} is not on the run's regular {lead_name(1, step)} time step; the history window would be wrong"
+        )
     rm = RolloutModel.from_statistics(model, stats, da["lat"].values, da["lon"].values)
     applications = rollout_applications(rollout_length, rm) if rollout_length else 1
     index = initial_time_indices(times, inits, rm.history, where)
@@ -84,16 +108,42 @@ def predict_forecast_file(model, stats: dict, config: Mapping, data: str, out: s
     offsets, forecasts = rollout(rm, past, times[index], applications, device)
     leads = [offset * step for offset in offsets]
     periods = stats.get("periods") or {}
-    dataset = forecast_dataset(forecasts, times[index], leads, da["lat"].values, da["lon"].values, rm.targets or channels,
-                               variable_attrs(ds, channels), provenance=run_provenance(config, periods, where))
+    dataset = forecast_dataset(
+        forecasts,
+        times[index],
+        leads,
+        da["lat"].values,
+        da["lon"].values,
+        rm.targets or channels,
+        variable_attrs(ds, channels),
+        provenance=run_provenance(config, periods, where),
+    )
     return write_forecast_file(out, dataset), len(index), [lead_name(o, step) for o in offsets]
 
 
-def write_run_forecast(path: str | Path, fd, index: np.ndarray, offsets: list[int], forecasts: np.ndarray, config: Mapping,
-                       attrs: Mapping[str, Mapping], where: str, baselines: bool = False) -> Path:
+def write_run_forecast(
+    path: str | Path,
+    fd,
+    index: np.ndarray,
+    offsets: list[int],
+    forecasts: np.ndarray,
+    config: Mapping,
+    attrs: Mapping[str, Mapping],
+    where: str,
+    baselines: bool = False,
+) -> Path:
     """A training run's test forecasts (N, offsets, targets, H, W) from the initial times `index` as forecast.nc,
     with persistence and climatology beside them when `baselines`."""
     extra = baseline_fields(fd, index, offsets) if baselines else None
-    dataset = forecast_dataset(forecasts, fd.times[index], [offset * fd.step for offset in offsets], fd.lat, fd.lon,
-                               fd.target_channels, attrs, extra, run_provenance(config, fd.periods, where))
+    dataset = forecast_dataset(
+        forecasts,
+        fd.times[index],
+        [offset * fd.step for offset in offsets],
+        fd.lat,
+        fd.lon,
+        fd.target_channels,
+        attrs,
+        extra,
+        run_provenance(config, fd.periods, where),
+    )
     return write_forecast_file(path, dataset)

@@ -23,12 +23,29 @@ from cnnlab.data.sources import data_root, verify
 from cnnlab.errors import CnnlabError
 from cnnlab.geo.file_formats import check_format, check_grib_complete, check_netcdf3_complete, check_zarr_complete
 
-__all__ = ["GridSelection", "open_gridded", "select", "time_step", "parse_duration", "check_finite", "NAMED_GRIDS", "is_gridded_source", "named_grid_status"]
+__all__ = [
+    "GridSelection",
+    "open_gridded",
+    "select",
+    "time_step",
+    "parse_duration",
+    "check_finite",
+    "NAMED_GRIDS",
+    "is_gridded_source",
+    "named_grid_status",
+]
 
 NAMED_GRIDS = {"air_temperature": "air_temperature.nc"}
 NAMED_GRID_MD5 = {"air_temperature.nc": "de5b9d45db48cf6b7034de1a4a6d6c98"}  # the xarray tutorial file
 _PREFIXES = ("netcdf:", "zarr:", "grib:")
-_RENAMES = {"latitude": "lat", "longitude": "lon", "isobaricInhPa": "level", "plev": "level", "pressure_level": "level", "valid_time": "time"}
+_RENAMES = {
+    "latitude": "lat",
+    "longitude": "lon",
+    "isobaricInhPa": "level",
+    "plev": "level",
+    "pressure_level": "level",
+    "valid_time": "time",
+}
 
 
 def is_gridded_source(data: str) -> bool:
@@ -77,8 +94,10 @@ def open_gridded(data: str, data_dir: str | Path | None = None):
             try:  # a user's machine with internet: xarray's tutorial loader caches the file
                 ds, where = xr.tutorial.open_dataset(data, chunks={}), f"xarray tutorial {data}"
             except Exception as error:  # noqa: BLE001  any download failure becomes one line
-                raise CnnlabError(f"{data}: {path} is missing and xarray's tutorial loader failed ({type(error).__name__}: {error}); "
-                                  f"put {NAMED_GRIDS[data]} in the data root (--data-dir or $CNNLAB_DATA)") from None
+                raise CnnlabError(
+                    f"{data}: {path} is missing and xarray's tutorial loader failed ({type(error).__name__}: {error}); "
+                    f"put {NAMED_GRIDS[data]} in the data root (--data-dir or $CNNLAB_DATA)"
+                ) from None
     elif data.startswith(_PREFIXES):
         kind, _, raw = data.partition(":")
         path = Path(raw).expanduser()
@@ -104,7 +123,9 @@ def open_gridded(data: str, data_dir: str | Path | None = None):
                 try:
                     import cfgrib  # noqa: F401
                 except ImportError:
-                    raise CnnlabError("GRIB files need cfgrib: pip install 'cnnlab[grib]' (and the eccodes library)") from None
+                    raise CnnlabError(
+                        "GRIB files need cfgrib: pip install 'cnnlab[grib]' (and the eccodes library)"
+                    ) from None
                 ds = xr.open_dataset(path, engine="cfgrib", chunks={}, backend_kwargs={"indexpath": ""})
         except CnnlabError:
             raise
@@ -116,7 +137,10 @@ def open_gridded(data: str, data_dir: str | Path | None = None):
     ds.attrs["cnnlab_source"] = where
     for name in ("lat", "lon"):
         if name not in ds.coords:
-            raise CnnlabError(f"{where} has no {name} coordinate (nor {'latitude' if name == 'lat' else 'longitude'}); cnnlab needs a lat/lon grid")
+            raise CnnlabError(
+                f"{where} has no {name} coordinate (nor {'latitude' if name == 'lat' else 'longitude'}); "
+                "cnnlab needs a lat/lon grid"
+            )
     for name in ("time", "lat", "lon", "level"):
         if name in ds.coords and ds[name].ndim == 1:
             _check_monotonic(ds[name].values, name, where)
@@ -148,8 +172,11 @@ def _check_monotonic(values: np.ndarray, name: str, where: str) -> None:
     wrong = steps <= zero if steps[0] > zero else steps >= zero  # the direction is set by the first step
     if wrong.any():
         bad = int(np.flatnonzero(wrong)[0])
-        raise CnnlabError(f"coordinate {name} of {where} is not strictly monotonic ({values[bad]} then {values[bad + 1]} at index {bad}); "
-                          f"sort it first, e.g. ds.sortby('{name}'), and drop duplicates")
+        raise CnnlabError(
+            f"coordinate {name} of {where} is not strictly monotonic "
+            f"({values[bad]} then {values[bad + 1]} at index {bad}); "
+            f"sort it first, e.g. ds.sortby('{name}'), and drop duplicates"
+        )
 
 
 def select(ds, selection: GridSelection):
@@ -163,27 +190,40 @@ def select(ds, selection: GridSelection):
         raise CnnlabError(f"{where} has no variable on a lat/lon grid")
     for name in names:
         if name not in ds.data_vars:
-            raise CnnlabError(f"variable {name!r} is not in {where}; it has: {', '.join(sorted(map(str, ds.data_vars))) or 'no variables'}")
+            raise CnnlabError(
+                f"variable {name!r} is not in {where}; "
+                f"it has: {', '.join(sorted(map(str, ds.data_vars))) or 'no variables'}"
+            )
     if selection.levels and not any("level" in ds[name].dims for name in names):
-        raise CnnlabError(f"--level {', '.join(f'{v:g}' for v in selection.levels)}: {where} has no levels "
-                          f"(variables {', '.join(names)} are on a single level); drop --level")
+        raise CnnlabError(
+            f"--level {', '.join(f'{v:g}' for v in selection.levels)}: {where} has no levels "
+            f"(variables {', '.join(names)} are on a single level); drop --level"
+        )
     channels = []
     for name in names:
         var = ds[name]
         if "time" not in var.dims:
-            raise CnnlabError(f"variable {name!r} of {where} has no time dimension (dims {var.dims}); a forecast needs one")
+            raise CnnlabError(
+                f"variable {name!r} of {where} has no time dimension (dims {var.dims}); a forecast needs one"
+            )
         if "level" in var.dims:
             levels = selection.levels or tuple(var["level"].values.tolist())
             missing = [lv for lv in levels if lv not in var["level"].values]
             if missing:
-                raise CnnlabError(f"level {missing[0]:g} is not in variable {name!r} of {where}; it has levels {', '.join(f'{v:g}' for v in var['level'].values)}")
+                raise CnnlabError(
+                    f"level {missing[0]:g} is not in variable {name!r} of {where}; "
+                    f"it has levels {', '.join(f'{v:g}' for v in var['level'].values)}"
+                )
             for lv in levels:
                 channels.append(var.sel(level=lv, drop=True).rename(f"{name}@{lv:g}"))
         else:
             channels.append(var.rename(name))
     extra = [d for c in channels for d in c.dims if d not in ("time", "lat", "lon")]
     if extra:
-        raise CnnlabError(f"variable {channels[0].name!r} of {where} has extra dimensions {sorted(set(extra))}; select them away first")
+        raise CnnlabError(
+            f"variable {channels[0].name!r} of {where} has extra dimensions {sorted(set(extra))}; "
+            "select them away first"
+        )
     da = xr.concat([c.transpose("time", "lat", "lon") for c in channels], dim="channel")
     da = da.assign_coords(channel=[str(c.name) for c in channels]).transpose("time", "channel", "lat", "lon")
     if selection.box is not None:
@@ -206,8 +246,9 @@ def check_date(text: str, flag: str) -> np.datetime64:
     try:
         return np.datetime64(str(text), "s")
     except ValueError:
-        raise CnnlabError(f"{flag}: {text!r} is not a valid date; write YYYY-MM-DD or YYYY-MM-DDTHH, "
-                          f"e.g. 2013-01-01..2013-06-30") from None
+        raise CnnlabError(
+            f"{flag}: {text!r} is not a valid date; write YYYY-MM-DD or YYYY-MM-DDTHH, e.g. 2013-01-01..2013-06-30"
+        ) from None
 
 
 def _slice(coord: np.ndarray, low: float, high: float) -> slice:
@@ -231,8 +272,10 @@ def time_step(times: np.ndarray, where: str = "the dataset") -> np.timedelta64:
     steps = np.diff(times)
     if not np.all(steps == steps[0]):
         bad = int(np.argmax(steps != steps[0]))
-        raise CnnlabError(f"{where} has an irregular time step ({steps[0].astype('timedelta64[m]')} but "
-                          f"{steps[bad].astype('timedelta64[m]')} after {times[bad]}); fill or drop the gap first")
+        raise CnnlabError(
+            f"{where} has an irregular time step ({steps[0].astype('timedelta64[m]')} but "
+            f"{steps[bad].astype('timedelta64[m]')} after {times[bad]}); fill or drop the gap first"
+        )
     return steps[0]
 
 
@@ -244,5 +287,7 @@ def check_finite(values: np.ndarray, channels, where: str, times=None, total: in
         t, c = np.argwhere(bad)[0][:2]
         when = f" at time {np.datetime_as_string(times[t], unit='m')}" if times is not None else ""
         count = int(bad.sum()) if total is None else total
-        raise CnnlabError(f"{where} has {count:,} missing (NaN) values in {channels[c]!r}{when}; "
-                          f"pass --nans mask to leave them out of the loss and metrics, or fill them first")
+        raise CnnlabError(
+            f"{where} has {count:,} missing (NaN) values in {channels[c]!r}{when}; "
+            f"pass --nans mask to leave them out of the loss and metrics, or fill them first"
+        )

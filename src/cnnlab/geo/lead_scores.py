@@ -39,12 +39,20 @@ def baseline_fields(fd: ForecastData, index: np.ndarray, offsets: list[int]) -> 
     """Persistence and climatology as forecasts (N, L, targets, H, W) for the initial times `index`."""
     t = fd.target_index
     persistence = np.repeat(fd.fields[index][:, None, t], len(offsets), axis=1)
-    climatology = np.stack([climatology_for(fd, fd.times[index] + offset * fd.step)[:, t] for offset in offsets], axis=1)
+    climatology = np.stack(
+        [climatology_for(fd, fd.times[index] + offset * fd.step)[:, t] for offset in offsets], axis=1
+    )
     return {"persistence": persistence, "climatology": climatology}
 
 
-def score_leads(fd: ForecastData, index: np.ndarray, offsets: list[int], forecasts: np.ndarray, lat_weights: np.ndarray,
-                names: dict[int, str] | None = None) -> tuple[dict, dict]:
+def score_leads(
+    fd: ForecastData,
+    index: np.ndarray,
+    offsets: list[int],
+    forecasts: np.ndarray,
+    lat_weights: np.ndarray,
+    names: dict[int, str] | None = None,
+) -> tuple[dict, dict]:
     """({"lead_6h": {metric: {"model": .., "persistence": .., "climatology": ..}}, ...}, details) where details holds
     "initial_times" (per lead, how many were scored) and, with several targets, "by_channel" (per lead and channel,
     the same layout). `names` maps an offset to the lead's name as the user wrote it (default: hours, lead_name)."""
@@ -63,11 +71,18 @@ def score_leads(fd: ForecastData, index: np.ndarray, offsets: list[int], forecas
         candidates = {"model": forecasts[keep, i], "persistence": fd.fields[start][:, t], "climatology": clim}
         scores = {label: forecast_scores(f, truth, lat_weights, clim) for label, f in candidates.items()}
         key = f"lead_{names.get(offset) or lead_name(offset, fd.step)}"
-        out[key] = {metric: {label: rounded(scores[label][metric]) for label in candidates} for metric in scores["model"]}
+        out[key] = {
+            metric: {label: rounded(scores[label][metric]) for label in candidates} for metric in scores["model"]
+        }
         details["initial_times"][key] = int(keep.sum())
         if len(t) > 1:
             by_channel = details.setdefault("by_channel", {}).setdefault(key, {})
             for c, channel in enumerate(fd.target_channels):
-                per = {label: forecast_scores(f[:, c:c + 1], truth[:, c:c + 1], lat_weights, clim[:, c:c + 1]) for label, f in candidates.items()}
-                by_channel[channel] = {metric: {label: rounded(per[label][metric]) for label in candidates} for metric in per["model"]}
+                per = {
+                    label: forecast_scores(f[:, c : c + 1], truth[:, c : c + 1], lat_weights, clim[:, c : c + 1])
+                    for label, f in candidates.items()
+                }
+                by_channel[channel] = {
+                    metric: {label: rounded(per[label][metric]) for label in candidates} for metric in per["model"]
+                }
     return out, details

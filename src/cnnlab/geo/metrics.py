@@ -20,7 +20,6 @@ import numpy as np
 __all__ = ["forecast_scores", "per_step_rmse", "weighted_step_mean"]
 
 
-
 def weighted_step_mean(values: np.ndarray, lat_weights: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     """<values>_t for values (T, C, H, W) -> (T,), NaN where a step has no known cell."""
     values = np.asarray(values, dtype=np.float64)

@@ -13,8 +13,17 @@ from dataclasses import dataclass
 
 from cnnlab.errors import CnnlabError
 
-__all__ = ["ForecastOptions", "CycloneOptions", "ClassifyGridOptions", "options_for", "PADDING_CHOICES", "NAN_POLICIES", "LATITUDE_WEIGHTS",
-           "GRIDDED_TASKS", "CYCLONE_DATA"]
+__all__ = [
+    "ForecastOptions",
+    "CycloneOptions",
+    "ClassifyGridOptions",
+    "options_for",
+    "PADDING_CHOICES",
+    "NAN_POLICIES",
+    "LATITUDE_WEIGHTS",
+    "GRIDDED_TASKS",
+    "CYCLONE_DATA",
+]
 
 PADDING_CHOICES = ("auto", "zeros", "replicate", "circular", "circular-zeros")
 NAN_POLICIES = ("error", "mask")  # refuse missing values, or leave them out of loss and metrics
@@ -94,7 +103,9 @@ class ClassifyGridOptions:
 
     def __post_init__(self):
         if not self.labels:
-            raise CnnlabError("classifying gridded data needs labels: --labels FILE.csv (columns time,label) or --labels regimes:K")
+            raise CnnlabError(
+                "classifying gridded data needs labels: --labels FILE.csv (columns time,label) or --labels regimes:K"
+            )
         _check_choice("--padding", self.padding, PADDING_CHOICES)
         object.__setattr__(self, "variables", tuple(self.variables))
         object.__setattr__(self, "levels", tuple(float(v) for v in self.levels))

@@ -17,8 +17,13 @@ def _map_axes(plt, rows: int, cols: int, size=(4.2, 2.6)):
     try:
         import cartopy.crs as ccrs
 
-        fig, axes = plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows), squeeze=False,
-                                 subplot_kw={"projection": ccrs.PlateCarree()})
+        fig, axes = plt.subplots(
+            rows,
+            cols,
+            figsize=(size[0] * cols, size[1] * rows),
+            squeeze=False,
+            subplot_kw={"projection": ccrs.PlateCarree()},
+        )
         for ax in axes.flat:
             ax.coastlines(linewidth=0.6)
         return fig, axes, {"transform": ccrs.PlateCarree()}
@@ -37,7 +42,15 @@ def _show(fig, ax, lon, lat, values, title, cmap, extra, vmin=None, vmax=None):
     return image
 
 
-def plot_forecast_maps(path: Path, fd, forecasts: np.ndarray, truth: np.ndarray, test_index: np.ndarray, title: str = "", sample: int | None = None) -> None:
+def plot_forecast_maps(
+    path: Path,
+    fd,
+    forecasts: np.ndarray,
+    truth: np.ndarray,
+    test_index: np.ndarray,
+    title: str = "",
+    sample: int | None = None,
+) -> None:
     """One row per lead: input field at t, prediction, truth at t+lead, prediction - truth (first channel)."""
     plt = pyplot()
     sample = len(test_index) // 2 if sample is None else sample
@@ -46,14 +59,21 @@ def plot_forecast_maps(path: Path, fd, forecasts: np.ndarray, truth: np.ndarray,
     initial = fd.fields[test_index[sample], 0]
     for i, name in enumerate(fd.lead_names):
         pred, true = forecasts[sample, i, 0], truth[sample, i, 0]
-        low, high = np.nanmin([initial.min(), pred.min(), true.min()]), np.nanmax([initial.max(), pred.max(), true.max()])
+        low, high = (
+            np.nanmin([initial.min(), pred.min(), true.min()]),
+            np.nanmax([initial.max(), pred.max(), true.max()]),
+        )
         when = np.datetime_as_string(fd.times[test_index[sample]], unit="h")
-        _show(fig, axes[i, 0], fd.lon, fd.lat, initial, f"input {fd.channels[0]} at {when}", "coolwarm", extra, low, high)
+        _show(
+            fig, axes[i, 0], fd.lon, fd.lat, initial, f"input {fd.channels[0]} at {when}", "coolwarm", extra, low, high
+        )
         _show(fig, axes[i, 1], fd.lon, fd.lat, pred, f"prediction +{name}", "coolwarm", extra, low, high)
         _show(fig, axes[i, 2], fd.lon, fd.lat, true, f"truth +{name}", "coolwarm", extra, low, high)
         err = pred - true
         bound = float(np.nanmax(np.abs(err))) or 1.0
-        _show(fig, axes[i, 3], fd.lon, fd.lat, err, f"error +{name} (prediction - truth)", "RdBu_r", extra, -bound, bound)
+        _show(
+            fig, axes[i, 3], fd.lon, fd.lat, err, f"error +{name} (prediction - truth)", "RdBu_r", extra, -bound, bound
+        )
     fig.suptitle(title)
     fig.tight_layout()
     save_png(fig, path)
@@ -68,13 +88,23 @@ def plot_rmse_by_lead(path: Path, test: dict, title: str = "") -> None:
     fig, ax = plt.subplots(figsize=(5 if len(leads) <= 8 else 8, 3.5))
     for label, style in (("model", "-o"), ("persistence", "--s"), ("climatology", ":^")):
         ax.plot(hours, [test[k]["rmse"][label] for k in leads], style, label=label)
-    lost = [(h, k) for h, k in zip(hours, leads) if None not in (test[k]["rmse"]["model"], test[k]["rmse"]["climatology"])
-            and test[k]["rmse"]["model"] >= test[k]["rmse"]["climatology"]]
+    lost = [
+        (h, k)
+        for h, k in zip(hours, leads)
+        if None not in (test[k]["rmse"]["model"], test[k]["rmse"]["climatology"])
+        and test[k]["rmse"]["model"] >= test[k]["rmse"]["climatology"]
+    ]
     if lost:
         hour, key = lost[0]
         ax.axvline(hour, color="grey", linewidth=0.8)
-        ax.annotate(f"no better than climatology from {key.removeprefix('lead_')}", (hour, ax.get_ylim()[0]), fontsize=7,
-                    rotation=90, va="bottom", ha="right")
+        ax.annotate(
+            f"no better than climatology from {key.removeprefix('lead_')}",
+            (hour, ax.get_ylim()[0]),
+            fontsize=7,
+            rotation=90,
+            va="bottom",
+            ha="right",
+        )
     step = max(1, len(leads) // 10)
     ax.set_xticks(hours[::step], [k.removeprefix("lead_") for k in leads][::step])
     ax.set_xlabel("lead time")
@@ -101,8 +131,18 @@ def plot_loss_curves(path: Path, history: list[dict], title: str = "") -> None:
     save_png(fig, path)
 
 
-def plot_cyclones(path: Path, lat, lon, fields: np.ndarray, probabilities: np.ndarray, true_masks: np.ndarray,
-                  true_centres: list, predicted_centres: list, channel: str = "pressure", title: str = "") -> None:
+def plot_cyclones(
+    path: Path,
+    lat,
+    lon,
+    fields: np.ndarray,
+    probabilities: np.ndarray,
+    true_masks: np.ndarray,
+    true_centres: list,
+    predicted_centres: list,
+    channel: str = "pressure",
+    title: str = "",
+) -> None:
     """Per scene: the first field with the true mask outline, the predicted mask, true (x) and predicted (+) centres."""
     plt = pyplot()
     scenes = len(fields)
@@ -122,7 +162,9 @@ def plot_cyclones(path: Path, lat, lon, fields: np.ndarray, probabilities: np.nd
     save_png(fig, path)
 
 
-def plot_regime_composites(path: Path, lat, lon, composites: np.ndarray, names: list[str], counts: list[int], title: str = "") -> None:
+def plot_regime_composites(
+    path: Path, lat, lon, composites: np.ndarray, names: list[str], counts: list[int], title: str = ""
+) -> None:
     """One map per regime: its mean anomaly (first channel) over the times assigned to it, on one colour scale."""
     plt = pyplot()
     k = len(names)

@@ -25,7 +25,15 @@ from cnnlab.errors import CnnlabError
 from cnnlab.files import atomic_path
 from cnnlab.geo.forecast_data import time_features
 
-__all__ = ["Regimes", "fit_regimes", "load_regimes", "read_label_csv", "check_labels", "parse_regimes_spec", "REGIMES_FILE_NAME"]
+__all__ = [
+    "Regimes",
+    "fit_regimes",
+    "load_regimes",
+    "read_label_csv",
+    "check_labels",
+    "parse_regimes_spec",
+    "REGIMES_FILE_NAME",
+]
 
 REGIMES_FILE_NAME = "regimes.npz"
 
@@ -73,29 +81,54 @@ class Regimes:
     def composites(self, fields: np.ndarray, times: np.ndarray, labels: np.ndarray) -> np.ndarray:
         """(K, C, H, W): the mean anomaly of each regime over the given times (what each class looks like)."""
         anomalies = self.anomalies(fields, times)
-        return np.stack([anomalies[labels == k].mean(0) if (labels == k).any() else np.full(anomalies.shape[1:], np.nan)
-                         for k in range(self.k)])
+        return np.stack(
+            [
+                anomalies[labels == k].mean(0) if (labels == k).any() else np.full(anomalies.shape[1:], np.nan)
+                for k in range(self.k)
+            ]
+        )
 
     def save(self, path: str | Path) -> None:
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as f:
-                np.savez(f, climatology=self.climatology, area_weights=self.area_weights, pca_mean=self.pca_mean,
-                         components=self.components, centres=self.centres, names=np.array(self.names, dtype=str),
-                         train_period=np.array(self.train_period, dtype=str))
+                np.savez(
+                    f,
+                    climatology=self.climatology,
+                    area_weights=self.area_weights,
+                    pca_mean=self.pca_mean,
+                    components=self.components,
+                    centres=self.centres,
+                    names=np.array(self.names, dtype=str),
+                    train_period=np.array(self.train_period, dtype=str),
+                )
 
 
 def load_regimes(path: str | Path) -> Regimes:
     """The regimes a run saved (no pickle: plain arrays only)."""
     try:
         with np.load(path, allow_pickle=False) as z:
-            return Regimes(z["climatology"], z["area_weights"], z["pca_mean"], z["components"], z["centres"],
-                           [str(n) for n in z["names"]], tuple(str(p) for p in z["train_period"]))
+            return Regimes(
+                z["climatology"],
+                z["area_weights"],
+                z["pca_mean"],
+                z["components"],
+                z["centres"],
+                [str(n) for n in z["names"]],
+                tuple(str(p) for p in z["train_period"]),
+            )
     except (OSError, KeyError, ValueError) as error:
         raise CnnlabError(f"cannot read regimes from {path}: {error}") from None
 
 
-def fit_regimes(fields: np.ndarray, times: np.ndarray, lat: np.ndarray, train: np.ndarray, k: int, components: int = 10,
-                seed: int = 0) -> Regimes:
+def fit_regimes(
+    fields: np.ndarray,
+    times: np.ndarray,
+    lat: np.ndarray,
+    train: np.ndarray,
+    k: int,
+    components: int = 10,
+    seed: int = 0,
+) -> Regimes:
     """Regimes from the training times only: `train` is a boolean mask (T,) or an index into fields (T, C, H, W)."""
     from sklearn.cluster import KMeans
     from sklearn.decomposition import PCA
@@ -119,8 +152,15 @@ def fit_regimes(fields: np.ndarray, times: np.ndarray, lat: np.ndarray, train: n
     kmeans = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(pca.transform(daily))
     order = np.argsort(-np.bincount(kmeans.labels_, minlength=k), kind="stable")  # largest cluster first
     period = tuple(str(np.datetime_as_string(t, unit="s")) for t in (train_times[0], train_times[-1]))
-    return Regimes(climatology, area_weights, pca.mean_, pca.components_, kmeans.cluster_centers_[order],
-                   [f"regime {i + 1}" for i in range(k)], period)
+    return Regimes(
+        climatology,
+        area_weights,
+        pca.mean_,
+        pca.components_,
+        kmeans.cluster_centers_[order],
+        [f"regime {i + 1}" for i in range(k)],
+        period,
+    )
 
 
 def parse_regimes_spec(text: str) -> int | None:
@@ -148,7 +188,9 @@ def read_label_csv(path: str | Path, times: np.ndarray, where: str) -> tuple[np.
     if not rows:
         raise CnnlabError(f"--labels {path} holds no rows; write a header `time,label` and one row per labelled time")
     if not {"time", "label"} <= set(header):
-        raise CnnlabError(f"--labels {path} needs the columns time,label; its header has: {', '.join(map(str, header))}")
+        raise CnnlabError(
+            f"--labels {path} needs the columns time,label; its header has: {', '.join(map(str, header))}"
+        )
     data_times = np.asarray(times, "datetime64[ns]")
     position = {t: i for i, t in enumerate(data_times.astype("datetime64[s]").tolist())}
     labels = np.full(len(data_times), -1, np.int64)
@@ -161,14 +203,18 @@ def read_label_csv(path: str | Path, times: np.ndarray, where: str) -> tuple[np.
         try:
             when = np.datetime64(stamp, "s").tolist()
         except ValueError:
-            raise CnnlabError(f"--labels {path} row {row_number}: {stamp!r} is not an ISO time like 2013-01-01T06:00") from None
+            raise CnnlabError(
+                f"--labels {path} row {row_number}: {stamp!r} is not an ISO time like 2013-01-01T06:00"
+            ) from None
         if when not in position:
             missing.append(stamp)
             continue
         texts.append((position[when], label))
     if missing:
-        raise CnnlabError(f"--labels {path}: {len(missing)} time(s) are not times of {where}, the first {missing[0]}; "
-                          f"labels must name the data's own times")
+        raise CnnlabError(
+            f"--labels {path}: {len(missing)} time(s) are not times of {where}, the first {missing[0]}; "
+            f"labels must name the data's own times"
+        )
     names = sorted({label for _, label in texts})
     index = {name: i for i, name in enumerate(names)}
     for position_of_time, label in texts:
@@ -176,16 +222,27 @@ def read_label_csv(path: str | Path, times: np.ndarray, where: str) -> tuple[np.
     return labels, names
 
 
-def check_labels(labels: np.ndarray, names: list[str], splits: dict[str, np.ndarray], periods: dict[str, tuple[str, str]], source: str) -> None:
+def check_labels(
+    labels: np.ndarray,
+    names: list[str],
+    splits: dict[str, np.ndarray],
+    periods: dict[str, tuple[str, str]],
+    source: str,
+) -> None:
     """Refuse labels a classifier cannot learn from: none in the training period, or a class with one sample."""
     train = labels[splits["train"]]
     if not (train >= 0).any():
         first, last = periods["train"]
-        raise CnnlabError(f"{source} labels no time of the training period {first}..{last} (only later times); "
-                          f"label training times too, or move --train-period")
+        raise CnnlabError(
+            f"{source} labels no time of the training period {first}..{last} (only later times); "
+            f"label training times too, or move --train-period"
+        )
     counts = np.bincount(labels[labels >= 0], minlength=len(names))
     for name, count in zip(names, counts):
         if count < 2:
-            raise CnnlabError(f"class {name!r} of {source} has only {count} labelled time; a class needs at least 2 (merge or drop it)")
+            raise CnnlabError(
+                f"class {name!r} of {source} has only {count} labelled time; "
+                "a class needs at least 2 (merge or drop it)"
+            )
     if len(names) < 2:
         raise CnnlabError(f"{source} holds one class ({names[0]!r}); a classifier needs at least 2")

@@ -48,7 +48,10 @@ class ModelSummary:
 
     def table(self) -> str:
         """A Keras/torchinfo-style text table (shapes channels-first, without the batch dimension)."""
-        rows = [(f"{r.name} ({r.type})", "x".join(map(str, r.output_shape)), f"{r.params:,}", f"{r.macs:,}") for r in self.layers]
+        rows = [
+            (f"{r.name} ({r.type})", "x".join(map(str, r.output_shape)), f"{r.params:,}", f"{r.macs:,}")
+            for r in self.layers
+        ]
         head = ("Layer (type)", "Output shape", "Param #", "Mult-adds")
         widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
         line = "  ".join(f"{{:{'<' if i < 2 else '>'}{w}}}" for i, w in enumerate(widths))
@@ -92,7 +95,9 @@ def _leaves(model: nn.Module):
     return [(name or type(model).__name__, m) for name, m in model.named_modules() if not list(m.children())]
 
 
-def _size_error(name: str, module: nn.Module, in_shape: tuple, error: Exception, model_name: str, input_shape) -> CnnlabError:
+def _size_error(
+    name: str, module: nn.Module, in_shape: tuple, error: Exception, model_name: str, input_shape
+) -> CnnlabError:
     """Turn torch's shape error into one line that names the layer and puts the numbers in the formula."""
     shown = "x".join(map(str, input_shape))
     kind = type(module).__name__
@@ -109,7 +114,10 @@ def _size_error(name: str, module: nn.Module, in_shape: tuple, error: Exception,
             f"floor(({size} + 2*{p} - {d}*({k}-1) - 1)/{s}) + 1 = {out}; use a larger input or a model for small images"
         )
     reason = str(error).splitlines()[0]
-    return CnnlabError(f"input {shown} does not fit {model_name}: layer {name} ({kind}) got shape {'x'.join(map(str, in_shape[1:]))}: {reason}")
+    return CnnlabError(
+        f"input {shown} does not fit {model_name}: layer {name} ({kind}) "
+        f"got shape {'x'.join(map(str, in_shape[1:]))}: {reason}"
+    )
 
 
 def _trace(model: nn.Module, input_shape, model_name: str, on_leaf=None):
@@ -117,7 +125,9 @@ def _trace(model: nn.Module, input_shape, model_name: str, on_leaf=None):
     current: list = [None]
     handles = []
     for name, module in _leaves(model):
-        handles.append(module.register_forward_pre_hook(lambda m, i, n=name: current.__setitem__(0, (n, m, tuple(i[0].shape)))))
+        handles.append(
+            module.register_forward_pre_hook(lambda m, i, n=name: current.__setitem__(0, (n, m, tuple(i[0].shape))))
+        )
         if on_leaf is not None:
             handles.append(module.register_forward_hook(lambda m, i, o, n=name: on_leaf(n, m, i, o)))
     was_training = model.training

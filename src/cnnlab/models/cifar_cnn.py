@@ -12,7 +12,7 @@ from cnnlab.models.registry import register_model
 
 @register_model("cifar-cnn")
 def cifar_cnn(in_shape, num_classes, batch_norm: bool = False, dropout: float = 0.5):
-    """CIFAR CNN of the PyTorch lecture: conv5x32 -> 28x28x32, conv5x32 -> 24x24x32, pool, 2x conv3x64, pool, fc256, fc."""
+    """CIFAR CNN (PyTorch lecture): conv5x32 -> 28x28x32, conv5x32 -> 24x24x32, pool, 2x conv3x64, pool, fc256, fc."""
     c, h, w = in_shape
 
     def conv(c_in, c_out, k):

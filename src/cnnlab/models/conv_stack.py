@@ -36,8 +36,18 @@ def parse_kernels(kernels) -> tuple[int, ...]:
 
 
 class ConvStack(nn.Module):
-    def __init__(self, in_channels: int, num_classes: int, kernels: tuple[int, ...], width: int, stages: int,
-                 pool: str, activation: str, padding_mode: str, grid: tuple[int, int]):
+    def __init__(
+        self,
+        in_channels: int,
+        num_classes: int,
+        kernels: tuple[int, ...],
+        width: int,
+        stages: int,
+        pool: str,
+        activation: str,
+        padding_mode: str,
+        grid: tuple[int, int],
+    ):
         super().__init__()
 
         def conv(c_in: int, k: int) -> list[nn.Module]:
@@ -61,8 +71,16 @@ class ConvStack(nn.Module):
 
 
 @register_model("conv-stack")
-def conv_stack(in_shape, num_classes, kernels: str = "3,3,3", width: int = 32, stages: int = 2, pool: str = "max",
-               activation: str = "relu", padding_mode: str = "zeros"):
+def conv_stack(
+    in_shape,
+    num_classes,
+    kernels: str = "3,3,3",
+    width: int = 32,
+    stages: int = 2,
+    pool: str = "max",
+    activation: str = "relu",
+    padding_mode: str = "zeros",
+):
     """Configurable CNN for controlled comparisons: 3x3 stem, stages of a kernel stack (+ 2x2 max pool), linear head."""
     if pool not in POOLS:
         raise CnnlabError(f"conv-stack pool must be one of {', '.join(POOLS)}, got {pool!r}")
@@ -72,7 +90,17 @@ def conv_stack(in_shape, num_classes, kernels: str = "3,3,3", width: int = 32, s
         raise CnnlabError(f"conv-stack needs width >= 1 and stages >= 1, got width {width}, stages {stages}")
     _, h, w = in_shape
     if pool == "max" and min(h, w) < 2 ** int(stages):
-        raise CnnlabError(f"conv-stack with {stages} max pools needs at least {2 ** int(stages)} pixels a side, "
-                          f"got {h}x{w}")
-    return ConvStack(in_shape[0], num_classes, parse_kernels(kernels), int(width), int(stages), pool, activation,
-                     padding_mode, (h, w))
+        raise CnnlabError(
+            f"conv-stack with {stages} max pools needs at least {2 ** int(stages)} pixels a side, got {h}x{w}"
+        )
+    return ConvStack(
+        in_shape[0],
+        num_classes,
+        parse_kernels(kernels),
+        int(width),
+        int(stages),
+        pool,
+        activation,
+        padding_mode,
+        (h, w),
+    )

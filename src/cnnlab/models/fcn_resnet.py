@@ -34,11 +34,22 @@ class ResidualBlock(nn.Module):
 
 
 class FieldResNet(nn.Module):
-    def __init__(self, in_channels: int, out_channels: int, width: int = 64, blocks: int = 6,
-                 padding_mode: str = "replicate", dilations: tuple[int, ...] = (1, 2, 4)):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        width: int = 64,
+        blocks: int = 6,
+        padding_mode: str = "replicate",
+        dilations: tuple[int, ...] = (1, 2, 4),
+    ):
         super().__init__()
-        self.stem = nn.Sequential(grid_conv(in_channels, width, 3, padding_mode, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True))
-        self.blocks = nn.Sequential(*[ResidualBlock(width, padding_mode, dilations[k % len(dilations)]) for k in range(blocks)])
+        self.stem = nn.Sequential(
+            grid_conv(in_channels, width, 3, padding_mode, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True)
+        )
+        self.blocks = nn.Sequential(
+            *[ResidualBlock(width, padding_mode, dilations[k % len(dilations)]) for k in range(blocks)]
+        )
         self.head = nn.Conv2d(width, out_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -46,7 +57,11 @@ class FieldResNet(nn.Module):
 
 
 @register_model("fcn-resnet")
-def fcn_resnet(in_shape, num_classes, width: int = 64, blocks: int = 6, padding_mode: str = "replicate", dilation: str = "1,2,4"):
+def fcn_resnet(
+    in_shape, num_classes, width: int = 64, blocks: int = 6, padding_mode: str = "replicate", dilation: str = "1,2,4"
+):
     """ResNet-style fully convolutional field-to-field net (dilated residual blocks, grid padding)."""
-    dilations = tuple(int(d) for d in str(dilation).split(",")) if not isinstance(dilation, (tuple, list)) else tuple(dilation)
+    dilations = (
+        tuple(int(d) for d in str(dilation).split(",")) if not isinstance(dilation, (tuple, list)) else tuple(dilation)
+    )
     return FieldResNet(in_shape[0], num_classes, int(width), int(blocks), padding_mode, dilations)

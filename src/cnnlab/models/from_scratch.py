@@ -38,7 +38,10 @@ class SimpleConvNet(nn.Module):
         c, h, w = in_shape
         oh, ow = window_count(h, kernel_size), window_count(w, kernel_size)
         if oh < 2 or ow < 2:
-            raise CnnlabError(f"simple-convnet: a {kernel_size}x{kernel_size} kernel leaves {oh}x{ow} of a {h}x{w} input; use a larger input")
+            raise CnnlabError(
+                f"simple-convnet: a {kernel_size}x{kernel_size} kernel leaves {oh}x{ow} of a {h}x{w} input; "
+                "use a larger input"
+            )
         self.conv1 = nn.Conv2d(c, filters, kernel_size)
         self.relu1 = nn.ReLU()
         self.pool = nn.MaxPool2d(2)
@@ -53,15 +56,23 @@ class SimpleConvNet(nn.Module):
 
 
 class DeepConvNet(nn.Module):
-    def __init__(self, in_shape, num_classes: int, hidden: int = 50, dropout: float = 0.5,
-                 layout=(16, 16, "M", 32, 32, "M", 64, 64, "M")):
+    def __init__(
+        self,
+        in_shape,
+        num_classes: int,
+        hidden: int = 50,
+        dropout: float = 0.5,
+        layout=(16, 16, "M", 32, 32, "M", 64, 64, "M"),
+    ):
         super().__init__()
         c, h, w = in_shape
         layers: list[nn.Module] = []
         for item in layout:
             if item == "M":
                 if h < 2 or w < 2:
-                    raise CnnlabError(f"deep-convnet: a {c}x{h}x{w} feature map is too small for another 2x2 pool; use a larger input")
+                    raise CnnlabError(
+                        f"deep-convnet: a {c}x{h}x{w} feature map is too small for another 2x2 pool; use a larger input"
+                    )
                 layers.append(nn.MaxPool2d(2))
                 h, w = window_count(h, 2, 2), window_count(w, 2, 2)
             else:
@@ -92,5 +103,5 @@ def simple_convnet(in_shape, num_classes, filters: int = 30, kernel_size: int = 
 
 @register_model("deep-convnet")
 def deep_convnet(in_shape, num_classes, hidden: int = 50, dropout: float = 0.5):
-    """DeepConvNet: six conv3x3 (16-16-32-32-64-64) with 3 max pools, fc50, dropout; twin of cnnlab.scratch.DeepConvNet."""
+    """DeepConvNet: six conv3x3 (16-16-32-32-64-64), 3 max pools, fc50, dropout; twin of cnnlab.scratch.DeepConvNet."""
     return DeepConvNet(in_shape, num_classes, int(hidden), float(dropout))

@@ -26,7 +26,9 @@ class LeNet5(nn.Module):
             nn.ReLU(inplace=True),
             nn.MaxPool2d(2),
         )
-        side = max(stack_output_size(size + 2 * padding, [5, (2, 2), 5, (2, 2)]), 1)  # 5 for 32x32 (or 28x28 padded by 2)
+        side = max(
+            stack_output_size(size + 2 * padding, [5, (2, 2), 5, (2, 2)]), 1
+        )  # 5 for 32x32 (or 28x28 padded by 2)
         self.classifier = nn.Sequential(
             nn.Flatten(),
             nn.Linear(16 * side * side, 120),

@@ -26,8 +26,9 @@ def _where(model: str, option: str, value) -> str:
 def _integer(model: str, option: str, value, low: int, high: int | None = None) -> int:
     allowed = f"from {low} to {high}" if high is not None else f">= {low}"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise CnnlabError(f"{_where(model, option, value)} must be a whole number {allowed}, "
-                          f"e.g. {option}={max(low, 1)}")
+        raise CnnlabError(
+            f"{_where(model, option, value)} must be a whole number {allowed}, e.g. {option}={max(low, 1)}"
+        )
     if value < low or (high is not None and value > high):
         raise CnnlabError(f"{_where(model, option, value)} is out of range; it must be {allowed}")
     return int(value)
@@ -41,8 +42,10 @@ def _positive(model: str, option: str, value, default) -> int | float:
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
             raise CnnlabError(f"{_where(model, option, value)} must be a positive number, e.g. {option}={default}")
         if not 0 < value <= MAX_WIDTH_FACTOR:
-            raise CnnlabError(f"{_where(model, option, value)} is out of range; it scales the channel counts and "
-                              f"must be in (0, {MAX_WIDTH_FACTOR:g}]")
+            raise CnnlabError(
+                f"{_where(model, option, value)} is out of range; it scales the channel counts and "
+                f"must be in (0, {MAX_WIDTH_FACTOR:g}]"
+            )
         return float(value)
     return _integer(model, option, value, 1, MAX_CHANNELS)
 
@@ -65,12 +68,16 @@ def _sizes(model: str, option: str, value, default) -> tuple[int, ...]:
     """A list of channel counts: `16,32,64`; as long as the default when the architecture fixes the count."""
     items = (value,) if isinstance(value, numbers.Integral) and not isinstance(value, bool) else value
     if not isinstance(items, (tuple, list)) or not items:
-        raise CnnlabError(f"{_where(model, option, value)} must be whole numbers separated by commas, "
-                          f"e.g. {option}={','.join(map(str, default))}")
+        raise CnnlabError(
+            f"{_where(model, option, value)} must be whole numbers separated by commas, "
+            f"e.g. {option}={','.join(map(str, default))}"
+        )
     fixed_length = option == "widths"  # one width per stage of the network
     if fixed_length and len(items) != len(default):
-        raise CnnlabError(f"{_where(model, option, value)} needs exactly {len(default)} widths (one per stage), "
-                          f"e.g. {option}={','.join(map(str, default))}")
+        raise CnnlabError(
+            f"{_where(model, option, value)} needs exactly {len(default)} widths (one per stage), "
+            f"e.g. {option}={','.join(map(str, default))}"
+        )
     return tuple(_integer(model, option, v, 1, MAX_CHANNELS) for v in items)
 
 
@@ -84,8 +91,10 @@ def _dilation(model: str, option: str, value, default) -> str:
     text = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
     parts = text.split(",")
     if not all(p.strip().isdigit() and int(p) >= 1 for p in parts) or len(parts) > 16:
-        raise CnnlabError(f"{_where(model, option, value)} must be up to 16 whole numbers >= 1 separated by commas, "
-                          f"e.g. {option}=1,2,4")
+        raise CnnlabError(
+            f"{_where(model, option, value)} must be up to 16 whole numbers >= 1 separated by commas, "
+            f"e.g. {option}=1,2,4"
+        )
     return ",".join(p.strip() for p in parts)
 
 
@@ -139,8 +148,9 @@ def _like_default(model: str, option: str, value, default):
 def check_model_options(model: str, defaults: dict, options: dict) -> dict:
     """The options with their values checked (and normalised: 16 -> (16,) for a list of sizes); raises
     CnnlabError naming the option and what is allowed."""
-    return {name: RULES.get(name, _like_default)(model, name, value, defaults.get(name))
-            for name, value in options.items()}
+    return {
+        name: RULES.get(name, _like_default)(model, name, value, defaults.get(name)) for name, value in options.items()
+    }
 
 
 def memory_limit_bytes() -> int:
@@ -155,6 +165,8 @@ def check_parameter_memory(model: str, params: int, options: dict) -> None:
     needed, limit = 16 * params, memory_limit_bytes()
     if needed > limit:
         shown = ", ".join(f"{k}={v}" for k, v in options.items()) or "its defaults"
-        raise CnnlabError(f"model {model!r} with {shown} has {params:,} parameters: training needs about "
-                          f"{needed / 1e9:.1f} GB (weights, gradients, optimiser state), more than the limit of "
-                          f"{limit / 1e9:.1f} GB; use smaller options (or set CNNLAB_MAX_BYTES)")
+        raise CnnlabError(
+            f"model {model!r} with {shown} has {params:,} parameters: training needs about "
+            f"{needed / 1e9:.1f} GB (weights, gradients, optimiser state), more than the limit of "
+            f"{limit / 1e9:.1f} GB; use smaller options (or set CNNLAB_MAX_BYTES)"
+        )

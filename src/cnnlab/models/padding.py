@@ -55,10 +55,13 @@ class GridPad(nn.Module):
         return f"pad={self.pad}, mode={self.mode}"
 
 
-def grid_conv(c_in: int, c_out: int, kernel: int = 3, padding_mode: str = "replicate", bias: bool = True,
-              dilation: int = 1) -> nn.Sequential:
+def grid_conv(
+    c_in: int, c_out: int, kernel: int = 3, padding_mode: str = "replicate", bias: bool = True, dilation: int = 1
+) -> nn.Sequential:
     """A 'same' kernel x kernel convolution (odd kernel) whose border is filled by GridPad."""
     if kernel % 2 == 0:
         raise CnnlabError(f"grid convolutions need an odd kernel to keep the grid size, got {kernel}")
-    return nn.Sequential(GridPad(dilation * (kernel // 2), padding_mode),
-                         nn.Conv2d(c_in, c_out, kernel, padding=0, dilation=dilation, bias=bias))
+    return nn.Sequential(
+        GridPad(dilation * (kernel // 2), padding_mode),
+        nn.Conv2d(c_in, c_out, kernel, padding=0, dilation=dilation, bias=bias),
+    )

@@ -19,7 +19,9 @@ __all__ = ["MLP"]
 class MLP(nn.Module):
     """Flatten -> [Linear -> activation] * len(hidden) -> Linear (logits; softmax lives in the loss)."""
 
-    def __init__(self, in_features: int, hidden: tuple[int, ...], num_classes: int, act: str = "relu", dropout: float = 0.0):
+    def __init__(
+        self, in_features: int, hidden: tuple[int, ...], num_classes: int, act: str = "relu", dropout: float = 0.0
+    ):
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
         width = in_features
@@ -51,5 +53,5 @@ def mlp(in_shape, num_classes, hidden: tuple = (100,), activation: str = "sigmoi
 
 @register_model("mlp-cifar")
 def mlp_cifar(in_shape, num_classes, dropout: float = 0.0):
-    """The CIFAR-10 MLP of the PyTorch lecture: 3072 inputs, 5 hidden layers of 100 ReLU units (48.82% in the lecture)."""
+    """CIFAR-10 MLP of the PyTorch lecture: 3072 inputs, 5 hidden layers of 100 ReLU units (48.82% in the lecture)."""
     return MLP(math.prod(in_shape), (100,) * 5, num_classes, "relu", dropout)

@@ -78,8 +78,9 @@ def model_info(name: str) -> ModelInfo:
 OUTPUTS = ("classes", "field")  # what a task needs: one score per class, or a map of num_classes channels
 
 
-def create_model(name: str, in_shape: tuple[int, int, int] = (1, 28, 28), num_classes: int = 10,
-                 output: str | None = None, **options) -> nn.Module:
+def create_model(
+    name: str, in_shape: tuple[int, int, int] = (1, 28, 28), num_classes: int = 10, output: str | None = None, **options
+) -> nn.Module:
     """Build a registered model for inputs of shape `in_shape` (C, H, W) and `num_classes` outputs.
 
     Before any weight is allocated, the options are checked (types, ranges, list lengths), the model is built
@@ -104,8 +105,9 @@ def create_model(name: str, in_shape: tuple[int, int, int] = (1, 28, 28), num_cl
     return info.builder(in_shape=in_shape, num_classes=num_classes, **options)
 
 
-def _fits_on_meta(info: ModelInfo, name: str, in_shape: tuple, num_classes: int, output: str | None,
-                  options: dict) -> bool:
+def _fits_on_meta(
+    info: ModelInfo, name: str, in_shape: tuple, num_classes: int, output: str | None, options: dict
+) -> bool:
     """The checks of create_model on a model without memory; False where a builder cannot build on "meta"."""
     import torch
 
@@ -128,8 +130,12 @@ def check_output(name: str, shape: tuple, in_shape: tuple, num_classes: int, out
         raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
     shown = "x".join(map(str, shape))
     if output == "classes" and shape != (num_classes,):
-        raise CnnlabError(f"model {name!r} gives a {shown} map per image, not {num_classes} class scores: image "
-                          f"classification needs a classifier such as lenet5, resnet20 or vgg11 (see cnnlab models)")
+        raise CnnlabError(
+            f"model {name!r} gives a {shown} map per image, not {num_classes} class scores: image "
+            f"classification needs a classifier such as lenet5, resnet20 or vgg11 (see cnnlab models)"
+        )
     if output == "field" and shape != (num_classes, *in_shape[1:]):
-        raise CnnlabError(f"model {name!r} gives {shown} per sample, not a {num_classes}x{in_shape[1]}x{in_shape[2]} "
-                          f"field on the grid: gridded tasks need a field model such as unet or fcn-resnet")
+        raise CnnlabError(
+            f"model {name!r} gives {shown} per sample, not a {num_classes}x{in_shape[1]}x{in_shape[2]} "
+            f"field on the grid: gridded tasks need a field model such as unet or fcn-resnet"
+        )

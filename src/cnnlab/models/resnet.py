@@ -61,9 +61,15 @@ class BasicBlock(nn.Module):
 class ResNet(nn.Module):
     """3x3 stem -> stages of basic blocks (the first block of each later stage halves the map) -> pool -> linear."""
 
-    def __init__(self, blocks_per_stage: int, widths: tuple[int, ...], in_channels: int, num_classes: int, shortcut: str = "A"):
+    def __init__(
+        self, blocks_per_stage: int, widths: tuple[int, ...], in_channels: int, num_classes: int, shortcut: str = "A"
+    ):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True))
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False),
+            nn.BatchNorm2d(widths[0]),
+            nn.ReLU(inplace=True),
+        )
         blocks, width = [], widths[0]
         for i, w in enumerate(widths):
             for j in range(blocks_per_stage):

@@ -33,15 +33,26 @@ def _double_conv(c_in: int, c_out: int, padding_mode: str, batch_norm: bool) -> 
 
 
 class UNet(nn.Module):
-    def __init__(self, in_channels: int, out_channels: int, width: int = 32, depth: int = 2,
-                 padding_mode: str = "replicate", batch_norm: bool = True):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        width: int = 32,
+        depth: int = 2,
+        padding_mode: str = "replicate",
+        batch_norm: bool = True,
+    ):
         super().__init__()
         widths = [width * 2**i for i in range(depth + 1)]
         self.down = nn.ModuleList([_double_conv(in_channels, widths[0], padding_mode, batch_norm)])
         self.down.extend(_double_conv(widths[i], widths[i + 1], padding_mode, batch_norm) for i in range(depth))
         self.pool = nn.MaxPool2d(2, ceil_mode=True)
-        self.up = nn.ModuleList(nn.ConvTranspose2d(widths[i + 1], widths[i], 2, stride=2) for i in reversed(range(depth)))
-        self.merge = nn.ModuleList(_double_conv(2 * widths[i], widths[i], padding_mode, batch_norm) for i in reversed(range(depth)))
+        self.up = nn.ModuleList(
+            nn.ConvTranspose2d(widths[i + 1], widths[i], 2, stride=2) for i in reversed(range(depth))
+        )
+        self.merge = nn.ModuleList(
+            _double_conv(2 * widths[i], widths[i], padding_mode, batch_norm) for i in reversed(range(depth))
+        )
         self.head = nn.Conv2d(widths[0], out_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -58,7 +69,9 @@ class UNet(nn.Module):
 
 
 @register_model("unet")
-def unet(in_shape, num_classes, width: int = 32, depth: int = 2, padding_mode: str = "replicate", batch_norm: bool = True):
+def unet(
+    in_shape, num_classes, width: int = 32, depth: int = 2, padding_mode: str = "replicate", batch_norm: bool = True
+):
     """U-Net field-to-field (encoder/decoder + skips); num_classes = output channels; grid padding."""
     _check_depth(in_shape, int(depth))
     return UNet(in_shape[0], num_classes, int(width), int(depth), padding_mode, bool(batch_norm))
@@ -74,7 +87,9 @@ def _check_depth(in_shape, depth: int) -> None:
         fits = len(sizes) - 2  # the deepest level still 2 pixels or more
         path = " -> ".join("x".join(map(str, size)) for size in sizes)
         advice = f"use depth={fits} or less" if fits >= 1 else "use a grid of at least 4x4 pixels"
-        raise CnnlabError(f"model 'unet': option depth={depth} is too deep for a {in_shape[1]}x{in_shape[2]} grid: "
-                          f"each level halves it (2x2 pooling, rounded up): {path}, under 2 pixels at depth "
-                          f"{fits + 1}; "
-                          f"{advice}")
+        raise CnnlabError(
+            f"model 'unet': option depth={depth} is too deep for a {in_shape[1]}x{in_shape[2]} grid: "
+            f"each level halves it (2x2 pooling, rounded up): {path}, under 2 pixels at depth "
+            f"{fits + 1}; "
+            f"{advice}"
+        )

@@ -65,6 +65,8 @@ def unet_classifier(in_shape, num_classes, width: int = 32, depth: int = 2):
     if int(depth) < 1 or int(width) < 1:
         raise CnnlabError(f"unet-classifier needs depth >= 1 and width >= 1, got depth {depth}, width {width}")
     if h % step or w % step:
-        raise CnnlabError(f"unet-classifier with depth {depth} halves the grid {depth} times, so H and W must "
-                          f"divide by {step}; got {h}x{w}: use a smaller depth")
+        raise CnnlabError(
+            f"unet-classifier with depth {depth} halves the grid {depth} times, so H and W must "
+            f"divide by {step}; got {h}x{w}: use a smaller depth"
+        )
     return UNetClassifier(in_shape[0], num_classes, int(width), int(depth))

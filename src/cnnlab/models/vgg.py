@@ -33,7 +33,9 @@ class VGG(nn.Module):
         self.features = nn.Sequential(*layers)
         # global average pool: 1x1 on 32x32 inputs already; it lets larger inputs through unchanged in meaning
         self.pool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout) if dropout else nn.Identity(), nn.Linear(width, num_classes))
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Dropout(dropout) if dropout else nn.Identity(), nn.Linear(width, num_classes)
+        )
 
     def forward(self, x):
         return self.classifier(self.pool(self.features(x)))

@@ -35,15 +35,18 @@ def comparison_section(run_dir: str | Path) -> Section | None:
         return None
     gone = f" No longer there: {', '.join(str(p) for p in record['missing'])}." if record["missing"] else ""
     if len(record["runs"]) < 2:
-        return Section(SECTION_ID, "Compared with", note(f"Compared on {record['compared_at']}; the other runs are "
-                                                           f"gone.{gone}"))
+        return Section(
+            SECTION_ID, "Compared with", note(f"Compared on {record['compared_at']}; the other runs are gone.{gone}")
+        )
     comparison = compare_runs(record["runs"])
     names = comparison["runs"]
     this = next((i for i, p in enumerate(record["runs"]) if p.resolve() == run_dir.resolve()), None)
     others = ", ".join(n for i, n in enumerate(names) if i != this)
     who = f"{names[this]} beside {others}" if this is not None else others  # a record copied from another run
-    parts = [f"<p>{escape(who)}, as <code>cnnlab compare</code> put them on {escape(record['compared_at'])}; "
-             f"the numbers and curves are read from the runs now.{escape(gone)}</p>"]
+    parts = [
+        f"<p>{escape(who)}, as <code>cnnlab compare</code> put them on {escape(record['compared_at'])}; "
+        f"the numbers and curves are read from the runs now.{escape(gone)}</p>"
+    ]
     if comparison["differences"]:
         parts.append("<h3>Settings that differ</h3>")
         parts.append(table([(k, *map(_value, v)) for k, v in comparison["differences"].items()], ("setting", *names)))
@@ -51,11 +54,18 @@ def comparison_section(run_dir: str | Path) -> Section | None:
         parts.append("<p>The runs have the same settings.</p>")
     rows = comparison["metrics"]
     parts.append("<h3>Results</h3>")
-    parts.append(table(
-        [("test", *map(_test, rows)), ("epochs", *(str(r["epochs"]) for r in rows)),
-         ("wall time (s)", *(_value(r["wall_time_s"]) for r in rows)),
-         ("images/s", *(_value(r["images_per_s"]) for r in rows)), ("status", *(r["status"] for r in rows))],
-        ("", *names)))
+    parts.append(
+        table(
+            [
+                ("test", *map(_test, rows)),
+                ("epochs", *(str(r["epochs"]) for r in rows)),
+                ("wall time (s)", *(_value(r["wall_time_s"]) for r in rows)),
+                ("images/s", *(_value(r["images_per_s"]) for r in rows)),
+                ("status", *(r["status"] for r in rows)),
+            ],
+            ("", *names),
+        )
+    )
     if any(comparison["histories"]):
         figure = curve_overlay_figure(names, comparison["histories"])
         parts.append(img(figure_png(figure), "learning curves of the compared runs overlaid", plot=True))

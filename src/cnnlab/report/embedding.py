@@ -50,8 +50,11 @@ class Embedding:
             chosen = self.labels == k
             name = classes[k] if classes else str(k)
             ax.scatter(*self.points[chosen].T, s=6, color=colours(int(k) % colours.N), label=name, alpha=0.8)
-        ax.set_title(f"{self.method.upper()} of {self.space} ({self.dimensions} dims): 5-NN accuracy "
-                     f"{100 * self.neighbour_accuracy:.1f}%", fontsize=9)
+        ax.set_title(
+            f"{self.method.upper()} of {self.space} ({self.dimensions} dims): 5-NN accuracy "
+            f"{100 * self.neighbour_accuracy:.1f}%",
+            fontsize=9,
+        )
         ax.set_xticks([])
         ax.set_yticks([])
         ax.legend(fontsize=6, markerscale=2, loc="best", frameon=False)
@@ -65,6 +68,7 @@ def penultimate_features(model: nn.Module, images, batch_size: int = 500) -> np.
         raise CnnlabError(f"{type(model).__name__} has no linear layer, so it has no penultimate feature vector")
     _, layer = found
     rows = []
+
     def keep(module, inputs):
         rows.append(inputs[0].detach().float().flatten(1).cpu().clone())
 
@@ -73,14 +77,15 @@ def penultimate_features(model: nn.Module, images, batch_size: int = 500) -> np.
     try:
         with torch.no_grad():
             for start in range(0, len(images), batch_size):
-                model(as_batch(images[start:start + batch_size], model))
+                model(as_batch(images[start : start + batch_size], model))
     finally:
         handle.remove()
     return torch.cat(rows).numpy()
 
 
-def embedding(model: nn.Module | None, images, labels, method: str = "tsne", space: str = "features",
-              seed: int = 0) -> Embedding:
+def embedding(
+    model: nn.Module | None, images, labels, method: str = "tsne", space: str = "features", seed: int = 0
+) -> Embedding:
     """2-D map of `images` (normalised, N x C x H x W): of the model's penultimate features, or of the raw
     pixels with space="pixels" (then `model` may be None). t-SNE runs on the first 50 principal components."""
     if method not in METHODS:

@@ -54,6 +54,7 @@ def feature_maps(model: nn.Module, image, layers: list[str] | None = None) -> li
             if isinstance(output, torch.Tensor) and output.ndim == 4:
                 # a copy: a later in-place op (ReLU(inplace=True)) would change the output it shares memory with
                 seen.append(LayerMaps(name, type(module).__name__, output[0].detach().float().cpu().numpy().copy()))
+
         return record
 
     handles = [module.register_forward_hook(hook(name)) for name, module in chosen]

@@ -57,8 +57,10 @@ class FilterBank:
             limit = symmetric_limit(grid)
             shown = ax.imshow(grid, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
             fig.colorbar(shown, ax=ax, shrink=0.7)
-        ax.set_title(f"{self.layer}: {self.weights.shape[0]} filters {self.weights.shape[2]}x{self.weights.shape[3]}"
-                     f" x {self.weights.shape[1]} channels")
+        ax.set_title(
+            f"{self.layer}: {self.weights.shape[0]} filters {self.weights.shape[2]}x{self.weights.shape[3]}"
+            f" x {self.weights.shape[1]} channels"
+        )
         ax.axis("off")
         return fig
 

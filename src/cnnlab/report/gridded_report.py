@@ -16,8 +16,10 @@ __all__ = ["gridded_sections", "TASK_PICTURES"]
 
 # the pictures each gridded task writes into its run folder, with their section titles
 TASK_PICTURES = {
-    "forecast": [("maps", "Maps: input, prediction, truth, error per lead", "forecast_maps.png"),
-                 ("rmse-by-lead", "RMSE by lead: model, persistence, climatology", "rmse_by_lead.png")],
+    "forecast": [
+        ("maps", "Maps: input, prediction, truth, error per lead", "forecast_maps.png"),
+        ("rmse-by-lead", "RMSE by lead: model, persistence, climatology", "rmse_by_lead.png"),
+    ],
     "detect": [("maps", "Cyclone scenes: fields, masks and centres", "cyclones.png")],
     "segment": [("maps", "Cyclone scenes: fields, masks and centres", "cyclones.png")],
 }
@@ -35,8 +37,11 @@ def gridded_sections(run_dir: Path, config, results: dict, timings: dict) -> lis
 
 def _summary(config, results: dict) -> str:
     rows = [("model", config.model), ("task", config.task), ("data", config.data)]
-    rows += [(k.replace("_", " "), results[k]) for k in ("params", "epochs", "best_epoch", "wall_time_s", "device")
-             if k in results]
+    rows += [
+        (k.replace("_", " "), results[k])
+        for k in ("params", "epochs", "best_epoch", "wall_time_s", "device")
+        if k in results
+    ]
     return table(rows)
 
 
@@ -54,8 +59,13 @@ def _scores(config, results: dict) -> str:
         rows = []
         for lead, metrics in test.items():
             for metric, by_model in metrics.items():
-                rows.append((lead.removeprefix("lead_"), metric, *(_number(by_model.get(k))
-                                                                   for k in ("model", "persistence", "climatology"))))
+                rows.append(
+                    (
+                        lead.removeprefix("lead_"),
+                        metric,
+                        *(_number(by_model.get(k)) for k in ("model", "persistence", "climatology")),
+                    )
+                )
         text = table(rows, ("lead", "metric", "model", "persistence", "climatology"), numeric={2, 3, 4})
     else:
         text = table([(k, _number(v)) for k, v in test.items()], ("score", "value"), numeric={1})
@@ -78,9 +88,11 @@ def _filters(run_dir: Path, config, results: dict) -> str:
         return note(f"{config.model} has no convolution layers")
     bank = filters(model)
     out, cin, kh, kw = bank.weights.shape
-    return (f"<p>Layer <code>{escape(bank.layer)}</code>: {out} filters of {kh}x{kw} over {cin} input channels "
-            "(one row per filter, one column per channel, up to 8); red positive, blue negative, white zero.</p>"
-            + img(bank.png(), "first-layer filters"))
+    return (
+        f"<p>Layer <code>{escape(bank.layer)}</code>: {out} filters of {kh}x{kw} over {cin} input channels "
+        "(one row per filter, one column per channel, up to 8); red positive, blue negative, white zero.</p>"
+        + img(bank.png(), "first-layer filters")
+    )
 
 
 def _load_model(run_dir: Path, config, results: dict):

@@ -63,6 +63,7 @@ def note(text: str) -> str:
 def table(rows: list[tuple], head: tuple | None = None, numeric: set[int] = frozenset()) -> str:
     """An HTML table of already-formatted cells; columns in `numeric` are right-aligned. Cells are escaped,
     except those given as ('html', markup)."""
+
     def cell(tag, i, value):
         body = value[1] if isinstance(value, tuple) and value[:1] == ("html",) else escape(value)
         cls = ' class="num"' if i in numeric else ""
@@ -94,7 +95,7 @@ def put_section(page: str, section: Section) -> str | None:
         end = page.find("</section>", start)
         if end < 0:
             return None
-        return page[:start] + _section_html(section) + page[end + len("</section>"):]
+        return page[:start] + _section_html(section) + page[end + len("</section>") :]
     footer, nav_end = page.rfind(_FOOTER_START), page.find("</nav>")
     if footer < 0 or nav_end < 0:
         return None

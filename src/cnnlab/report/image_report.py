@@ -43,8 +43,9 @@ def read_history(run_dir: Path) -> list[dict]:
     return rows
 
 
-def image_sections(run_dir: Path, model: torch.nn.Module, config, results: dict, samples: int, data_dir,
-                   timings: dict) -> list[Section]:
+def image_sections(
+    run_dir: Path, model: torch.nn.Module, config, results: dict, samples: int, data_dir, timings: dict
+) -> list[Section]:
     spec = dataset_spec(config.data)
     classes = list(spec.classes)
     clock = _Clock(timings)
@@ -52,8 +53,9 @@ def image_sections(run_dir: Path, model: torch.nn.Module, config, results: dict,
     test = test.take(min(len(test), MAX_TEST_IMAGES))
     normalise = Normalise(spec.mean, spec.std)
     images_uint8, labels = test.images, test.labels.numpy()
-    probabilities = np.concatenate([predict_probabilities(model, normalise(images_uint8[i:i + 1000]))
-                                    for i in range(0, len(labels), 1000)])
+    probabilities = np.concatenate(
+        [predict_probabilities(model, normalise(images_uint8[i : i + 1000])) for i in range(0, len(labels), 1000)]
+    )
     predicted = probabilities.argmax(1)
     confusion = confusion_from_predictions(predicted, labels, len(classes))
     clock.lap("predictions")
@@ -65,8 +67,11 @@ def image_sections(run_dir: Path, model: torch.nn.Module, config, results: dict,
     sections = [
         Section("summary", "Summary", _summary(config, results, spec, len(labels), accuracy_now)),
         Section("curves", "Learning curves", _curves(run_dir, name)),
-        Section("confusion", "Confusion matrix",
-                img(figure_png(confusion_figure(confusion, classes, name)), "confusion matrix", plot=True)),
+        Section(
+            "confusion",
+            "Confusion matrix",
+            img(figure_png(confusion_figure(confusion, classes, name)), "confusion matrix", plot=True),
+        ),
         Section("per-class", "Per-class accuracy", _per_class(confusion, classes)),
         Section("misclassified", "Most confident mistakes", _mistakes(probabilities, labels, images_uint8, classes)),
     ]
@@ -74,18 +79,30 @@ def image_sections(run_dir: Path, model: torch.nn.Module, config, results: dict,
     examples = _example_indices(labels, EXAMPLE_IMAGES)
     if has_conv:
         sections.append(Section("filters", "First-layer filters", _filters(model)))
-        sections.append(Section("feature-maps", "Feature maps",
-                                _feature_maps(model, images_uint8, labels, examples, normalise, classes)))
+        sections.append(
+            Section(
+                "feature-maps", "Feature maps", _feature_maps(model, images_uint8, labels, examples, normalise, classes)
+            )
+        )
     else:
         sections.append(Section("filters", "First-layer filters", note(why_not)))
         sections.append(Section("feature-maps", "Feature maps", note(why_not)))
     clock.lap("filters, feature maps")
-    sections.append(Section("embedding", "t-SNE: features vs pixels",
-                            _embedding(model, images_uint8, labels, normalise, classes, samples, config.model)))
+    sections.append(
+        Section(
+            "embedding",
+            "t-SNE: features vs pixels",
+            _embedding(model, images_uint8, labels, normalise, classes, samples, config.model),
+        )
+    )
     clock.lap("t-SNE")
-    sections.append(Section("saliency", "Saliency and Grad-CAM",
-                            _attribution(model, images_uint8, labels, predicted, examples, normalise, classes,
-                                         has_conv, why_not)))
+    sections.append(
+        Section(
+            "saliency",
+            "Saliency and Grad-CAM",
+            _attribution(model, images_uint8, labels, predicted, examples, normalise, classes, has_conv, why_not),
+        )
+    )
     clock.lap("saliency, Grad-CAM")
     sections.append(Section("model", "Model summary", _model_table(model, spec.in_shape, config.model)))
     return sections
@@ -108,8 +125,11 @@ def _summary(config, results: dict, spec, test_images: int, accuracy_now: float)
         ("engine", config.engine + (" (shown through its torch twin)" if config.engine == "numpy" else "")),
         ("data", f"{config.data}: {'x'.join(map(str, spec.in_shape))} images, {len(spec.classes)} classes"),
         ("parameters", f"{results['params']:,}" if "params" in results else "?"),
-        ("epochs", f"{results.get('epochs', '?')} (best {results.get('best_epoch', '?')})"
-                   + (", stopped early" if results.get("stopped_early") else "")),
+        (
+            "epochs",
+            f"{results.get('epochs', '?')} (best {results.get('best_epoch', '?')})"
+            + (", stopped early" if results.get("stopped_early") else ""),
+        ),
         ("test accuracy", f"{100 * test['accuracy']:.2f}%" if "accuracy" in test else "not recorded"),
         ("test loss", f"{test['loss']:.4f}" if "loss" in test else "not recorded"),
         ("wall time", f"{results['wall_time_s']:.1f} s" if "wall_time_s" in results else "?"),
@@ -118,8 +138,10 @@ def _summary(config, results: dict, spec, test_images: int, accuracy_now: float)
     ]
     body = table(rows)
     without_tta = ", without test-time augmentation" if config.tta else ""
-    body += (f'<p class="muted">The pictures below use the best weights on the first {test_images:,} test images '
-             f"(accuracy {100 * accuracy_now:.2f}% here, fp32{without_tta}).</p>")
+    body += (
+        f'<p class="muted">The pictures below use the best weights on the first {test_images:,} test images '
+        f"(accuracy {100 * accuracy_now:.2f}% here, fp32{without_tta}).</p>"
+    )
     config_json = escape(json.dumps(config.to_dict(), indent=2, default=str))
     body += f"<details><summary>config.json</summary><pre>{config_json}</pre></details>"
     return body
@@ -141,8 +163,10 @@ def _per_class(confusion: np.ndarray, classes: list[str]) -> str:
         shown = "-" if np.isnan(value) else f"{100 * value:.2f}%"
         rows.append((name, f"{int(confusion[k].sum()):,}", shown, ("html", bar)))
     worst = int(np.nanargmin(accuracy)) if np.isfinite(accuracy).any() else 0
-    return table(rows, ("class", "test images", "accuracy", ""), numeric={1, 2}) + \
-        f'<p class="muted">Hardest class: {escape(classes[worst])}.</p>'
+    return (
+        table(rows, ("class", "test images", "accuracy", ""), numeric={1, 2})
+        + f'<p class="muted">Hardest class: {escape(classes[worst])}.</p>'
+    )
 
 
 def _picture(image_uint8: torch.Tensor) -> np.ndarray:
@@ -166,8 +190,10 @@ def _mistakes(probabilities, labels, images_uint8, classes) -> str:
         f"predicted {escape(classes[p])} ({100 * c:.0f}%)</figcaption></figure>"
         for i, t, p, c in zip(mistakes.indices, mistakes.true, mistakes.predicted, mistakes.confidence)
     ]
-    return (f"<p>{mistakes.total_wrong:,} of {len(labels):,} test images are misclassified; the {len(figures)} the "
-            f"model was surest about:</p><div class=\"grid\">{''.join(figures)}</div>")
+    return (
+        f"<p>{mistakes.total_wrong:,} of {len(labels):,} test images are misclassified; the {len(figures)} the "
+        f'model was surest about:</p><div class="grid">{"".join(figures)}</div>'
+    )
 
 
 def _filters(model) -> str:
@@ -177,9 +203,11 @@ def _filters(model) -> str:
         shown = "in colour (RGB)"
     else:
         shown = "one per cell" if cin == 1 else "one row per filter, one column per input channel"
-    return (f"<p>Layer <code>{escape(bank.layer)}</code>: {out} filters of {kh}x{kw} over {cin} "
-            f"channel{'s' * (cin > 1)}, {shown}; red positive, blue negative, white zero (a symmetric scale).</p>"
-            + img(bank.png(), "first-layer filters"))
+    return (
+        f"<p>Layer <code>{escape(bank.layer)}</code>: {out} filters of {kh}x{kw} over {cin} "
+        f"channel{'s' * (cin > 1)}, {shown}; red positive, blue negative, white zero (a symmetric scale).</p>"
+        + img(bank.png(), "first-layer filters")
+    )
 
 
 def _example_indices(labels: np.ndarray, count: int) -> list[int]:
@@ -195,16 +223,23 @@ def _example_indices(labels: np.ndarray, count: int) -> list[int]:
 
 
 def _feature_maps(model, images_uint8, labels, examples, normalise, classes) -> str:
-    parts = ["<p>The outputs of every conv and pool layer for a few test images (up to 32 channels per layer; "
-             "each layer on its own colour scale, yellow high, purple low).</p>"]
+    parts = [
+        "<p>The outputs of every conv and pool layer for a few test images (up to 32 channels per layer; "
+        "each layer on its own colour scale, yellow high, purple low).</p>"
+    ]
     scale = _scale_for(images_uint8.shape[-2], 64)
     for i in examples[:3]:
-        maps = feature_maps(model, normalise(images_uint8[i:i + 1])[0])
-        cells = [f"<figure>{img(png_bytes(_picture(images_uint8[i]), scale), 'input')}"
-                 f"<figcaption>input ({escape(classes[labels[i]])})</figcaption></figure>"]
-        cells += [f"<figure>{img(m.png(size=160), m.layer)}<figcaption>{escape(m.layer)} {escape(m.kind)}<br>"
-                  f"{m.maps.shape[0]} x {m.maps.shape[1]}x{m.maps.shape[2]}</figcaption></figure>" for m in maps]
-        parts.append(f"<h3>test image #{i}</h3><div class=\"grid\">{''.join(cells)}</div>")
+        maps = feature_maps(model, normalise(images_uint8[i : i + 1])[0])
+        cells = [
+            f"<figure>{img(png_bytes(_picture(images_uint8[i]), scale), 'input')}"
+            f"<figcaption>input ({escape(classes[labels[i]])})</figcaption></figure>"
+        ]
+        cells += [
+            f"<figure>{img(m.png(size=160), m.layer)}<figcaption>{escape(m.layer)} {escape(m.kind)}<br>"
+            f"{m.maps.shape[0]} x {m.maps.shape[1]}x{m.maps.shape[2]}</figcaption></figure>"
+            for m in maps
+        ]
+        parts.append(f'<h3>test image #{i}</h3><div class="grid">{"".join(cells)}</div>')
     return "".join(parts)
 
 
@@ -225,16 +260,19 @@ def _embedding(model, images_uint8, labels, normalise, classes, samples, model_n
     elif conv_layers(model) or len(list(m for m in model.modules() if isinstance(m, torch.nn.Linear))) > 1:
         maps.insert(0, embedding(model, x, y, "tsne", space="features"))
     else:
-        features_note = note(f"{model_name} has no hidden layer: the input of its only linear layer "
-                             "is the pixels themselves")
+        features_note = note(
+            f"{model_name} has no hidden layer: the input of its only linear layer is the pixels themselves"
+        )
     plt = pyplot()
     fig, axes = plt.subplots(1, len(maps), figsize=(5.2 * len(maps), 5), squeeze=False)
     for ax, m in zip(axes[0], maps):
         m.figure(classes, ax=ax)
     fig.tight_layout()
-    text = (f"<p>{samples} test images mapped to 2-D with t-SNE (after PCA to 50 dimensions): on the left the "
-            f"penultimate-layer features (the input of the last linear layer), on the right the raw pixels. "
-            f"The 5-nearest-neighbour accuracy in each map says how well the classes separate.</p>")
+    text = (
+        f"<p>{samples} test images mapped to 2-D with t-SNE (after PCA to 50 dimensions): on the left the "
+        f"penultimate-layer features (the input of the last linear layer), on the right the raw pixels. "
+        f"The 5-nearest-neighbour accuracy in each map says how well the classes separate.</p>"
+    )
     return text + features_note + img(figure_png(fig), "t-SNE of features and pixels", plot=True)
 
 
@@ -249,20 +287,26 @@ def _attribution(model, images_uint8, labels, predicted, examples, normalise, cl
     scale = _scale_for(images_uint8.shape[-2])
     rows = []
     for i in examples:
-        x = normalise(images_uint8[i:i + 1])[0]
+        x = normalise(images_uint8[i : i + 1])[0]
         target = int(predicted[i])
         picture = _picture(images_uint8[i])
-        cells = [f"<figure>{img(png_bytes(picture, scale), 'input')}<figcaption>#{i} true {escape(classes[labels[i]])}"
-                 f"<br>predicted {escape(classes[target])}</figcaption></figure>",
-                 f"<figure>{img(png_bytes(colorize(saliency(model, x, target), 'hot'), scale), 'saliency')}"
-                 "<figcaption>saliency<br>|d score / d pixel|</figcaption></figure>"]
+        cells = [
+            f"<figure>{img(png_bytes(picture, scale), 'input')}<figcaption>#{i} true {escape(classes[labels[i]])}"
+            f"<br>predicted {escape(classes[target])}</figcaption></figure>",
+            f"<figure>{img(png_bytes(colorize(saliency(model, x, target), 'hot'), scale), 'saliency')}"
+            "<figcaption>saliency<br>|d score / d pixel|</figcaption></figure>",
+        ]
         if has_conv:
             cam = grad_cam(model, x, target)
-            cells.append(f"<figure>{img(png_bytes(_overlay(picture, cam), scale), 'Grad-CAM')}"
-                         "<figcaption>Grad-CAM<br>last conv layer</figcaption></figure>")
-        rows.append(f"<div class=\"grid\">{''.join(cells)}</div>")
-    text = ("<p>For the predicted class: the saliency map (how much the score changes with each pixel) and "
-            "Grad-CAM (which regions of the last conv layer's maps raise the score).</p>")
+            cells.append(
+                f"<figure>{img(png_bytes(_overlay(picture, cam), scale), 'Grad-CAM')}"
+                "<figcaption>Grad-CAM<br>last conv layer</figcaption></figure>"
+            )
+        rows.append(f'<div class="grid">{"".join(cells)}</div>')
+    text = (
+        "<p>For the predicted class: the saliency map (how much the score changes with each pixel) and "
+        "Grad-CAM (which regions of the last conv layer's maps raise the score).</p>"
+    )
     return text + ("" if has_conv else note(why_not + " Grad-CAM needs a conv layer.")) + "".join(rows)
 
 
@@ -270,4 +314,3 @@ def _model_table(model, in_shape, model_name) -> str:
     from cnnlab.inspect import summary
 
     return f"<pre>{escape(summary(model, in_shape, model_name).table())}</pre>"
-

@@ -24,7 +24,7 @@ def tile(maps: np.ndarray, columns: int | None = None, gap: int = 1) -> np.ndarr
     out = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap, *maps.shape[3:]), np.nan, np.float32)
     for i in range(n):
         r, c = divmod(i, columns)
-        out[r * (h + gap): r * (h + gap) + h, c * (w + gap): c * (w + gap) + w] = maps[i]
+        out[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = maps[i]
     return out
 
 
@@ -35,8 +35,13 @@ def symmetric_limit(values: np.ndarray) -> float:
     return top if top > 0 else 1.0
 
 
-def colorize(array: np.ndarray, cmap: str = "gray", vmin: float | None = None, vmax: float | None = None,
-             background=(255, 255, 255)) -> np.ndarray:
+def colorize(
+    array: np.ndarray,
+    cmap: str = "gray",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    background=(255, 255, 255),
+) -> np.ndarray:
     """A 2-D array -> uint8 RGB (H, W, 3) through a matplotlib colormap; NaN cells get `background`.
 
     (H, W, 3) arrays with values in [0, 1] are taken as RGB already."""

@@ -24,8 +24,10 @@ def as_batch(images, model: nn.Module) -> torch.Tensor:
     if x.ndim != 4:
         raise CnnlabError(f"expected an image (C, H, W) or a batch (N, C, H, W), got shape {tuple(x.shape)}")
     if not x.is_floating_point():
-        raise CnnlabError("expected normalised float images (as the model was trained on), got integers; "
-                          "normalise uint8 images with cnnlab.data.Normalise first")
+        raise CnnlabError(
+            "expected normalised float images (as the model was trained on), got integers; "
+            "normalise uint8 images with cnnlab.data.Normalise first"
+        )
     return x.float().to(model_device(model))
 
 
@@ -35,5 +37,5 @@ def predict_probabilities(model: nn.Module, images, batch_size: int = 1000) -> n
     chunks = []
     with torch.no_grad():
         for start in range(0, len(images), batch_size):
-            chunks.append(torch.softmax(model(as_batch(images[start:start + batch_size], model)).float(), 1).cpu())
+            chunks.append(torch.softmax(model(as_batch(images[start : start + batch_size], model)).float(), 1).cpu())
     return torch.cat(chunks).numpy()

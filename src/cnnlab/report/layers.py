@@ -10,8 +10,9 @@ from cnnlab.errors import CnnlabError
 __all__ = ["conv_layers", "map_layers", "first_conv", "last_conv", "classifier_layer", "find_layer", "NO_CONV_REASON"]
 
 POOLS = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
-NO_CONV_REASON = ("has no convolution layers (it sees the image as one flat vector), "
-                  "so it has no filters or feature maps")
+NO_CONV_REASON = (
+    "has no convolution layers (it sees the image as one flat vector), so it has no filters or feature maps"
+)
 
 
 def conv_layers(model: nn.Module) -> list[tuple[str, nn.Conv2d]]:

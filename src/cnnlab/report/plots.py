@@ -7,8 +7,15 @@ from pathlib import Path
 from cnnlab.figures import have_matplotlib, pyplot
 from cnnlab.files import atomic_write
 
-__all__ = ["have_matplotlib", "plot_curves", "plot_confusion", "curves_figure", "confusion_figure",
-           "plot_curve_overlay", "curve_overlay_figure"]
+__all__ = [
+    "have_matplotlib",
+    "plot_curves",
+    "plot_confusion",
+    "curves_figure",
+    "confusion_figure",
+    "plot_curve_overlay",
+    "curve_overlay_figure",
+]
 
 
 def _save(fig, path: Path) -> None:
@@ -85,8 +92,15 @@ def curve_overlay_figure(names: list[str], histories: list[list[dict]]):
             for split, style in (("val", "-"), ("train", "--")):
                 values = [row.get(f"{split}_{key}") for row in history]
                 if values and all(isinstance(v, float) and v == v for v in values):
-                    ax.plot(epochs, [scale * v for v in values], style, color=colour, marker="o", markersize=3,
-                            label=f"{name} ({split})")
+                    ax.plot(
+                        epochs,
+                        [scale * v for v in values],
+                        style,
+                        color=colour,
+                        marker="o",
+                        markersize=3,
+                        label=f"{name} ({split})",
+                    )
     for ax, label in ((ax_loss, "loss"), (ax_acc, "accuracy (%)")):
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)

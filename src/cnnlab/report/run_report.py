@@ -51,8 +51,10 @@ def write_report(run_dir, out=None, samples: int = DEFAULT_SAMPLES, data_dir=Non
         sections.append(compared)
     out = Path(out) if out else run_dir / REPORT_NAME
     seconds = time.perf_counter() - started
-    footer = (f"Written by cnnlab report from {run_dir} at {time.strftime('%Y-%m-%d %H:%M:%S')} in {seconds:.1f} s. "
-              "This file holds all its images and styles: it makes no network request.")
+    footer = (
+        f"Written by cnnlab report from {run_dir} at {time.strftime('%Y-%m-%d %H:%M:%S')} in {seconds:.1f} s. "
+        "This file holds all its images and styles: it makes no network request."
+    )
     write_text_atomic(out, render_page(f"cnnlab report: {run_dir.name}", subtitle, sections, footer))
     timings["total"] = time.perf_counter() - started
     return out
@@ -68,8 +70,12 @@ def add_comparison_to_report(run_dir) -> Path | None:
         return None
     updated = put_section(page_path.read_text(encoding="utf-8"), section)
     if updated is None:
-        warnings.warn(f"{page_path} is not laid out as cnnlab report writes it; `cnnlab report {run_dir}` writes it "
-                      f"again with the comparison", CnnlabWarning, stacklevel=2)
+        warnings.warn(
+            f"{page_path} is not laid out as cnnlab report writes it; `cnnlab report {run_dir}` writes it "
+            f"again with the comparison",
+            CnnlabWarning,
+            stacklevel=2,
+        )
         return None
     write_text_atomic(page_path, updated)
     return page_path

@@ -1,16 +1,16 @@
 """cnnlab.scratch: neural networks from scratch in NumPy (no torch import), tested against PyTorch.
 
-    base            the Layer interface: forward(x, train) / backward(dout), params, grads, buffers
-    dense           Flatten, Affine
-    conv            Conv2d (im2col + one gemm), MaxPool2d, AvgPool2d
-    activations     ReLU, Sigmoid, Tanh
-    loss            SoftmaxCrossEntropy (label smoothing)
-    regularization  BatchNorm (1-D, 2-D), Dropout
-    init            std 0.01, Xavier, He
-    optimizers      SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam (torch.optim's definitions)
-    networks        Network, TwoLayerNet, MultiLayerNet, SimpleConvNet, DeepConvNet
-    gradcheck       numerical gradient checks (float64)
-    zoo             scratch twins of the registered torch models, by name
+base            the Layer interface: forward(x, train) / backward(dout), params, grads, buffers
+dense           Flatten, Affine
+conv            Conv2d (im2col + one gemm), MaxPool2d, AvgPool2d
+activations     ReLU, Sigmoid, Tanh
+loss            SoftmaxCrossEntropy (label smoothing)
+regularization  BatchNorm (1-D, 2-D), Dropout
+init            std 0.01, Xavier, He
+optimizers      SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam (torch.optim's definitions)
+networks        Network, TwoLayerNet, MultiLayerNet, SimpleConvNet, DeepConvNet
+gradcheck       numerical gradient checks (float64)
+zoo             scratch twins of the registered torch models, by name
 """
 
 from cnnlab.scratch.activations import ReLU, Sigmoid, Tanh
@@ -43,11 +43,42 @@ from cnnlab.scratch.regularization import BatchNorm, Dropout
 from cnnlab.scratch.zoo import SCRATCH_MODELS, create_scratch_model
 
 __all__ = [
-    "Layer", "Affine", "Flatten", "Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "Sigmoid", "Tanh",
-    "SoftmaxCrossEntropy", "softmax", "BatchNorm", "Dropout",
-    "INITS", "init_std", "init_weight",
-    "Optimizer", "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam", "SCRATCH_OPTIMIZERS", "build_scratch_optimizer",
-    "Network", "TwoLayerNet", "MultiLayerNet", "SimpleConvNet", "DeepConvNet",
-    "numerical_gradient", "relative_error", "check_gradients", "check_layer", "check_network", "GradCheck",
-    "SCRATCH_MODELS", "create_scratch_model",
+    "Layer",
+    "Affine",
+    "Flatten",
+    "Conv2d",
+    "MaxPool2d",
+    "AvgPool2d",
+    "ReLU",
+    "Sigmoid",
+    "Tanh",
+    "SoftmaxCrossEntropy",
+    "softmax",
+    "BatchNorm",
+    "Dropout",
+    "INITS",
+    "init_std",
+    "init_weight",
+    "Optimizer",
+    "SGD",
+    "Momentum",
+    "Nesterov",
+    "AdaGrad",
+    "RMSprop",
+    "Adam",
+    "SCRATCH_OPTIMIZERS",
+    "build_scratch_optimizer",
+    "Network",
+    "TwoLayerNet",
+    "MultiLayerNet",
+    "SimpleConvNet",
+    "DeepConvNet",
+    "numerical_gradient",
+    "relative_error",
+    "check_gradients",
+    "check_layer",
+    "check_network",
+    "GradCheck",
+    "SCRATCH_MODELS",
+    "create_scratch_model",
 ]

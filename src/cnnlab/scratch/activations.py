@@ -1,8 +1,8 @@
 """Element-wise activations and their derivatives.
 
-    ReLU     y = max(0, x)              dy/dx = 1 where x > 0, else 0 (torch's choice at x = 0)
-    Sigmoid  y = 1 / (1 + exp(-x))      dy/dx = y (1 - y)   (at most 1/4: stacked sigmoids shrink gradients)
-    Tanh     y = tanh(x)                dy/dx = 1 - y^2
+ReLU     y = max(0, x)              dy/dx = 1 where x > 0, else 0 (torch's choice at x = 0)
+Sigmoid  y = 1 / (1 + exp(-x))      dy/dx = y (1 - y)   (at most 1/4: stacked sigmoids shrink gradients)
+Tanh     y = tanh(x)                dy/dx = 1 - y^2
 """
 
 from __future__ import annotations

@@ -40,8 +40,19 @@ class Conv2d(Layer):
     `input_grad=False` skips dL/dx (the first layer of a network never needs it).
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, init="he", rng=None,
-                 dtype=np.float32, name="", input_grad=True):
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        init="he",
+        rng=None,
+        dtype=np.float32,
+        name="",
+        input_grad=True,
+    ):
         super().__init__(name)
         rng = rng if rng is not None else np.random.default_rng(0)
         self.kernel, self.stride, self.padding = pair(kernel_size), pair(stride), pair(padding)
@@ -56,8 +67,10 @@ class Conv2d(Layer):
         (ph, pw) = self.padding
         xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
         if xp.shape[2] < self.kernel[0] or xp.shape[3] < self.kernel[1]:
-            raise CnnlabError(f"layer {self.name} (Conv2d): a {self.kernel[0]}x{self.kernel[1]} kernel does not fit "
-                              f"an input of {x.shape[2]}x{x.shape[3]} padded by {ph}x{pw}; use a smaller kernel or more padding")
+            raise CnnlabError(
+                f"layer {self.name} (Conv2d): a {self.kernel[0]}x{self.kernel[1]} kernel does not fit "
+                f"an input of {x.shape[2]}x{x.shape[3]} padded by {ph}x{pw}; use a smaller kernel or more padding"
+            )
         cols, (oh, ow) = columns(xp, self.kernel, self.stride, (1, 1), 1)
         self.cols, self.x_shape = cols[0], x.shape  # (C*KH*KW, N*OH*OW)
         y = w.reshape(w.shape[0], -1) @ self.cols  # (O, N*OH*OW)
@@ -95,10 +108,14 @@ class _Pool2d(Layer):
 
     def _check(self, x):
         if x.ndim != 4:
-            raise CnnlabError(f"layer {self.name} ({type(self).__name__}) expects (N, C, H, W), got shape {tuple(x.shape)}")
+            raise CnnlabError(
+                f"layer {self.name} ({type(self).__name__}) expects (N, C, H, W), got shape {tuple(x.shape)}"
+            )
         if x.shape[2] < self.kernel[0] or x.shape[3] < self.kernel[1]:
-            raise CnnlabError(f"layer {self.name} ({type(self).__name__}): a {self.kernel[0]}x{self.kernel[1]} window "
-                              f"does not fit an input of {x.shape[2]}x{x.shape[3]}; the network is too deep for this image size")
+            raise CnnlabError(
+                f"layer {self.name} ({type(self).__name__}): a {self.kernel[0]}x{self.kernel[1]} window "
+                f"does not fit an input of {x.shape[2]}x{x.shape[3]}; the network is too deep for this image size"
+            )
 
 
 class MaxPool2d(_Pool2d):
@@ -144,7 +161,9 @@ class AvgPool2d(_Pool2d):
 
     def backward(self, dout):
         if not self.blockwise:
-            return avg_pool_backward(dout, self.x_shape, self.kernel, self.stride, self.padding).astype(dout.dtype, copy=False)
+            return avg_pool_backward(dout, self.x_shape, self.kernel, self.stride, self.padding).astype(
+                dout.dtype, copy=False
+            )
         (kh, kw), dx = self.kernel, np.zeros(self.x_shape, dtype=dout.dtype)
         share = dout / (kh * kw)
         for p in range(kh):

@@ -51,7 +51,8 @@ def numerical_gradient(f: Callable[[], float], p: np.ndarray, h: float = STEP, n
             index = [int(j) for j in np.unravel_index(i, p.shape)]
             raise CnnlabError(
                 f"gradient check at a non-differentiable point: {name}{index} has slope {left:.6g} from the left "
-                f"and {right:.6g} from the right (a ReLU input at 0 or a max-pool tie); use other random inputs or a different seed"
+                f"and {right:.6g} from the right (a ReLU input at 0 or a max-pool tie); "
+                "use other random inputs or a different seed"
             )
         grad.flat[i] = (f_plus - f_minus) / (2 * h)
     return grad
@@ -71,10 +72,13 @@ class GradCheck:
         return "\n".join(f"{name:<24} {err:.2e}" for name, err in self.errors.items())
 
 
-def check_gradients(f: Callable[[], float], arrays: dict[str, np.ndarray], analytic: dict[str, np.ndarray],
-                    h: float = STEP) -> GradCheck:
+def check_gradients(
+    f: Callable[[], float], arrays: dict[str, np.ndarray], analytic: dict[str, np.ndarray], h: float = STEP
+) -> GradCheck:
     """Compare analytic gradients with central differences of f for every named array."""
-    return GradCheck({name: relative_error(analytic[name], numerical_gradient(f, arrays[name], h, name)) for name in arrays})
+    return GradCheck(
+        {name: relative_error(analytic[name], numerical_gradient(f, arrays[name], h, name)) for name in arrays}
+    )
 
 
 def check_layer(layer, x: np.ndarray, train: bool = True, seed: int = 0, h: float = STEP, reset=None) -> GradCheck:
@@ -102,6 +106,7 @@ def check_layer(layer, x: np.ndarray, train: bool = True, seed: int = 0, h: floa
 
 def check_network(net, x: np.ndarray, labels: np.ndarray, train: bool = True, h: float = STEP, reset=None) -> GradCheck:
     """Check every parameter of a network (float64) on the loss it trains on, weight decay included."""
+
     def f() -> float:
         if reset:
             reset()

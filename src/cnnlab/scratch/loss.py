@@ -1,9 +1,9 @@
 """Softmax followed by cross-entropy, with label smoothing (torch's nn.CrossEntropyLoss).
 
-    p = softmax(z) = exp(z - max z) / sum exp(z - max z)      (subtracting the max avoids overflow)
-    q = (1 - eps) onehot(t) + eps / K                          (label smoothing eps; eps = 0: the one-hot target)
-    L = -(1/N) sum_n sum_k q[n,k] log p[n,k]
-    dL/dz = (p - q) / N                                        (why softmax and cross-entropy are one layer)
+p = softmax(z) = exp(z - max z) / sum exp(z - max z)      (subtracting the max avoids overflow)
+q = (1 - eps) onehot(t) + eps / K                          (label smoothing eps; eps = 0: the one-hot target)
+L = -(1/N) sum_n sum_k q[n,k] log p[n,k]
+dL/dz = (p - q) / N                                        (why softmax and cross-entropy are one layer)
 """
 
 from __future__ import annotations
@@ -34,10 +34,14 @@ class SoftmaxCrossEntropy:
 
     def forward(self, logits: np.ndarray, labels: np.ndarray) -> float:
         if logits.ndim != 2 or labels.shape != (logits.shape[0],):
-            raise CnnlabError(f"the loss needs logits (N, K) and N integer labels, got shapes {logits.shape} and {labels.shape}")
+            raise CnnlabError(
+                f"the loss needs logits (N, K) and N integer labels, got shapes {logits.shape} and {labels.shape}"
+            )
         n, k = logits.shape
         if labels.min() < 0 or labels.max() >= k:
-            raise CnnlabError(f"labels must be class indices in [0, {k}), got values from {labels.min()} to {labels.max()}")
+            raise CnnlabError(
+                f"labels must be class indices in [0, {k}), got values from {labels.min()} to {labels.max()}"
+            )
         shifted = logits - logits.max(axis=1, keepdims=True)
         log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         q = np.full_like(log_p, self.label_smoothing / k)
@@ -46,7 +50,9 @@ class SoftmaxCrossEntropy:
         loss = float(-(q * log_p).sum() / n)
         self.value = loss
         if not math.isfinite(loss):
-            raise NonFiniteLoss(f"the loss became {loss}: the logits hold inf or NaN (training diverged); lower the learning rate")
+            raise NonFiniteLoss(
+                f"the loss became {loss}: the logits hold inf or NaN (training diverged); lower the learning rate"
+            )
         return loss
 
     __call__ = forward

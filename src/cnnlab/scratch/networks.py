@@ -62,7 +62,9 @@ class Network:
                 for k, v in store.items():
                     new = np.asarray(state[f"{layer.name}.{k}"])
                     if new.shape != v.shape:
-                        raise CnnlabError(f"weights do not fit: {layer.name}.{k} has shape {new.shape}, the network needs {v.shape}")
+                        raise CnnlabError(
+                            f"weights do not fit: {layer.name}.{k} has shape {new.shape}, the network needs {v.shape}"
+                        )
                     store[k] = new.astype(v.dtype, copy=True)
 
     def num_params(self) -> int:
@@ -118,12 +120,18 @@ class Network:
         return loss, self.backward()
 
     def accuracy(self, x: np.ndarray, labels: np.ndarray, batch_size: int = 1000) -> float:
-        correct = sum(int((self.forward(x[i : i + batch_size]).argmax(1) == labels[i : i + batch_size]).sum())
-                      for i in range(0, len(x), batch_size))
+        correct = sum(
+            int((self.forward(x[i : i + batch_size]).argmax(1) == labels[i : i + batch_size]).sum())
+            for i in range(0, len(x), batch_size)
+        )
         return correct / len(x)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(\n  " + "\n  ".join(map(repr, self.layers)) + f"\n)  {self.num_params():,} parameters"
+        return (
+            f"{type(self).__name__}(\n  "
+            + "\n  ".join(map(repr, self.layers))
+            + f"\n)  {self.num_params():,} parameters"
+        )
 
 
 def _rng(seed):
@@ -136,15 +144,27 @@ class TwoLayerNet(Network):
     Torch twin: `two-layer-net` (modules flatten, fc1, act, fc2).
     """
 
-    def __init__(self, input_size=784, hidden_size=50, output_size=10, init="std", activation="relu",
-                 weight_decay=0.0, seed=0, dtype=np.float32):
+    def __init__(
+        self,
+        input_size=784,
+        hidden_size=50,
+        output_size=10,
+        init="std",
+        activation="relu",
+        weight_decay=0.0,
+        seed=0,
+        dtype=np.float32,
+    ):
         rng = _rng(seed)
-        super().__init__([
-            Flatten("flatten"),
-            Affine(input_size, hidden_size, init, rng, dtype, "fc1"),
-            activation_layer(activation, "act"),
-            Affine(hidden_size, output_size, init, rng, dtype, "fc2"),
-        ], weight_decay)
+        super().__init__(
+            [
+                Flatten("flatten"),
+                Affine(input_size, hidden_size, init, rng, dtype, "fc1"),
+                activation_layer(activation, "act"),
+                Affine(hidden_size, output_size, init, rng, dtype, "fc2"),
+            ],
+            weight_decay,
+        )
 
 
 class MultiLayerNet(Network):
@@ -155,8 +175,19 @@ class MultiLayerNet(Network):
     `init` defaults to He for ReLU and Xavier for sigmoid/tanh.
     """
 
-    def __init__(self, input_size=784, hidden_sizes=(100,), output_size=10, activation="relu", init=None,
-                 batch_norm=False, dropout=0.0, weight_decay=0.0, seed=0, dtype=np.float32):
+    def __init__(
+        self,
+        input_size=784,
+        hidden_sizes=(100,),
+        output_size=10,
+        activation="relu",
+        init=None,
+        batch_norm=False,
+        dropout=0.0,
+        weight_decay=0.0,
+        seed=0,
+        dtype=np.float32,
+    ):
         rng = _rng(seed)
         init = init or ("he" if activation == "relu" else "xavier")
         layers: list[Layer] = [Flatten("net.0")]
@@ -182,23 +213,40 @@ class SimpleConvNet(Network):
     (1x28x28 -> 30x24x24 -> 30x12x12 = 4320 -> 100 -> 10). Torch twin: `simple-convnet`.
     """
 
-    def __init__(self, in_shape=(1, 28, 28), filters=30, kernel_size=5, padding=0, hidden_size=100,
-                 num_classes=10, init="he", weight_decay=0.0, seed=0, dtype=np.float32):
+    def __init__(
+        self,
+        in_shape=(1, 28, 28),
+        filters=30,
+        kernel_size=5,
+        padding=0,
+        hidden_size=100,
+        num_classes=10,
+        init="he",
+        weight_decay=0.0,
+        seed=0,
+        dtype=np.float32,
+    ):
         rng = _rng(seed)
         c, h, w = in_shape
         oh, ow = window_count(h + 2 * padding, kernel_size), window_count(w + 2 * padding, kernel_size)
         if oh < 2 or ow < 2:
-            raise CnnlabError(f"SimpleConvNet: a {kernel_size}x{kernel_size} kernel leaves {oh}x{ow} of a {h}x{w} input; use a larger input")
+            raise CnnlabError(
+                f"SimpleConvNet: a {kernel_size}x{kernel_size} kernel leaves {oh}x{ow} of a {h}x{w} input; "
+                "use a larger input"
+            )
         flat = filters * window_count(oh, 2, 2) * window_count(ow, 2, 2)
-        super().__init__([
-            Conv2d(c, filters, kernel_size, 1, padding, init, rng, dtype, "conv1", input_grad=False),
-            activation_layer("relu", "relu1"),
-            MaxPool2d(2, name="pool"),
-            Flatten("flatten"),
-            Affine(flat, hidden_size, init, rng, dtype, "fc1"),
-            activation_layer("relu", "relu2"),
-            Affine(hidden_size, num_classes, init, rng, dtype, "fc2"),
-        ], weight_decay)
+        super().__init__(
+            [
+                Conv2d(c, filters, kernel_size, 1, padding, init, rng, dtype, "conv1", input_grad=False),
+                activation_layer("relu", "relu1"),
+                MaxPool2d(2, name="pool"),
+                Flatten("flatten"),
+                Affine(flat, hidden_size, init, rng, dtype, "fc1"),
+                activation_layer("relu", "relu2"),
+                Affine(hidden_size, num_classes, init, rng, dtype, "fc2"),
+            ],
+            weight_decay,
+        )
 
 
 # VGG-style: 3x3 convs (stride 1, padding 1) and 2x2 max pools ("M"), then fc-ReLU-dropout-fc
@@ -212,8 +260,18 @@ class DeepConvNet(Network):
     1x28x28 -> 16x14x14 -> 32x7x7 -> 64x3x3 = 576 -> 50 -> 10. He initialisation.
     """
 
-    def __init__(self, in_shape=(1, 28, 28), num_classes=10, hidden_size=50, dropout=0.5, layout=DEEP_CONV_LAYOUT,
-                 init="he", weight_decay=0.0, seed=0, dtype=np.float32):
+    def __init__(
+        self,
+        in_shape=(1, 28, 28),
+        num_classes=10,
+        hidden_size=50,
+        dropout=0.5,
+        layout=DEEP_CONV_LAYOUT,
+        init="he",
+        weight_decay=0.0,
+        seed=0,
+        dtype=np.float32,
+    ):
         rng = _rng(seed)
         c, h, w = in_shape
         layers: list[Layer] = []
@@ -221,15 +279,20 @@ class DeepConvNet(Network):
             name = f"features.{len(layers)}"
             if item == "M":
                 if h < 2 or w < 2:
-                    raise CnnlabError(f"DeepConvNet: a {c}x{h}x{w} feature map is too small for another 2x2 pool; use a larger input")
+                    raise CnnlabError(
+                        f"DeepConvNet: a {c}x{h}x{w} feature map is too small for another 2x2 pool; use a larger input"
+                    )
                 layers.append(MaxPool2d(2, name=name))
                 h, w = window_count(h, 2, 2), window_count(w, 2, 2)
             else:
                 layers.append(Conv2d(c, item, 3, 1, 1, init, rng, dtype, name, input_grad=bool(layers)))
                 layers.append(activation_layer("relu", f"features.{len(layers)}"))
                 c = item
-        classifier: list[Layer] = [Flatten("classifier.0"), Affine(c * h * w, hidden_size, init, rng, dtype, "classifier.1"),
-                                   activation_layer("relu", "classifier.2")]
+        classifier: list[Layer] = [
+            Flatten("classifier.0"),
+            Affine(c * h * w, hidden_size, init, rng, dtype, "classifier.1"),
+            activation_layer("relu", "classifier.2"),
+        ]
         if dropout:
             classifier.append(Dropout(dropout, rng, "classifier.3"))
         classifier.append(Affine(hidden_size, num_classes, init, rng, dtype, f"classifier.{len(classifier)}"))

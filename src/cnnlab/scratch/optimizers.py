@@ -22,7 +22,17 @@ import numpy as np
 
 from cnnlab.errors import CnnlabError
 
-__all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam", "SCRATCH_OPTIMIZERS", "build_scratch_optimizer"]
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Momentum",
+    "Nesterov",
+    "AdaGrad",
+    "RMSprop",
+    "Adam",
+    "SCRATCH_OPTIMIZERS",
+    "build_scratch_optimizer",
+]
 
 
 class Optimizer:
@@ -36,12 +46,20 @@ class Optimizer:
 
     def state_dict(self) -> dict:
         """The learning rate and every parameter's state (velocity, moments, step count), copied."""
-        return {"lr": self.lr, "state": {k: {n: (v.copy() if isinstance(v, np.ndarray) else v) for n, v in s.items()}
-                                         for k, s in self.state.items()}}
+        return {
+            "lr": self.lr,
+            "state": {
+                k: {n: (v.copy() if isinstance(v, np.ndarray) else v) for n, v in s.items()}
+                for k, s in self.state.items()
+            },
+        }
 
     def load_state_dict(self, state: dict) -> None:
         self.lr = float(state["lr"])
-        self.state = {k: {n: (np.array(v) if not isinstance(v, int) else v) for n, v in s.items()} for k, s in state["state"].items()}
+        self.state = {
+            k: {n: (np.array(v) if not isinstance(v, int) else v) for n, v in s.items()}
+            for k, s in state["state"].items()
+        }
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         for key, p in params.items():
@@ -118,7 +136,14 @@ class Adam(Optimizer):
         p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
-SCRATCH_OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adagrad": AdaGrad, "rmsprop": RMSprop, "adam": Adam}
+SCRATCH_OPTIMIZERS = {
+    "sgd": SGD,
+    "momentum": Momentum,
+    "nesterov": Nesterov,
+    "adagrad": AdaGrad,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+}
 
 
 def build_scratch_optimizer(name: str, lr: float, momentum: float = 0.9) -> Optimizer:

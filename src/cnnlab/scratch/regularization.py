@@ -27,8 +27,9 @@ __all__ = ["BatchNorm", "Dropout"]
 class BatchNorm(Layer):
     """nn.BatchNorm1d on (N, C) when spatial=False, nn.BatchNorm2d on (N, C, H, W) when spatial=True."""
 
-    def __init__(self, channels: int, spatial: bool = False, momentum: float = 0.1, eps: float = 1e-5,
-                 dtype=np.float32, name=""):
+    def __init__(
+        self, channels: int, spatial: bool = False, momentum: float = 0.1, eps: float = 1e-5, dtype=np.float32, name=""
+    ):
         super().__init__(name)
         self.spatial, self.momentum, self.eps = spatial, momentum, eps
         self.params["weight"] = np.ones(channels, dtype=dtype)  # gamma
@@ -50,9 +51,16 @@ class BatchNorm(Layer):
             var = x.var(axis=axes)
             m = x.size // x.shape[1]
             if m < 2:
-                raise CnnlabError(f"layer {self.name} (BatchNorm) needs more than one value per channel in training; use a batch of 2 or more")
-            self.buffers["running_mean"] = ((1 - self.momentum) * self.buffers["running_mean"] + self.momentum * mu).astype(x.dtype)
-            self.buffers["running_var"] = ((1 - self.momentum) * self.buffers["running_var"] + self.momentum * var * m / (m - 1)).astype(x.dtype)
+                raise CnnlabError(
+                    f"layer {self.name} (BatchNorm) needs more than one value per channel in training; "
+                    "use a batch of 2 or more"
+                )
+            self.buffers["running_mean"] = (
+                (1 - self.momentum) * self.buffers["running_mean"] + self.momentum * mu
+            ).astype(x.dtype)
+            self.buffers["running_var"] = (
+                (1 - self.momentum) * self.buffers["running_var"] + self.momentum * var * m / (m - 1)
+            ).astype(x.dtype)
             self.buffers["num_batches_tracked"] = self.buffers["num_batches_tracked"] + 1
         else:
             mu, var = self.buffers["running_mean"], self.buffers["running_var"]

@@ -18,8 +18,14 @@ __all__ = ["SCRATCH_MODELS", "create_scratch_model"]
 
 
 def _two_layer_net(in_shape, num_classes, hidden=50, activation="relu", **common):
-    return TwoLayerNet(math.prod(in_shape), int(hidden), num_classes, init="he" if activation == "relu" else "xavier",
-                       activation=activation, **common)
+    return TwoLayerNet(
+        math.prod(in_shape),
+        int(hidden),
+        num_classes,
+        init="he" if activation == "relu" else "xavier",
+        activation=activation,
+        **common,
+    )
 
 
 def _mlp(in_shape, num_classes, hidden=(100,), activation="sigmoid", dropout=0.0, **common):
@@ -43,12 +49,21 @@ SCRATCH_MODELS = {
 }
 
 
-def create_scratch_model(name: str, in_shape=(1, 28, 28), num_classes: int = 10, seed: int = 0, dtype=np.float32,
-                         weight_decay: float = 0.0, **options) -> Network:
+def create_scratch_model(
+    name: str,
+    in_shape=(1, 28, 28),
+    num_classes: int = 10,
+    seed: int = 0,
+    dtype=np.float32,
+    weight_decay: float = 0.0,
+    **options,
+) -> Network:
     """The NumPy twin of the registered torch model `name` (options as the torch builder takes them)."""
     if name not in SCRATCH_MODELS:
         raise CnnlabError(f"the numpy engine has no model {name!r}; choose one of: {', '.join(SCRATCH_MODELS)}")
     try:
-        return SCRATCH_MODELS[name](tuple(in_shape), num_classes, seed=seed, dtype=dtype, weight_decay=weight_decay, **options)
+        return SCRATCH_MODELS[name](
+            tuple(in_shape), num_classes, seed=seed, dtype=dtype, weight_decay=weight_decay, **options
+        )
     except TypeError as error:
         raise CnnlabError(f"model {name!r} (numpy engine): {error}") from None

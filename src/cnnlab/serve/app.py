@@ -42,8 +42,9 @@ __all__ = ["create_app", "MAX_CONCURRENT_PREDICTIONS"]
 MAX_CONCURRENT_PREDICTIONS = 2
 STATIC = resources.files("cnnlab.serve") / "static"
 # report.html is one self-contained file: it may use inline styles, scripts and data: images, and fetch nothing
-REPORT_POLICY = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-                 "font-src data:")
+REPORT_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; font-src data:"
+)
 log = logging.getLogger("cnnlab.serve")
 
 
@@ -101,8 +102,11 @@ def create_app(catalogue: RunCatalogue) -> FastAPI:
     async def predict(run_id: str, request: Request, centre: bool = False, maps: bool = False):
         entry = entry_of(run_id)
         if not entry.can_predict:
-            raise RequestRefused(400, f"run {run_id} is a --task {entry.task} run or has no best.safetensors; "
-                                      f"only finished image classification runs predict")
+            raise RequestRefused(
+                400,
+                f"run {run_id} is a --task {entry.task} run or has no best.safetensors; "
+                f"only finished image classification runs predict",
+            )
         body = await read_body(request)
 
         def compute():
@@ -186,8 +190,10 @@ def _no_report_page(entry, problem: str | None) -> str:
     why = f"<p>It could not be written: {escape(problem)}</p>" if problem else ""
 
     results = escape(json.dumps(entry.results, indent=2)) if entry.results else "no results.json"
-    return (f"<!doctype html><meta charset=utf-8><title>{escape(entry.id)}</title>"
-            f"<body style='font-family:sans-serif'><h1>{escape(entry.id)}</h1>"
-            f"<p>This run has no report.html yet; <code>cnnlab report {escape(str(entry.path))}</code> writes it.</p>"
-            f"{why}"
-            f"<h2>results.json</h2><pre>{results}</pre></body>")
+    return (
+        f"<!doctype html><meta charset=utf-8><title>{escape(entry.id)}</title>"
+        f"<body style='font-family:sans-serif'><h1>{escape(entry.id)}</h1>"
+        f"<p>This run has no report.html yet; <code>cnnlab report {escape(str(entry.path))}</code> writes it.</p>"
+        f"{why}"
+        f"<h2>results.json</h2><pre>{results}</pre></body>"
+    )

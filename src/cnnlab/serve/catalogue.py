@@ -25,8 +25,9 @@ def find_run_dirs(paths: list[str | Path], default_root: str | Path = "runs") ->
         elif path.is_dir() and (children := _runs_below(path)):
             found.extend(children)
         else:
-            raise CnnlabError(f"{path} is not a run folder (no config.json) and holds none; "
-                              f"give folders written by `cnnlab train`")
+            raise CnnlabError(
+                f"{path} is not a run folder (no config.json) and holds none; give folders written by `cnnlab train`"
+            )
     if not paths and Path(default_root).is_dir():
         found = _runs_below(Path(default_root))
     unique = []
@@ -67,9 +68,15 @@ class RunEntry:
         """What GET /api/runs shows of a run."""
         test = self.results.get("test", {})
         return {
-            "id": self.id, "path": str(self.path), "model": self.config.get("model"), "data": self.config.get("data"),
-            "task": self.task, "epochs": self.results.get("epochs"), "test_accuracy": test.get("accuracy"),
-            "can_predict": self.can_predict, "has_report": (self.path / "report.html").is_file(),
+            "id": self.id,
+            "path": str(self.path),
+            "model": self.config.get("model"),
+            "data": self.config.get("data"),
+            "task": self.task,
+            "epochs": self.results.get("epochs"),
+            "test_accuracy": test.get("accuracy"),
+            "can_predict": self.can_predict,
+            "has_report": (self.path / "report.html").is_file(),
         }
 
 
@@ -83,8 +90,9 @@ class RunCatalogue:
             run_id, n = base, 2
             while run_id in self.entries:
                 run_id, n = f"{base}-{n}", n + 1
-            self.entries[run_id] = RunEntry(run_id, path, _read_json(path / "config.json"),
-                                            _read_json(path / "results.json"))
+            self.entries[run_id] = RunEntry(
+                run_id, path, _read_json(path / "config.json"), _read_json(path / "results.json")
+            )
         self._lock = threading.Lock()
 
     def get(self, run_id: str) -> RunEntry:

@@ -54,6 +54,7 @@ class Predictor:
             store = getattr(self.captured, "maps", None)
             if store is not None:  # clone: an in-place ReLU after a conv would overwrite what was kept
                 store[name] = output.detach()[0].clone()
+
         return keep
 
     @classmethod
@@ -94,17 +95,27 @@ class Predictor:
         values, indices = probabilities.topk(min(TOP, len(self.classes)))
         result = {
             "top": [{"class": self.classes[i], "probability": round(float(v), 6)} for v, i in zip(values, indices)],
-            "layers": [{"name": name, "kind": type(module).__name__, "shape": list(captured[name].shape)}
-                       for name, module in self.layer_names if name in captured],
+            "layers": [
+                {"name": name, "kind": type(module).__name__, "shape": list(captured[name].shape)}
+                for name, module in self.layer_names
+                if name in captured
+            ],
         }
         if maps:
-            result["input"] = {"shape": list(x.shape[1:]), "data": encode_floats(x[0].float()),
-                               "pixels": base64.b64encode(prepared.numpy().tobytes()).decode("ascii")}
+            result["input"] = {
+                "shape": list(x.shape[1:]),
+                "data": encode_floats(x[0].float()),
+                "pixels": base64.b64encode(prepared.numpy().tobytes()).decode("ascii"),
+            }
             for layer in result["layers"]:
                 shown = captured[layer["name"]][:MAX_CHANNELS_SHOWN].float()
                 if shown.ndim == 3:
-                    layer.update(channels=shown.shape[0], data=encode_floats(shown),
-                                 min=float(shown.min()), max=float(shown.max()))
+                    layer.update(
+                        channels=shown.shape[0],
+                        data=encode_floats(shown),
+                        min=float(shown.min()),
+                        max=float(shown.max()),
+                    )
         return result
 
     def first_layer(self) -> dict | None:
@@ -118,10 +129,20 @@ class Predictor:
         bias = conv.bias.detach().float()[:MAX_CHANNELS_SHOWN] if conv.bias is not None else torch.zeros(len(weight))
         padding = conv.padding
         if isinstance(padding, str):  # 'same' / 'valid'
-            padding = [d * (k - 1) // 2 for d, k in zip(_pair(conv.dilation), _pair(conv.kernel_size))] \
-                if padding == "same" else [0, 0]
+            padding = (
+                [d * (k - 1) // 2 for d, k in zip(_pair(conv.dilation), _pair(conv.kernel_size))]
+                if padding == "same"
+                else [0, 0]
+            )
         return {
-            "name": name, "out_channels": conv.out_channels, "shown": len(weight), "groups": conv.groups,
-            "padding_mode": conv.padding_mode, "weight": weight.tolist(), "bias": bias.tolist(),
-            "stride": _pair(conv.stride), "padding": _pair(padding), "dilation": _pair(conv.dilation),
+            "name": name,
+            "out_channels": conv.out_channels,
+            "shown": len(weight),
+            "groups": conv.groups,
+            "padding_mode": conv.padding_mode,
+            "weight": weight.tolist(),
+            "bias": bias.tolist(),
+            "stride": _pair(conv.stride),
+            "padding": _pair(padding),
+            "dilation": _pair(conv.dilation),
         }

@@ -45,11 +45,14 @@ def _kernel(spec, size, sigma) -> tuple[str, np.ndarray]:
     try:
         kernel = np.asarray(spec, dtype=np.float64)
     except (TypeError, ValueError):
-        raise CnnlabError("a typed kernel must be rows of numbers, e.g. [[0, -1, 0], [-1, 5, -1], [0, -1, 0]]") \
-            from None
+        raise CnnlabError(
+            "a typed kernel must be rows of numbers, e.g. [[0, -1, 0], [-1, 5, -1], [0, -1, 0]]"
+        ) from None
     if kernel.ndim != 2 or kernel.size == 0 or max(kernel.shape) > MAX_KERNEL_SIDE or not np.isfinite(kernel).all():
-        raise CnnlabError(f"a typed kernel must be a 2-D array of finite numbers, at most "
-                          f"{MAX_KERNEL_SIDE}x{MAX_KERNEL_SIDE}; got shape {kernel.shape}")
+        raise CnnlabError(
+            f"a typed kernel must be a 2-D array of finite numbers, at most "
+            f"{MAX_KERNEL_SIDE}x{MAX_KERNEL_SIDE}; got shape {kernel.shape}"
+        )
     return "custom", kernel
 
 
@@ -58,8 +61,13 @@ def apply_kernel(image: np.ndarray, kernel_spec, size: int | None = None, sigma:
     name, kernel = _kernel(kernel_spec, size, sigma)
     output = correlate(image, kernel, "same")
     return {
-        "kernel_name": name, "kernel": kernel.tolist(),
+        "kernel_name": name,
+        "kernel": kernel.tolist(),
         "input": {"shape": list(image.shape), "data": encode_floats(image)},
-        "output": {"shape": list(output.shape), "data": encode_floats(output),
-                   "min": float(output.min()), "max": float(output.max())},
+        "output": {
+            "shape": list(output.shape),
+            "data": encode_floats(output),
+            "min": float(output.min()),
+            "max": float(output.max()),
+        },
     }

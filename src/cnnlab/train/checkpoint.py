@@ -51,10 +51,17 @@ def load_weights(model: nn.Module, path: Path, model_name: str = "") -> dict:
     unexpected = sorted(set(tensors) - set(expected))
     wrong = [k for k in expected if k in tensors and tensors[k].shape != expected[k].shape]
     if missing or unexpected or wrong:
-        detail = (f"missing {missing[:3]}" if missing else "") or (f"unexpected {unexpected[:3]}" if unexpected else "") or (
-            f"{wrong[0]} has shape {tuple(tensors[wrong[0]].shape)}, the model needs {tuple(expected[wrong[0]].shape)}"
+        detail = (
+            (f"missing {missing[:3]}" if missing else "")
+            or (f"unexpected {unexpected[:3]}" if unexpected else "")
+            or (
+                f"{wrong[0]} has shape {tuple(tensors[wrong[0]].shape)}, "
+                f"the model needs {tuple(expected[wrong[0]].shape)}"
+            )
         )
-        raise CnnlabError(f"checkpoint {path} was written for {written_for}, not for {model_name or 'this model'} ({detail})")
+        raise CnnlabError(
+            f"checkpoint {path} was written for {written_for}, not for {model_name or 'this model'} ({detail})"
+        )
     model.load_state_dict(tensors)
     return metadata
 

@@ -257,8 +257,16 @@ class ClassifyTask(Task):
         batches = Batches(test, EVAL_BATCH, Normalise(spec.mean, spec.std), device)
         metrics, confusion = evaluate(model, batches, config.precision, device, len(spec.classes))
         report = per_class_report(confusion, list(spec.classes))
-        return {"model": config.model, "data": config.data, "checkpoint": which, "images": len(test), "test": metrics,
-                "per_class": report["per_class"], "average": report["average"], "support": report["support"]}
+        return {
+            "model": config.model,
+            "data": config.data,
+            "checkpoint": which,
+            "images": len(test),
+            "test": metrics,
+            "per_class": report["per_class"],
+            "average": report["average"],
+            "support": report["support"],
+        }
 
     def evaluation_text(self, evaluation) -> str:
         metrics = evaluation["test"]

@@ -84,43 +84,83 @@ class TrainConfig:
             (self.weight_decay >= 0, f"--weight-decay must be >= 0, got {self.weight_decay}"),
             (0 <= self.label_smoothing < 1, f"--label-smoothing must be in [0, 1), got {self.label_smoothing}"),
             (0 <= self.momentum < 1, f"--momentum must be in [0, 1), got {self.momentum}"),
-            (self.optimizer in OPTIMIZERS, f"unknown optimizer {self.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}"),
+            (
+                self.optimizer in OPTIMIZERS,
+                f"unknown optimizer {self.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}",
+            ),
             (self.schedule in SCHEDULES, f"unknown schedule {self.schedule!r}; choose one of: {', '.join(SCHEDULES)}"),
-            (self.precision in PRECISIONS, f"unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}"),
+            (
+                self.precision in PRECISIONS,
+                f"unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}",
+            ),
             (self.translate >= 0, f"--translate must be >= 0 pixels, got {self.translate}"),
-            (min(self.val_size, self.train_size, self.test_size) >= 0, "--val-size, --train-size and --test-size must be >= 0"),
+            (
+                min(self.val_size, self.train_size, self.test_size) >= 0,
+                "--val-size, --train-size and --test-size must be >= 0",
+            ),
             (self.engine in ENGINES, f"unknown engine {self.engine!r}; choose one of: {', '.join(ENGINES)}"),
             (self.warmup_epochs >= 0 and self.early_stop >= 0, "--warmup-epochs and --early-stop must be >= 0"),
             (self.task in TASKS, f"unknown task {self.task!r}; choose one of: {', '.join(TASKS)}"),
             (self.history >= 1, f"--history must be at least 1 past field, got {self.history}"),
-            (self.engine == "torch" or self.task == "classify",
-             f"--engine {self.engine} trains image classifiers only; use --engine torch for --task {self.task}"),
+            (
+                self.engine == "torch" or self.task == "classify",
+                f"--engine {self.engine} trains image classifiers only; use --engine torch for --task {self.task}",
+            ),
             (0 <= self.lookahead < 1, f"--lookahead must be a decay in [0, 1), got {self.lookahead}"),
             (0 <= self.ema < 1, f"--ema must be a decay in [0, 1), got {self.ema}"),
             (self.lookahead_every >= 1, f"--lookahead-every must be at least 1 step, got {self.lookahead_every}"),
-            (self.tta in (0, 1, 2), f"--tta must be 0 (none), 1 (mirror) or 2 (mirror and translations), got {self.tta}"),
+            (
+                self.tta in (0, 1, 2),
+                f"--tta must be 0 (none), 1 (mirror) or 2 (mirror and translations), got {self.tta}",
+            ),
         ]
         # Every task of the torch engine has the loop's switches; these three are about images only.
-        image_switches = {"--tta": self.tta, "--alternating-flip": self.alternating_flip,
-                          "--test-every-epoch": self.test_every_epoch}
-        torch_switches = {"--compile": self.compile, "--distributed": self.distributed, "--lookahead": self.lookahead,
-                          "--ema": self.ema, "--tensorboard": self.tensorboard}
+        image_switches = {
+            "--tta": self.tta,
+            "--alternating-flip": self.alternating_flip,
+            "--test-every-epoch": self.test_every_epoch,
+        }
+        torch_switches = {
+            "--compile": self.compile,
+            "--distributed": self.distributed,
+            "--lookahead": self.lookahead,
+            "--ema": self.ema,
+            "--tensorboard": self.tensorboard,
+        }
         if self.engine != "torch":
             used = [flag for flag, on in {**torch_switches, **image_switches}.items() if on]
-            checks.append((not used, f"{used[0] if used else ''} is a switch of the torch engine, not of --engine {self.engine}; "
-                           "drop it"))
+            checks.append(
+                (
+                    not used,
+                    f"{used[0] if used else ''} is a switch of the torch engine, not of --engine {self.engine}; "
+                    "drop it",
+                )
+            )
         elif self.task != "classify":
             used = [flag for flag, on in image_switches.items() if on]
-            checks.append((not used, f"{used[0] if used else ''} is a switch of image classification, not of --task {self.task}; "
-                           "drop it"))
+            checks.append(
+                (
+                    not used,
+                    f"{used[0] if used else ''} is a switch of image classification, not of --task {self.task}; "
+                    "drop it",
+                )
+            )
         if self.engine == "numpy":
             checks += [
-                (self.precision == "fp32", f"--precision {self.precision}: the numpy engine computes in float32 only; use --precision fp32"),
-                (self.device in ("auto", "cpu"), f"--device {self.device}: the numpy engine runs on the CPU; use --device cpu"),
+                (
+                    self.precision == "fp32",
+                    f"--precision {self.precision}: the numpy engine computes in float32 only; use --precision fp32",
+                ),
+                (
+                    self.device in ("auto", "cpu"),
+                    f"--device {self.device}: the numpy engine runs on the CPU; use --device cpu",
+                ),
                 (not self.channels_last, "--channels-last has no meaning for the numpy engine; leave it off"),
             ]
         elif self.task != "classify":
-            checks.append((self.precision == "fp32", f"--task {self.task} trains in fp32 only; drop --precision {self.precision}"))
+            checks.append(
+                (self.precision == "fp32", f"--task {self.task} trains in fp32 only; drop --precision {self.precision}")
+            )
         for ok, message in checks:
             if not ok:
                 raise CnnlabError(message)
@@ -161,7 +201,9 @@ class TrainConfig:
         return cls(**values)
 
     def save(self, path: Path) -> None:
-        """config.json; beside it, for own data, the data's shape, classes and mean/std (train.runs.write_data_facts)."""
+        """config.json; beside it, for own data, the data's shape, classes and mean/std
+        (train.runs.write_data_facts).
+        """
         from cnnlab.files import write_text_atomic
         from cnnlab.train.runs import write_data_facts
 
@@ -189,9 +231,11 @@ MAX_SEED = 2**63 - 1  # torch.manual_seed takes a signed 64-bit integer
 
 def _bound_problems(config: TrainConfig) -> list[str]:
     """Numbers outside what the trainer can use: non-finite floats, seeds torch refuses, absurd epoch counts."""
-    problems = [f"--{name.replace('_', '-')} must be a finite number, got {getattr(config, name)}"
-                for name in ("lr", "momentum", "weight_decay", "label_smoothing", "warmup_epochs", "lookahead", "ema")
-                if not math.isfinite(getattr(config, name))]
+    problems = [
+        f"--{name.replace('_', '-')} must be a finite number, got {getattr(config, name)}"
+        for name in ("lr", "momentum", "weight_decay", "label_smoothing", "warmup_epochs", "lookahead", "ema")
+        if not math.isfinite(getattr(config, name))
+    ]
     if not 1 <= config.epochs <= MAX_EPOCHS:
         problems.append(f"--epochs must be from 1 to {MAX_EPOCHS:,}, got {config.epochs}")
     if not 0 <= config.seed <= MAX_SEED:
@@ -203,14 +247,20 @@ def _combination_problems(config: TrainConfig) -> list[str]:
     """Settings that are valid alone but not together (each would otherwise be ignored or fail mid-run)."""
     problems = []
     if config.sync_bn and not config.distributed:
-        problems.append("--sync-bn synchronises batch norm across the processes of --distributed; add --distributed "
-                        "(under torchrun) or drop --sync-bn")
+        problems.append(
+            "--sync-bn synchronises batch norm across the processes of --distributed; add --distributed "
+            "(under torchrun) or drop --sync-bn"
+        )
     if config.warmup_epochs > config.epochs:
-        problems.append(f"--warmup-epochs {config.warmup_epochs:g} is longer than the run (--epochs {config.epochs}); "
-                        f"use at most {config.epochs}")
+        problems.append(
+            f"--warmup-epochs {config.warmup_epochs:g} is longer than the run (--epochs {config.epochs}); "
+            f"use at most {config.epochs}"
+        )
     if config.early_stop and not config.val_size:
-        problems.append("--early-stop watches the validation score, and --val-size 0 leaves no validation set; "
-                        "give --val-size N or drop --early-stop")
+        problems.append(
+            "--early-stop watches the validation score, and --val-size 0 leaves no validation set; "
+            "give --val-size N or drop --early-stop"
+        )
     if config.task == "classify" and config.translate:
         try:
             from cnnlab.data import dataset_spec
@@ -219,8 +269,10 @@ def _combination_problems(config: TrainConfig) -> list[str]:
         except CnnlabError:  # a data name the loader does not know: it says so itself, with the choices
             return problems
         if config.translate >= min(height, width):
-            problems.append(f"--translate {config.translate} shifts images by their whole size ({height}x{width} "
-                            f"pixels of {config.data}); use fewer pixels, e.g. --translate 2")
+            problems.append(
+                f"--translate {config.translate} shifts images by their whole size ({height}x{width} "
+                f"pixels of {config.data}); use fewer pixels, e.g. --translate 2"
+            )
     return problems
 
 
@@ -251,8 +303,10 @@ def resume_config(run_dir, changes: dict) -> TrainConfig:
     config = TrainConfig.load(run_dir / "config.json")
     changed = sorted(k for k in set(changes) - set(RESUMABLE) if k != "out" and changes[k] != getattr(config, k, None))
     if changed:
-        raise CnnlabError("--resume continues a run with its saved config; only --epochs and --device may change, "
-                          f"not --{changed[0].replace('_', '-')}")
+        raise CnnlabError(
+            "--resume continues a run with its saved config; only --epochs and --device may change, "
+            f"not --{changed[0].replace('_', '-')}"
+        )
     _refuse_resuming_a_finished_run(run_dir, changes.get("epochs"))
     for key in set(RESUMABLE) & set(changes):
         setattr(config, key, changes[key])
@@ -271,5 +325,7 @@ def _refuse_resuming_a_finished_run(run_dir: Path, epochs: int | None) -> None:
         return  # an unreadable results.json is rewritten by the run that resumes
     if epochs is None or epochs <= done:
         more = f"--epochs {epochs} is not more than that" if epochs is not None else "nothing is left to train"
-        raise CnnlabError(f"--resume {run_dir}: the run has finished its {done} epochs (results.json) and {more}; "
-                          f"to train it further give --epochs larger than {done}, for a new run use --out")
+        raise CnnlabError(
+            f"--resume {run_dir}: the run has finished its {done} epochs (results.json) and {more}; "
+            f"to train it further give --epochs larger than {done}, for a new run use --out"
+        )

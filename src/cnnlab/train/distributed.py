@@ -78,8 +78,10 @@ def setup(asked: bool, device: torch.device, sync_bn: bool = False) -> tuple[Dis
     if not asked and world == 1:
         return SINGLE, device
     if "RANK" not in os.environ or "MASTER_ADDR" not in os.environ:
-        raise CnnlabError("--distributed needs the processes torchrun starts: "
-                          "torchrun --nproc_per_node=2 -m cnnlab train ... --distributed")
+        raise CnnlabError(
+            "--distributed needs the processes torchrun starts: "
+            "torchrun --nproc_per_node=2 -m cnnlab train ... --distributed"
+        )
     if sync_bn and device.type == "cpu":
         raise CnnlabError("--sync-bn needs GPUs: torch's SyncBatchNorm has no CPU kernel; leave it off on CPU")
     rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))

@@ -41,8 +41,11 @@ def _name(signum: int) -> str:
 def _handle(signum, frame) -> None:
     global _requested
     if _requested:
-        raise TrainingInterrupted(signum, f"stopped at once by a second {_name(signum)}; the last finished epoch's "
-                                          f"checkpoint is kept: continue with --resume RUN_DIR")
+        raise TrainingInterrupted(
+            signum,
+            f"stopped at once by a second {_name(signum)}; the last finished epoch's "
+            f"checkpoint is kept: continue with --resume RUN_DIR",
+        )
     _requested = signum
 
 

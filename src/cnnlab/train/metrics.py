@@ -54,12 +54,17 @@ def per_class_report(confusion, classes: list[str]) -> dict:
     f1 = torch.where(denominator > 0, 2 * precision * recall / denominator.clamp(min=1e-300), torch.zeros_like(hits))
     total = support.sum()
     weights = support / total if total > 0 else torch.zeros_like(support)
-    rows = [{"class": name, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(n)}
-            for name, p, r, f, n in zip(classes, precision, recall, f1, support)]
+    rows = [
+        {"class": name, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(n)}
+        for name, p, r, f, n in zip(classes, precision, recall, f1, support)
+    ]
     average = {
         "macro": {"precision": float(precision.mean()), "recall": float(recall.mean()), "f1": float(f1.mean())},
-        "weighted": {"precision": float((precision * weights).sum()), "recall": float((recall * weights).sum()),
-                     "f1": float((f1 * weights).sum())},
+        "weighted": {
+            "precision": float((precision * weights).sum()),
+            "recall": float((recall * weights).sum()),
+            "f1": float((f1 * weights).sum()),
+        },
     }
     accuracy = float(hits.sum() / total) if total > 0 else float("nan")
     return {"per_class": rows, "average": average, "accuracy": accuracy, "support": int(total)}

@@ -32,8 +32,14 @@ from cnnlab.train.runs import open_run
 from cnnlab.train.schedules import lr_factor
 from cnnlab.train.tasks import get_task
 
-__all__ = ["NumpyEngine", "blas_threads", "build_scratch_for", "save_scratch_weights", "load_scratch_weights",
-           "load_run_scratch_model"]
+__all__ = [
+    "NumpyEngine",
+    "blas_threads",
+    "build_scratch_for",
+    "save_scratch_weights",
+    "load_scratch_weights",
+    "load_run_scratch_model",
+]
 
 
 def blas_threads() -> int:
@@ -52,8 +58,9 @@ def build_scratch_for(config: TrainConfig, dtype=np.float32) -> Network:
     """The scratch network of `config.model`; its torch twin is built too, to check the options fit both."""
     in_shape, classes, options = get_task(config.task).model_shape(config)
     create_model(config.model, in_shape, classes, output="classes", **options)
-    net = create_scratch_model(config.model, in_shape, classes, seed=config.seed, dtype=dtype,
-                               weight_decay=config.weight_decay, **options)
+    net = create_scratch_model(
+        config.model, in_shape, classes, seed=config.seed, dtype=dtype, weight_decay=config.weight_decay, **options
+    )
     net.criterion = SoftmaxCrossEntropy(config.label_smoothing)
     return net
 
@@ -71,7 +78,9 @@ def load_scratch_weights(net: Network, path: Path) -> dict:
     try:
         net.load_state_dict(tensors)
     except CnnlabError as error:
-        raise CnnlabError(f"checkpoint {path} was written for {metadata.get('model', 'another model')}: {error}") from None
+        raise CnnlabError(
+            f"checkpoint {path} was written for {metadata.get('model', 'another model')}: {error}"
+        ) from None
     return metadata
 
 
@@ -105,7 +114,9 @@ class NumpyEngine:
 
     def build(self, config, task, device) -> None:
         if "numpy" not in task.engines:
-            raise CnnlabError(f"--engine numpy trains image classifiers only; use --engine torch for --task {config.task}")
+            raise CnnlabError(
+                f"--engine numpy trains image classifiers only; use --engine torch for --task {config.task}"
+            )
         self.config = config
         self.net = build_scratch_for(config)
         self.params = self.net.num_params()
@@ -166,21 +177,34 @@ class NumpyEngine:
     def state_dict(self) -> dict:
         """What --resume needs beyond the weights, as torch.load(weights_only=True) can read it back."""
         opt = self.optimizer.state_dict()
-        opt["state"] = {k: {n: (torch.from_numpy(v) if isinstance(v, np.ndarray) else v) for n, v in s.items()}
-                        for k, s in opt["state"].items()}
-        return {"optimizer": opt, "steps": self.steps,
-                "dropout": [json.dumps(g.bit_generator.state) for g in _dropout_generators(self.net)]}
+        opt["state"] = {
+            k: {n: (torch.from_numpy(v) if isinstance(v, np.ndarray) else v) for n, v in s.items()}
+            for k, s in opt["state"].items()
+        }
+        return {
+            "optimizer": opt,
+            "steps": self.steps,
+            "dropout": [json.dumps(g.bit_generator.state) for g in _dropout_generators(self.net)],
+        }
 
     def load_state_dict(self, state: dict, last_weights) -> None:
         self.load_weights(last_weights)
         opt = state["optimizer"]
-        opt["state"] = {k: {n: (v.numpy() if isinstance(v, torch.Tensor) else v) for n, v in s.items()}
-                        for k, s in opt["state"].items()}
+        opt["state"] = {
+            k: {n: (v.numpy() if isinstance(v, torch.Tensor) else v) for n, v in s.items()}
+            for k, s in opt["state"].items()
+        }
         self.optimizer.load_state_dict(opt)
         self.steps = state["steps"]
         for g, saved in zip(_dropout_generators(self.net), state["dropout"]):
             g.bit_generator.state = json.loads(saved)
 
     def facts(self) -> dict:
-        return {"device": "cpu", "precision": "fp32", "engine": "numpy", "blas_threads": blas_threads(), "numpy": np.__version__,
-                "python": platform.python_version()}
+        return {
+            "device": "cpu",
+            "precision": "fp32",
+            "engine": "numpy",
+            "blas_threads": blas_threads(),
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+        }

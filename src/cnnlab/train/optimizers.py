@@ -13,7 +13,9 @@ from cnnlab.errors import CnnlabError
 __all__ = ["build_optimizer"]
 
 
-def build_optimizer(name: str, params, lr: float, weight_decay: float = 0.0, momentum: float = 0.9) -> torch.optim.Optimizer:
+def build_optimizer(
+    name: str, params, lr: float, weight_decay: float = 0.0, momentum: float = 0.9
+) -> torch.optim.Optimizer:
     params = list(params)
     # weight decay only on weights, not on biases and batch-norm scales (standard practice since ResNet)
     decay = [p for p in params if p.ndim > 1]
@@ -34,4 +36,6 @@ def build_optimizer(name: str, params, lr: float, weight_decay: float = 0.0, mom
         return torch.optim.Adam(groups, lr=lr, foreach=True)
     if name == "adamw":
         return torch.optim.AdamW(groups, lr=lr, foreach=True)
-    raise CnnlabError(f"unknown optimizer {name!r}; choose one of: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw")
+    raise CnnlabError(
+        f"unknown optimizer {name!r}; choose one of: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw"
+    )

@@ -14,7 +14,14 @@ class EpochBar:
 
     def __init__(self, epoch: int, epochs: int, steps: int, enabled: bool | None = None):
         enabled = sys.stderr.isatty() if enabled is None else enabled
-        self.bar = tqdm(total=steps, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=False, disable=not enabled, dynamic_ncols=True)
+        self.bar = tqdm(
+            total=steps,
+            desc=f"epoch {epoch}/{epochs}",
+            unit="batch",
+            leave=False,
+            disable=not enabled,
+            dynamic_ncols=True,
+        )
 
     @property
     def enabled(self) -> bool:
@@ -29,7 +36,11 @@ class EpochBar:
 
 
 def format_epoch_line(epoch: int, epochs: int, row: dict) -> str:
-    val = f"  val loss {row['val_loss']:.4f} acc {100 * row['val_accuracy']:.2f}%" if row.get("val_accuracy") == row.get("val_accuracy") else ""
+    val = (
+        f"  val loss {row['val_loss']:.4f} acc {100 * row['val_accuracy']:.2f}%"
+        if row.get("val_accuracy") == row.get("val_accuracy")
+        else ""
+    )
     test = f"  test acc {100 * row['test_accuracy']:.2f}%" if "test_accuracy" in row else ""
     return (
         f"epoch {epoch}/{epochs}  train loss {row['train_loss']:.4f} acc {100 * row['train_accuracy']:.2f}%{val}{test}"

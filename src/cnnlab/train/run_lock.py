@@ -71,8 +71,10 @@ class RunLock:
                 return self
         elsewhere = f" on {host}" if host and host != socket.gethostname() else ""
         holder = f"process {pid}{elsewhere}" if pid else "another process"
-        raise CnnlabError(f"run folder {folder} is in use by {holder} (lock file {self.path}); wait for it to finish, "
-                          f"stop it, or choose another --out")
+        raise CnnlabError(
+            f"run folder {folder} is in use by {holder} (lock file {self.path}); wait for it to finish, "
+            f"stop it, or choose another --out"
+        )
 
     def release(self) -> None:
         if self.held:

@@ -17,11 +17,33 @@ from cnnlab.files import write_json_atomic, write_text_atomic
 from cnnlab.safe_paths import os_reason, refuse_protected_folder
 from cnnlab.train.run_lock import LOCK_NAME, RunLock
 
-__all__ = ["open_run", "prepare_run_dir", "claim_run_dir", "run_folder_scope", "check_run_dir", "default_run_dir",
-           "write_metrics_csv", "write_json", "write_data_facts", "trained_data", "METRIC_COLUMNS", "MARKER_NAME",
-           "RUN_FILES", "DATA_FACTS_NAME"]
+__all__ = [
+    "open_run",
+    "prepare_run_dir",
+    "claim_run_dir",
+    "run_folder_scope",
+    "check_run_dir",
+    "default_run_dir",
+    "write_metrics_csv",
+    "write_json",
+    "write_data_facts",
+    "trained_data",
+    "METRIC_COLUMNS",
+    "MARKER_NAME",
+    "RUN_FILES",
+    "DATA_FACTS_NAME",
+]
 
-METRIC_COLUMNS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "epoch_time_s", "images_per_s"]
+METRIC_COLUMNS = [
+    "epoch",
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "lr",
+    "epoch_time_s",
+    "images_per_s",
+]
 
 
 def open_run(run_dir: Path, which: str = "best", writer: str = "cnnlab train"):
@@ -86,13 +108,38 @@ def default_run_dir(data: str, model: str) -> Path:
 MARKER_NAME = ".cnnlab-run"  # written into every folder cnnlab creates for a run; --overwrite needs it
 # Every name cnnlab writes into a run folder. --overwrite deletes these and nothing else, and refuses a folder
 # that holds anything more; a writer that adds a file to run folders adds its name here.
-RUN_FILES = frozenset({
-    MARKER_NAME, LOCK_NAME, "config.json", "metrics.csv", "best.safetensors", "last.safetensors", "last.state.pt",
-    "results.json", "confusion.csv", "curves.png", "confusion.png", "rmse_by_lead.png", "forecast_maps.png",
-    "cyclones.png", "report.html", "settings.json", "table.md", "table.csv", "curves.csv", "plot.png",
-    "status.json", "convergence.png", "tsne.png", DATA_FACTS_NAME, "compared.json", "forecast.nc", "regimes.npz",
-    "regime_composites.png",
-})
+RUN_FILES = frozenset(
+    {
+        MARKER_NAME,
+        LOCK_NAME,
+        "config.json",
+        "metrics.csv",
+        "best.safetensors",
+        "last.safetensors",
+        "last.state.pt",
+        "results.json",
+        "confusion.csv",
+        "curves.png",
+        "confusion.png",
+        "rmse_by_lead.png",
+        "forecast_maps.png",
+        "cyclones.png",
+        "report.html",
+        "settings.json",
+        "table.md",
+        "table.csv",
+        "curves.csv",
+        "plot.png",
+        "status.json",
+        "convergence.png",
+        "tsne.png",
+        DATA_FACTS_NAME,
+        "compared.json",
+        "forecast.nc",
+        "regimes.npz",
+        "regime_composites.png",
+    }
+)
 RUN_FILE_PATTERNS = (".*.tmp",)  # temporary files of an atomic write cut short
 RUN_SUBFOLDERS = {"tb": ("events.out.tfevents.*",)}  # TensorBoard logs
 RUNS_SUBFOLDER = "models"  # an experiment's folder holds the run folders of the models it trained here
@@ -128,8 +175,12 @@ def _foreign_entries(folder: Path) -> list[str]:
 
 def _is_run_folder(folder: Path) -> bool:
     """A folder cnnlab made for a run (its marker) that holds nothing but what cnnlab writes."""
-    return (folder.is_dir() and not folder.is_symlink() and (folder / MARKER_NAME).is_file()
-            and not _foreign_entries(folder))
+    return (
+        folder.is_dir()
+        and not folder.is_symlink()
+        and (folder / MARKER_NAME).is_file()
+        and not _foreign_entries(folder)
+    )
 
 
 def _listing(names: list[str]) -> str:
@@ -147,8 +198,10 @@ def check_run_dir(path: Path, overwrite: bool, flag: str = "--out", writer: str 
             raise CnnlabError(f"{flag} {path} is a broken symbolic link; give a new folder")
         return
     if not path.is_dir():
-        raise CnnlabError(f"{flag} {path} is a file, not a folder; give a new folder name "
-                          f"(cnnlab does not replace files with run folders)")
+        raise CnnlabError(
+            f"{flag} {path} is a file, not a folder; give a new folder name "
+            f"(cnnlab does not replace files with run folders)"
+        )
     try:
         contents = sorted(e.name + ("/" if e.is_dir() else "") for e in path.iterdir() if e.name != LOCK_NAME)
     except OSError as error:
@@ -157,15 +210,20 @@ def check_run_dir(path: Path, overwrite: bool, flag: str = "--out", writer: str 
         return
     if not overwrite:
         resume = f", --resume {path} to continue it" if writer == "cnnlab train" else ""
-        raise CnnlabError(f"run folder {path} already exists; pass --overwrite to replace it{resume}, "
-                          f"or --out for a new folder")
+        raise CnnlabError(
+            f"run folder {path} already exists; pass --overwrite to replace it{resume}, or --out for a new folder"
+        )
     if not (path / MARKER_NAME).is_file():
-        raise CnnlabError(f"--overwrite refused: {path} was not created by cnnlab (no {MARKER_NAME} marker) and holds "
-                          f"{_listing(contents)}; cnnlab deletes only its own run folders: choose another --out")
+        raise CnnlabError(
+            f"--overwrite refused: {path} was not created by cnnlab (no {MARKER_NAME} marker) and holds "
+            f"{_listing(contents)}; cnnlab deletes only its own run folders: choose another --out"
+        )
     foreign = _foreign_entries(path)
     if foreign:
-        raise CnnlabError(f"--overwrite refused: {path} holds files cnnlab did not write ({_listing(foreign)}); "
-                          f"move them out of the folder or choose another --out")
+        raise CnnlabError(
+            f"--overwrite refused: {path} holds files cnnlab did not write ({_listing(foreign)}); "
+            f"move them out of the folder or choose another --out"
+        )
 
 
 def _remove_run_files(folder: Path, keep: tuple[str, ...] = (MARKER_NAME, LOCK_NAME)) -> None:
@@ -192,8 +250,14 @@ def _remove_run_files(folder: Path, keep: tuple[str, ...] = (MARKER_NAME, LOCK_N
 
 
 @contextmanager
-def claim_run_dir(path: Path, overwrite: bool = False, resume: bool = False, log: Callable[[str], None] = print,
-                  flag: str = "--out", writer: str = "cnnlab train") -> Iterator[Path]:
+def claim_run_dir(
+    path: Path,
+    overwrite: bool = False,
+    resume: bool = False,
+    log: Callable[[str], None] = print,
+    flag: str = "--out",
+    writer: str = "cnnlab train",
+) -> Iterator[Path]:
     """Own `path` as a run folder while the block runs: create it (with its marker) or, with `overwrite`, empty
     a cnnlab run folder; lock it against a second writer; release the lock at the end. A block that fails
     before a checkpoint exists removes what it wrote, and the folder when it created it."""
@@ -207,8 +271,9 @@ def claim_run_dir(path: Path, overwrite: bool = False, resume: bool = False, log
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise CnnlabError(f"{flag} {path}: cannot create the folder ({os_reason(error)}); "
-                          f"choose a folder you can write to") from None
+        raise CnnlabError(
+            f"{flag} {path}: cannot create the folder ({os_reason(error)}); choose a folder you can write to"
+        ) from None
     lock = RunLock(path, log)
     try:
         lock.acquire()
@@ -258,8 +323,9 @@ def run_folder_scope() -> Iterator[None]:
             _ACTIVE_SCOPE.reset(token)
 
 
-def prepare_run_dir(path: Path, overwrite: bool = False, resume: bool = False,
-                    log: Callable[[str], None] = print) -> Path:
+def prepare_run_dir(
+    path: Path, overwrite: bool = False, resume: bool = False, log: Callable[[str], None] = print
+) -> Path:
     """claim_run_dir for the enclosing run_folder_scope() (the training entry point opens one)."""
     stack = _ACTIVE_SCOPE.get()
     if stack is None:

@@ -1,9 +1,9 @@
 """Test-time augmentation: the mean of the logits over mirrored and shifted copies of each image.
 
-  level 0  logits(x)
-  level 1  (logits(x) + logits(mirror x)) / 2
-  level 2  the level-1 pair for x, and for x shifted by one pixel up-left and down-right (zero border),
-           weighted 1/2 for the unshifted pair and 1/4 for each shifted pair (airbench's TTA)
+level 0  logits(x)
+level 1  (logits(x) + logits(mirror x)) / 2
+level 2  the level-1 pair for x, and for x shifted by one pixel up-left and down-right (zero border),
+         weighted 1/2 for the unshifted pair and 1/4 for each shifted pair (airbench's TTA)
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def shift_image(x: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
     h, w = x.shape[-2:]
     padded = F.pad(x, (abs(dx), abs(dx), abs(dy), abs(dy)))
     top, left = abs(dy) + dy, abs(dx) + dx
-    return padded[..., top:top + h, left:left + w]
+    return padded[..., top : top + h, left : left + w]
 
 
 def _mirror_pair(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
