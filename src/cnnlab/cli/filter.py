@@ -70,10 +70,9 @@ def _display(a: np.ndarray) -> tuple[np.ndarray, dict]:
 
 def save_side_by_side(path: Path, image: np.ndarray, kernel: np.ndarray, output: np.ndarray, title: str) -> None:
     """Input | kernel (with its numbers) | output, written atomically (a temp file renamed into place)."""
-    import matplotlib
+    from cnnlab.figures import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, 3, figsize=(10, 4), gridspec_kw={"width_ratios": [4, 2, 4]})
     for ax, data, label in ((axes[0], image, "input"), (axes[2], output, "output")):
@@ -145,10 +144,9 @@ def run_gallery(args) -> dict:
     for label, kernel_name, size in GALLERY:
         kernel = kernels.get(kernel_name, size)
         panels.append((label, kernel_name, kernel, correlate(photo, kernel, "same")))
-    import matplotlib
+    from cnnlab.figures import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     columns = 5
     fig, axes = plt.subplots(2, columns, figsize=(3.2 * columns, 7.6), layout="constrained")

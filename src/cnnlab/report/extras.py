@@ -23,9 +23,8 @@ def require(module: str, extra: str = "report"):
 
 
 def pyplot():
-    """matplotlib.pyplot on the Agg backend (files only, never a window)."""
-    matplotlib = require("matplotlib", "plot")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """matplotlib.pyplot on the Agg backend (cnnlab.figures), or a one-line error naming the extra."""
+    require("matplotlib", "plot")
+    from cnnlab.figures import pyplot as agg_pyplot
 
-    return plt
+    return agg_pyplot()
