@@ -51,3 +51,20 @@ def write(ds, folder: Path, kind: str) -> str:
     path = folder / "grid.zarr"
     ds.to_zarr(path, mode="w", consolidated=False)
     return f"zarr:{path}"
+
+
+# A one-epoch run of a tiny U-Net on the grids make_grid_dataset writes (dates of January 2000).
+SMALL_GRID_RUN = [
+    "--epochs",
+    "1",
+    "--batch-size",
+    "16",
+    "--option",
+    "width=4",
+    "--option",
+    "depth=1",
+    "--train-period",
+    "2000-01-01..2000-01-12",
+    "--test-period",
+    "2000-01-13..2000-01-20",
+]

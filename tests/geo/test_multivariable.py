@@ -11,7 +11,7 @@ from cnnlab.geo.gridded import GridSelection, open_gridded, select
 from cnnlab.geo.padding import grid_padding_mode
 from cnnlab.geo.rollout import RolloutModel, rollout, rollout_offsets
 from cnnlab.models import create_model
-from geo_testing import make_grid_dataset, write
+from geo_testing import SMALL_GRID_RUN, make_grid_dataset, write
 
 xr = pytest.importorskip("xarray")
 
@@ -102,18 +102,7 @@ def test_cli_forecast_of_a_target_variable_at_two_levels_scores_each_channel_and
             "6h",
             "--history",
             "1",
-            "--epochs",
-            "1",
-            "--batch-size",
-            "16",
-            "--option",
-            "width=4",
-            "--option",
-            "depth=1",
-            "--train-period",
-            "2000-01-01..2000-01-12",
-            "--test-period",
-            "2000-01-13..2000-01-20",
+            *SMALL_GRID_RUN,
             "--out",
             str(run),
             "--no-report",

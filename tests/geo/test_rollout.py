@@ -17,7 +17,7 @@ from cnnlab.geo.rollout import (
     rollout_offsets,
 )
 from cnnlab.models import create_model
-from geo_testing import make_grid_dataset, write
+from geo_testing import SMALL_GRID_RUN, make_grid_dataset, write
 
 pytest.importorskip("xarray")
 
@@ -166,18 +166,7 @@ def test_cli_forecast_trains_on_two_steps_and_rolls_out_to_every_multiple_of_the
             "2",
             "--rollout",
             "18h",
-            "--epochs",
-            "1",
-            "--batch-size",
-            "16",
-            "--option",
-            "width=4",
-            "--option",
-            "depth=1",
-            "--train-period",
-            "2000-01-01..2000-01-12",
-            "--test-period",
-            "2000-01-13..2000-01-20",
+            *SMALL_GRID_RUN,
             "--out",
             str(run),
             "--no-report",
