@@ -59,12 +59,7 @@ class ForecastOptions:
         _check_choice("--nans", self.nans, NAN_POLICIES)
         _check_choice("--padding", self.padding, PADDING_CHOICES)
         _check_choice("--weights", self.weights, LATITUDE_WEIGHTS)
-        object.__setattr__(self, "variables", tuple(self.variables))
-        object.__setattr__(self, "levels", tuple(float(v) for v in self.levels))
-        if self.box is not None:
-            object.__setattr__(self, "box", tuple(float(v) for v in self.box))
-        if self.time is not None:
-            object.__setattr__(self, "time", tuple(self.time))
+        _freeze_selection(self)
 
 
 @dataclass(frozen=True)
@@ -107,12 +102,17 @@ class ClassifyGridOptions:
                 "classifying gridded data needs labels: --labels FILE.csv (columns time,label) or --labels regimes:K"
             )
         _check_choice("--padding", self.padding, PADDING_CHOICES)
-        object.__setattr__(self, "variables", tuple(self.variables))
-        object.__setattr__(self, "levels", tuple(float(v) for v in self.levels))
-        if self.box is not None:
-            object.__setattr__(self, "box", tuple(float(v) for v in self.box))
-        if self.time is not None:
-            object.__setattr__(self, "time", tuple(self.time))
+        _freeze_selection(self)
+
+
+def _freeze_selection(options) -> None:
+    """The grid selection of a frozen options object as tuples (hashable, and equal however it was given)."""
+    object.__setattr__(options, "variables", tuple(options.variables))
+    object.__setattr__(options, "levels", tuple(float(v) for v in options.levels))
+    if options.box is not None:
+        object.__setattr__(options, "box", tuple(float(v) for v in options.box))
+    if options.time is not None:
+        object.__setattr__(options, "time", tuple(options.time))
 
 
 def _check_choice(flag: str, value, choices) -> None:
